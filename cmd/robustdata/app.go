@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/robustdata/robustdata/pipeline"
+)
+
+// Exit statuses, the same for every command.
+const (
+	exitOK       = 0
+	exitFailure  = 1
+	exitUsage    = 2
+	exitBadInput = 3
+	exitSignal   = 130
+)
+
+// exitStatusHelp is the EXIT STATUS section of every command's help.
+const exitStatusHelp = `
+EXIT STATUS
+  0    done
+  1    failure while running (I/O error, internal error)
+  2    bad usage (unknown flag, missing argument, binary output to a terminal)
+  3    bad input data (missing, truncated or mis-formatted file, wrong column
+       type, schemas that differ between inputs); the message names the file
+       and, where known, the line, row or column
+  130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind
+`
+
+// usageError is a mistake in how the command was called: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// env is what one invocation of the CLI works with: its streams and the
+// global flags. Nothing here outlives the invocation.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	// isTerminal tells whether a stream is a terminal (tests replace it).
+	isTerminal func(any) bool
+
+	logFormat string
+	progress  string
+	quiet     bool
+	seed      uint64
+
+	log *slog.Logger
+}
+
+// run executes the CLI with args and returns the exit status. It is the
+// whole program apart from signal handling, so tests drive it directly.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, isTerminal: isTerminal}
+	return e.run(ctx, args)
+}
+
+func (e *env) run(ctx context.Context, args []string) int {
+	root := newRootCmd(e)
+	root.SetArgs(args)
+	root.SetIn(e.stdin)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	return e.exit(cmd, err)
+}
+
+// exit reports err on one line of stderr and maps it to an exit status:
+// the one place where errors become statuses.
+func (e *env) exit(cmd *cobra.Command, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	code := exitFailure
+	var ue usageError
+	switch {
+	case errors.As(err, &ue), isCobraUsage(err):
+		code = exitUsage
+	case pipeline.IsDataError(err):
+		code = exitBadInput
+	case errors.Is(err, context.Canceled):
+		code = exitSignal
+		err = errors.New("interrupted")
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	fmt.Fprintf(e.stderr, "robustdata: %s\n", msg)
+	if code == exitUsage && cmd != nil {
+		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	}
+	return code
+}
+
+// isCobraUsage recognises the errors cobra itself returns for bad usage.
+func isCobraUsage(err error) bool {
+	s := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument", "invalid argument", "required flag", "accepts ", "requires at least"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+func newRootCmd(e *env) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "robustdata",
+		Short: "Prepare pre-training data for task-robust (minimax) pre-training",
+		Long: `robustdata prepares pre-training data the way "Task-Robust Pre-Training for
+Worst-Case Downstream Adaptation" (NeurIPS 2023) asks: it streams a corpus
+from Parquet, Arrow or JSONL, extracts pattern and semantic features,
+clusters the corpus into K representative sub-tasks, writes per-task shards
+with a manifest, and pre-trains over them so that the model is good on the
+worst sub-task, not only on average.
+
+Every stage reads files or standard input and writes files or standard
+output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
+		Version:       pipeline.ToolVersion,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return e.setup()
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&e.logFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.StringVar(&e.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	pf.BoolVarP(&e.quiet, "quiet", "q", false, "log only warnings and errors; no progress bar")
+	pf.Uint64Var(&e.seed, "seed", 1, "random seed: the same input, flags and seed give byte-identical output")
+	for _, c := range commands(e) {
+		c.Long = strings.TrimSpace(c.Long) + "\n" + exitStatusHelp
+		root.AddCommand(c)
+	}
+	return root
+}
+
+// commands is the one list of subcommands, in the order help shows them.
+func commands(e *env) []*cobra.Command {
+	return []*cobra.Command{
+		newInspectCmd(e),
+		newCatCmd(e),
+		newSynthCmd(e),
+		newFeaturesCmd(e),
+		newPartitionCmd(e),
+		newShardCmd(e),
+		newVerifyCmd(e),
+		newTrainCmd(e),
+		newEvalCmd(e),
+		newRunCmd(e),
+		newReportCmd(e),
+	}
+}
+
+// setup checks the global flags and makes the logger.
+func (e *env) setup() error {
+	level := slog.LevelInfo
+	if e.quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch e.logFormat {
+	case "text":
+		e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+	case "json":
+		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+	default:
+		return usagef("--log-format must be text or json, not %q", e.logFormat)
+	}
+	switch e.progress {
+	case "auto", "always", "never":
+	default:
+		return usagef("--progress must be auto, always or never, not %q", e.progress)
+	}
+	return nil
+}
+
+// showProgress tells whether to draw a progress bar on stderr.
+func (e *env) showProgress() bool {
+	switch {
+	case e.quiet || e.progress == "never":
+		return false
+	case e.progress == "always":
+		return true
+	}
+	return e.isTerminal(e.stderr)
+}
+
+// outputFlags are the flags of every command that writes a data stream.
+type outputFlags struct {
+	output        string
+	compression   string
+	rowGroupRows  int64
+	rowGroupBytes int64
+}
+
+func (o *outputFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVarP(&o.output, "output", "o", "-", "output file: .parquet, .arrow (IPC file), .arrows (IPC stream), .jsonl[.gz|.zst]; - is an Arrow IPC stream on stdout")
+	f.StringVar(&o.compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
+	f.Int64Var(&o.rowGroupRows, "row-group-rows", pipeline.DefaultRowGroupRows, "Parquet: most rows in one row group")
+	f.Int64Var(&o.rowGroupBytes, "row-group-bytes", pipeline.DefaultRowGroupBytes, "Parquet: most in-memory bytes in one row group (bounds the writer's memory)")
+}
+
+// options checks the output flags and turns them into sink options.
+func (o *outputFlags) options(e *env) ([]pipeline.Option, error) {
+	if o.output == "-" && e.isTerminal(e.stdout) {
+		return nil, usagef("refusing to write an Arrow IPC stream to a terminal: give -o FILE or pipe the output into another command")
+	}
+	var codec pipeline.Compression
+	switch o.compression {
+	case "zstd":
+		codec = pipeline.Zstd
+	case "snappy":
+		codec = pipeline.Snappy
+	case "none":
+		codec = pipeline.Uncompressed
+	default:
+		return nil, usagef("--compression must be zstd, snappy or none, not %q", o.compression)
+	}
+	if o.rowGroupRows < 1 || o.rowGroupBytes < 1 {
+		return nil, usagef("--row-group-rows and --row-group-bytes must be at least 1")
+	}
+	if o.output != "-" {
+		if f, _ := pipeline.FormatOf(o.output); f == pipeline.FormatUnknown {
+			return nil, usagef("-o %s: unknown output format: use .parquet, .arrow, .arrows or .jsonl", o.output)
+		}
+	}
+	return []pipeline.Option{
+		pipeline.WithStdout(e.stdout),
+		pipeline.WithCompression(codec),
+		pipeline.WithRowGroupRows(o.rowGroupRows),
+		pipeline.WithRowGroupBytes(o.rowGroupBytes),
+	}, nil
+}
+
+// inputFlags are the flags of every command that reads a data stream.
+type inputFlags struct {
+	inputs    []string
+	schema    string
+	inferRows int
+	batchRows int
+}
+
+func (in *inputFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVarP(&in.inputs, "input", "i", nil, "input: a file, folder, glob or - for stdin (repeatable; default: stdin)")
+	f.StringVar(&in.schema, "schema", "", `schema of JSONL input, e.g. "text:string,label:string,emb:list<float32>" (default: inferred)`)
+	f.IntVar(&in.inferRows, "infer-rows", pipeline.DefaultInferRows, "JSONL: lines the schema is inferred from")
+	f.IntVar(&in.batchRows, "batch-rows", pipeline.DefaultBatchRows, "most rows in one record batch (memory is bounded by batch size)")
+}
+
+// options checks the input flags and turns them into source options; it
+// returns the inputs to read (stdin when none was named).
+func (in *inputFlags) options(e *env, extra []string) ([]string, []pipeline.Option, error) {
+	inputs := append(append([]string(nil), in.inputs...), extra...)
+	if len(inputs) == 0 {
+		if e.isTerminal(e.stdin) {
+			return nil, nil, usagef("no input: give -i FILE or pipe data into standard input")
+		}
+		inputs = []string{"-"}
+	}
+	if in.inferRows < 1 || in.batchRows < 1 {
+		return nil, nil, usagef("--infer-rows and --batch-rows must be at least 1")
+	}
+	opts := []pipeline.Option{
+		pipeline.WithStdin(e.stdin),
+		pipeline.WithInferRows(in.inferRows),
+		pipeline.WithBatchRows(in.batchRows),
+		pipeline.WithLogger(e.log),
+	}
+	if in.schema != "" {
+		sc, err := pipeline.ParseSchema(in.schema)
+		if err != nil {
+			return nil, nil, usageError{err}
+		}
+		opts = append(opts, pipeline.WithSchema(sc))
+	}
+	return inputs, opts, nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// errNotYet is returned by the stage commands this version does not have.
+var errNotYet = errors.New("this stage is not available in this version of robustdata")
+
+// plannedCmd is a stage command whose help is written but whose work is
+// not yet built: it fails with exit status 1 and a clear message.
+func plannedCmd(use, short, long string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long:  long,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return errNotYet
+		},
+	}
+}
+
+func newFeaturesCmd(e *env) *cobra.Command {
+	return plannedCmd("features [-i IN]... [-o OUT]",
+		"Append pattern and semantic feature columns to every document",
+		`Compute pattern features (form: length, punctuation, repetition...) and
+semantic features (meaning: TF-IDF/LSA, word vectors or an embedding column)
+for every document and append them as the columns "pattern" and "semantic".`)
+}
+
+func newPartitionCmd(e *env) *cobra.Command {
+	return plannedCmd("partition [-i IN]... [-o OUT] --k N|auto",
+		"Cluster documents into K sub-tasks (k-means on pattern+semantic features)",
+		`Fit k-means on a sample of the pattern and semantic features and assign
+every document a "task" column; with -o DIR/ write per-task shards too.`)
+}
+
+func newShardCmd(e *env) *cobra.Command {
+	return plannedCmd("shard [-i IN]... -o DIR",
+		"Write per-task Parquet shards and a manifest.json",
+		`Split an input with a "task" column into DIR/task=NNN/part-NNNNN.parquet
+shards and write DIR/manifest.json with rows, bytes and sha256 of each.`)
+}
+
+func newVerifyCmd(e *env) *cobra.Command {
+	return plannedCmd("verify DIR",
+		"Check a sharded dataset against its manifest",
+		`Recompute checksums and counts of DIR's shards, check that every doc_id
+appears once and that rows in = rows in shards + rejected rows.`)
+}
+
+func newTrainCmd(e *env) *cobra.Command {
+	return plannedCmd("train -i DIR -o RUNDIR --strategy erm|uniform|minimax|group-dro|doremi",
+		"Pre-train over task shards, minimising the worst task's loss",
+		`Pre-train a model over the shards of K sub-tasks, weighing the task losses
+by the chosen strategy (minimax: softmax of the losses).`)
+}
+
+func newEvalCmd(e *env) *cobra.Command {
+	return plannedCmd("eval RUNDIR...",
+		"Evaluate training runs per task: mean and worst-case loss, probes",
+		`Report validation loss per task, the mean and the worst, and downstream
+probe accuracy, for one or more training runs.`)
+}
+
+func newRunCmd(e *env) *cobra.Command {
+	return plannedCmd("run CONFIG.yaml",
+		"Run the whole chain from one YAML config, skipping stages that are up to date",
+		`Run features, partition, shard, train and eval as declared in CONFIG.yaml,
+rerunning only the stages whose inputs or settings changed.`)
+}
+
+func newReportCmd(e *env) *cobra.Command {
+	return plannedCmd("report DIR",
+		"Write a self-contained HTML report of a dataset and its training runs",
+		`Write one HTML file with task sizes, a 2-D projection coloured by task,
+top terms and examples per task, label agreement and training curves.`)
+}

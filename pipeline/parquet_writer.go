@@ -1,0 +1,334 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// longValueBytes is the mean value size from which a string or binary
+// column is written without dictionary encoding or statistics: documents
+// are nearly all distinct, so a dictionary only costs time, and min/max
+// statistics of long texts are dropped by the writer anyway.
+const longValueBytes = 64
+
+// parquetWriter writes Parquet row groups of bounded rows and bytes. It
+// holds the batches of one row group (retained, not copied) and, when the
+// group is full, encodes and writes it column by column straight to the
+// file in a goroutine of its own while the next group fills: cheaper than
+// pqarrow's buffered row groups, which keep every encoded page of a group
+// in a growing buffer, and compression (the costly part) then runs beside
+// the stage that produces the batches. At most two row groups are held.
+type parquetWriter struct {
+	af      *atomicFile
+	schema  *arrow.Schema
+	c       *config
+	fw      *pqarrow.FileWriter
+	pending []arrow.RecordBatch
+	rgRows  int64
+	rgBytes int64
+	// flushing delivers the result of the row group being written, or is
+	// nil when none is.
+	flushing chan error
+	err      error
+}
+
+var _ Writer = (*parquetWriter)(nil)
+
+func newParquetWriter(af *atomicFile, schema *arrow.Schema, c *config) *parquetWriter {
+	return &parquetWriter{af: af, schema: schema, c: c}
+}
+
+// start creates the file writer, choosing per-column encodings from the
+// first batch (nil when the output has no rows).
+func (w *parquetWriter) start(first arrow.RecordBatch) error {
+	codec := compress.Codecs.Zstd
+	switch w.c.compression {
+	case Snappy:
+		codec = compress.Codecs.Snappy
+	case Uncompressed:
+		codec = compress.Codecs.Uncompressed
+	}
+	props := []parquet.WriterProperty{
+		parquet.WithAllocator(w.c.mem),
+		parquet.WithCompression(codec),
+		parquet.WithCompressionLevel(w.c.compressionLevel),
+		parquet.WithMaxRowGroupLength(w.c.rowGroupRows),
+	}
+	if first != nil {
+		for i, f := range w.schema.Fields() {
+			if meanValueBytes(first.Column(i)) >= longValueBytes {
+				props = append(props,
+					parquet.WithDictionaryFor(f.Name, false),
+					parquet.WithStatsFor(f.Name, false))
+			}
+		}
+	}
+	fw, err := pqarrow.NewFileWriter(w.schema, w.af, parquet.NewWriterProperties(props...),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.c.mem)))
+	if err != nil {
+		return fmt.Errorf("robustdata/pipeline: %s: cannot write this schema to Parquet: %w", w.af.final, err)
+	}
+	w.fw = fw
+	return nil
+}
+
+// meanValueBytes is the mean size of a string or binary column's values,
+// or 0 for other types.
+func meanValueBytes(col arrow.Array) int64 {
+	if col.Len() == 0 {
+		return 0
+	}
+	n := int64(col.Len())
+	switch a := col.(type) {
+	case *array.String:
+		o := a.ValueOffsets()
+		return int64(o[len(o)-1]-o[0]) / n
+	case *array.LargeString:
+		o := a.ValueOffsets()
+		return (o[len(o)-1] - o[0]) / n
+	case *array.Binary:
+		o := a.ValueOffsets()
+		return int64(o[len(o)-1]-o[0]) / n
+	case *array.LargeBinary:
+		o := a.ValueOffsets()
+		return (o[len(o)-1] - o[0]) / n
+	}
+	return 0
+}
+
+func (w *parquetWriter) Write(rec arrow.RecordBatch) error {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.write(rec); err != nil {
+		w.err = err
+	}
+	return w.err
+}
+
+func (w *parquetWriter) write(rec arrow.RecordBatch) error {
+	if !rec.Schema().Equal(w.schema) {
+		if diff := compareSchemas(w.schema, rec.Schema()); diff != "" {
+			return fmt.Errorf("robustdata/pipeline: writing %s: batch does not match the output schema: %s", w.af.final, diff)
+		}
+		rec = relabel(rec, w.schema)
+		defer rec.Release()
+	}
+	n := rec.NumRows()
+	if n == 0 {
+		return nil
+	}
+	if w.fw == nil {
+		if err := w.start(rec); err != nil {
+			return err
+		}
+	}
+	perRow := max(1, recordBytes(rec)/n)
+	for off := int64(0); off < n; {
+		if w.rgRows >= w.c.rowGroupRows || w.rgBytes >= w.c.rowGroupBytes {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+		take := min(n-off, w.c.rowGroupRows-w.rgRows)
+		if room := (w.c.rowGroupBytes - w.rgBytes + perRow - 1) / perRow; room < take {
+			take = max(1, room)
+		}
+		part := rec
+		if off != 0 || take != n {
+			part = rec.NewSlice(off, off+take)
+		} else {
+			part.Retain()
+		}
+		part, err := compactFixedSizeLists(part, true, w.c.mem)
+		if err != nil {
+			return fmt.Errorf("robustdata/pipeline: writing %s: %w", w.af.final, err)
+		}
+		w.pending = append(w.pending, part)
+		w.rgRows += take
+		w.rgBytes += take * perRow
+		off += take
+	}
+	return nil
+}
+
+// flush starts writing the pending batches as one row group, after the
+// previous group is written.
+func (w *parquetWriter) flush() error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	if len(w.pending) == 0 {
+		return nil
+	}
+	group, rows := w.pending, w.rgRows
+	w.pending, w.rgRows, w.rgBytes = nil, 0, 0
+	w.flushing = make(chan error, 1)
+	go func() { w.flushing <- w.writeGroup(group, rows) }()
+	return nil
+}
+
+// wait waits for the row group being written, if any.
+func (w *parquetWriter) wait() error {
+	if w.flushing == nil {
+		return nil
+	}
+	err := <-w.flushing
+	w.flushing = nil
+	return err
+}
+
+// writeGroup writes batches as one row group and releases them.
+func (w *parquetWriter) writeGroup(group []arrow.RecordBatch, rows int64) error {
+	defer func() {
+		for _, rec := range group {
+			rec.Release()
+		}
+	}()
+	if err := w.fw.NewRowGroupChecked(); err != nil {
+		return fmt.Errorf("robustdata/pipeline: writing %s: %w", w.af.final, err)
+	}
+	cols := make([]arrow.Array, len(group))
+	for i := range w.schema.NumFields() {
+		for j, rec := range group {
+			cols[j] = rec.Column(i)
+		}
+		chunked := arrow.NewChunked(w.schema.Field(i).Type, cols)
+		err := w.fw.WriteColumnChunked(chunked, 0, rows)
+		chunked.Release()
+		if err != nil {
+			return fmt.Errorf("robustdata/pipeline: writing %s: column %q: %w", w.af.final, w.schema.Field(i).Name, err)
+		}
+	}
+	return nil
+}
+
+func (w *parquetWriter) releasePending() {
+	for _, rec := range w.pending {
+		rec.Release()
+	}
+	w.pending = w.pending[:0]
+	w.rgRows, w.rgBytes = 0, 0
+}
+
+func (w *parquetWriter) Close() error {
+	if w.af.done {
+		return w.err
+	}
+	if w.err == nil && w.fw == nil {
+		w.err = w.start(nil)
+	}
+	if w.err == nil {
+		w.err = w.flush()
+	}
+	if err := w.wait(); w.err == nil {
+		w.err = err
+	}
+	if w.err != nil {
+		w.releasePending()
+		if w.fw != nil {
+			w.fw.Close()
+		}
+		return errors.Join(w.err, w.af.abort())
+	}
+	if err := w.fw.Close(); err != nil {
+		w.err = fmt.Errorf("robustdata/pipeline: writing %s: %w", w.af.final, err)
+		return errors.Join(w.err, w.af.abort())
+	}
+	w.err = w.af.commit()
+	return w.err
+}
+
+func (w *parquetWriter) Abort() error {
+	if w.af.done {
+		return nil
+	}
+	w.wait()
+	w.releasePending()
+	if w.fw != nil {
+		w.fw.Close()
+	}
+	return w.af.abort()
+}
+
+// recordBytes is the memory a batch holds: the capacity of its buffers
+// (builders grow by doubling, so this can be twice the data), and of the
+// whole buffers when the batch is a slice.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	for _, col := range rec.Columns() {
+		n += dataBytes(col.Data())
+	}
+	return n
+}
+
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Cap())
+		}
+	}
+	for _, child := range d.Children() {
+		n += dataBytes(child)
+	}
+	return n
+}
+
+// compactFixedSizeLists copies the fixed-size-list columns of a sliced
+// batch into fresh arrays that start at offset 0: pqarrow (v18.8.0)
+// ignores the slice offset of a fixed-size list and would write the
+// values of the slice's first rows from the start of the parent array.
+// owned tells whether rec is the caller's to release (it is released when
+// a copy replaces it); the caller releases the result when owned is true
+// or the result differs from rec.
+func compactFixedSizeLists(rec arrow.RecordBatch, owned bool, mem memory.Allocator) (arrow.RecordBatch, error) {
+	var cols []arrow.Array
+	for i, col := range rec.Columns() {
+		if col.Data().Offset() == 0 || !hasFixedSizeList(col.DataType()) {
+			continue
+		}
+		if cols == nil {
+			cols = slices.Clone(rec.Columns())
+		}
+		c, err := array.Concatenate([]arrow.Array{col}, mem)
+		if err != nil {
+			return rec, err
+		}
+		defer c.Release()
+		cols[i] = c
+	}
+	if cols == nil {
+		return rec, nil
+	}
+	out := array.NewRecordBatch(rec.Schema(), cols, rec.NumRows())
+	if owned {
+		rec.Release()
+	}
+	return out, nil
+}
+
+// hasFixedSizeList tells whether dt is or contains a fixed-size list.
+func hasFixedSizeList(dt arrow.DataType) bool {
+	switch t := dt.(type) {
+	case *arrow.FixedSizeListType:
+		return true
+	case arrow.ListLikeType:
+		return hasFixedSizeList(t.Elem())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if hasFixedSizeList(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
+}
