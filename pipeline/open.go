@@ -55,6 +55,9 @@ type multiReader struct {
 	ref    *arrow.Schema  // merged schema of the projected inputs
 	schema *arrow.Schema  // output schema (ref plus doc_id)
 	addID  bool
+	// order maps each output column to its source: the projected input
+	// columns, then the made-up doc_id; nil when that is the output order.
+	order []int
 
 	idx    int
 	cur    Reader
@@ -97,6 +100,25 @@ func (m *multiReader) checkSchemas() error {
 	if m.c.docID != "" && len(m.ref.FieldIndices(m.c.docID)) == 0 {
 		m.addID = true
 		fields := append(m.ref.Fields(), arrow.Field{Name: m.c.docID, Type: arrow.BinaryTypes.String})
+		if i := slices.Index(m.c.columns, m.c.docID); i >= 0 {
+			// The user placed the made-up id among --columns.
+			idCol := len(fields) - 1
+			m.order = make([]int, 0, len(fields))
+			for j := range idCol {
+				if j == i {
+					m.order = append(m.order, idCol)
+				}
+				m.order = append(m.order, j)
+			}
+			if i >= idCol {
+				m.order = append(m.order, idCol)
+			}
+			ordered := make([]arrow.Field, len(fields))
+			for j, k := range m.order {
+				ordered[j] = fields[k]
+			}
+			fields = ordered
+		}
 		md := m.ref.Metadata()
 		m.schema = arrow.NewSchema(fields, &md)
 	}
@@ -221,6 +243,13 @@ func (m *multiReader) shape(rec arrow.RecordBatch, keep int64) (arrow.RecordBatc
 		ids := m.docIDs(m.inputs[m.idx].Name, m.curRow, keep)
 		defer ids.Release()
 		cols = append(cols, ids)
+	}
+	if m.order != nil {
+		ordered := make([]arrow.Array, len(cols))
+		for j, k := range m.order {
+			ordered[j] = cols[k]
+		}
+		cols = ordered
 	}
 	m.out = array.NewRecordBatch(m.schema, cols, keep)
 	return m.out, nil
@@ -392,13 +421,21 @@ func openParquet(ctx context.Context, name string, src interface {
 // projection returns the columns to keep of an input with schema full, or
 // nil to keep all. An existing id column (WithDocID) is kept even when not
 // named: dropping it would make ids up anew.
+// A doc_id the input lacks (to be made up) is left out.
 func projection(full *arrow.Schema, c *config) []string {
 	cols := c.columns
 	if cols == nil {
 		return nil
 	}
-	if c.docID != "" && !slices.Contains(cols, c.docID) && len(full.FieldIndices(c.docID)) > 0 {
+	if c.docID == "" {
+		return cols
+	}
+	has := len(full.FieldIndices(c.docID)) > 0
+	switch {
+	case has && !slices.Contains(cols, c.docID):
 		cols = append(slices.Clip(cols), c.docID)
+	case !has && slices.Contains(cols, c.docID):
+		cols = slices.DeleteFunc(slices.Clone(cols), func(s string) bool { return s == c.docID })
 	}
 	return cols
 }

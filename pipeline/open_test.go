@@ -288,3 +288,35 @@ func (c *cancelAfter) Write(arrow.RecordBatch) error {
 	}
 	return nil
 }
+
+// TestDocIDAmongColumns places a made-up doc_id where --columns names it.
+func TestDocIDAmongColumns(t *testing.T) {
+	mem := checkedMem(t)
+	sc := testSchema()
+	recs := makeBatches(t, mem, 20, 7)
+	defer releaseAll(recs)
+	p := filepath.Join(t.TempDir(), "x.parquet")
+	writeFile(t, p, sc, recs, WithAllocator(mem))
+	for _, tc := range []struct {
+		cols []string
+		want string
+	}{
+		{[]string{"doc_id", "label", "text"}, "doc_id, label, text"},
+		{[]string{"label", "doc_id", "text"}, "label, doc_id, text"},
+		{[]string{"label", "text", "doc_id"}, "label, text, doc_id"},
+		{[]string{"label"}, "label, doc_id"},
+	} {
+		rd := openOne(t, []Option{WithAllocator(mem), WithDocID("doc_id"), WithColumns(tc.cols...), WithLimit(12)}, p)
+		if got := columnList(rd.Schema()); got != tc.want {
+			t.Errorf("columns %v: schema %q, want %q", tc.cols, got, tc.want)
+		}
+		cols, _ := readAll(t, rd, mem)
+		idCol := cols[rd.Schema().FieldIndices("doc_id")[0]].(*array.String)
+		labels := cols[rd.Schema().FieldIndices("label")[0]]
+		if idCol.Len() != 12 || idCol.Value(11) != p+":11" || labels.Len() != 12 {
+			t.Errorf("columns %v: %d ids, last %q", tc.cols, idCol.Len(), idCol.Value(idCol.Len()-1))
+		}
+		releaseArrays(cols)
+		rd.Close()
+	}
+}

@@ -63,11 +63,14 @@ func runCase(t *testing.T, repo, dir string) {
 		case "cmd", "expout", "experr", "expcode":
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
+		if err := os.CopyFS(filepath.Join(work, e.Name()), os.DirFS(filepath.Join(dir, e.Name()))); err != nil {
+			// Not a folder: copy the file.
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(work, e.Name()), data, 0o644)
 		}
-		os.WriteFile(filepath.Join(work, e.Name()), data, 0o644)
 		inputs[e.Name()] = true
 	}
 	var stdin io.Reader = strings.NewReader("")
