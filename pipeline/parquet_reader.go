@@ -46,7 +46,7 @@ func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeek
 		pf.Close()
 		return nil, err
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true}, c.mem)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, PreAllocBinaryData: true}, c.mem)
 	if err != nil {
 		return fail(&DataError{Source: name, Row: -1, Err: fmt.Errorf("unsupported Parquet schema: %w", err)})
 	}
