@@ -1,0 +1,496 @@
+package features
+
+import (
+	"bytes"
+	"math"
+	"unicode"
+	"unicode/utf8"
+)
+
+// NumPattern is the number of pattern features.
+const NumPattern = 24
+
+// patternNames are the pattern features in column order (see doc.go).
+var patternNames = [NumPattern]string{
+	"log_bytes", "log_words", "log_lines", "mean_word_len", "std_word_len",
+	"type_token_ratio", "stopword_ratio", "punct_ratio", "digit_ratio", "upper_ratio",
+	"whitespace_ratio", "non_ascii_ratio", "symbol_ratio", "url_rate", "bullet_line_rate",
+	"repeated_line_frac", "repeated_bigram_frac", "char_entropy", "mean_sentence_words", "empty_line_frac",
+	"ellipsis_line_frac", "terminal_punct_line_frac", "alpha_word_frac", "log_mean_line_bytes",
+}
+
+// PatternNames returns the names of the pattern features, in column order.
+func PatternNames() []string { return append([]string(nil), patternNames[:]...) }
+
+// ASCII character classes.
+const (
+	cWord   = 1 << iota // letter, digit or '_'
+	cLetter             // letter
+	cUpper              // upper-case letter
+	cDigit              // digit
+	cSpace              // white space
+	cPunct              // punctuation (unicode.IsPunct)
+	cSymbol             // symbol (unicode.IsSymbol)
+	cEnd                // sentence end: . ! ?
+)
+
+// asciiClass classifies the ASCII bytes with the unicode predicates, so
+// that the fast path agrees with the slow one.
+var asciiClass = func() (t [128]uint8) {
+	for c := range rune(128) {
+		var k uint8
+		if unicode.IsLetter(c) {
+			k |= cWord | cLetter
+		}
+		if unicode.IsUpper(c) {
+			k |= cUpper
+		}
+		if unicode.IsDigit(c) {
+			k |= cWord | cDigit
+		}
+		if c == '_' {
+			k |= cWord
+		}
+		if unicode.IsSpace(c) {
+			k |= cSpace
+		}
+		if unicode.IsPunct(c) {
+			k |= cPunct
+		}
+		if unicode.IsSymbol(c) {
+			k |= cSymbol
+		}
+		if c == '.' || c == '!' || c == '?' {
+			k |= cEnd
+		}
+		t[c] = k
+	}
+	return t
+}()
+
+// classOf classifies a rune outside ASCII.
+func classOf(r rune) uint8 {
+	var k uint8
+	switch {
+	case unicode.IsLetter(r):
+		k = cWord | cLetter
+		if unicode.IsUpper(r) {
+			k |= cUpper
+		}
+	case unicode.IsDigit(r), unicode.IsNumber(r):
+		k = cWord
+		if unicode.IsDigit(r) {
+			k |= cDigit
+		}
+	case unicode.IsMark(r):
+		k = cWord
+	case unicode.IsSpace(r):
+		k = cSpace
+	case unicode.IsPunct(r):
+		k = cPunct
+		if r == '。' || r == '！' || r == '？' {
+			k |= cEnd
+		}
+	case unicode.IsSymbol(r):
+		k = cSymbol
+	}
+	return k
+}
+
+// stopHashes holds the TermHash of every stop word (read only).
+var stopHashes = func() map[uint64]struct{} {
+	m := make(map[uint64]struct{}, len(stopWordList))
+	for _, w := range stopWordList {
+		m[TermHash(w)] = struct{}{}
+	}
+	return m
+}()
+
+// analyzer computes the features of one document at a time. It keeps
+// scratch tables between documents and must not be shared between
+// goroutines.
+type analyzer struct {
+	words   counter // distinct lower-cased words
+	bigrams counter // word bigrams
+	lines   counter // trimmed non-empty lines
+	runes   counter // runes outside ASCII, for the entropy
+	ascii   [128]int32
+	// terms receives the term hashes (non-stop words and their bigrams)
+	// when collectTerms is set.
+	terms        []uint64
+	collectTerms bool
+	// spans receives, when collectSpans is set, the byte span of every
+	// non-stop word in order (for the fit's term strings).
+	spans        [][2]int32
+	collectSpans bool
+}
+
+// analyze computes the pattern features of text into pat (NumPattern
+// values) and, when collectTerms is set, its terms into a.terms.
+func (a *analyzer) analyze(text []byte, pat []float32) {
+	a.words.reset()
+	a.bigrams.reset()
+	a.runes.reset()
+	a.ascii = [128]int32{}
+	a.terms = a.terms[:0]
+	a.spans = a.spans[:0]
+
+	var (
+		runes, letters, uppers, digits, spaces, puncts, symbols, nonASCII int
+		words, stopWords, alphaWords, urls, sentences                     int
+		sumLen, sumSq                                                     float64
+		bigramTotal                                                       int
+
+		inWord, wordHasLetter, sentHasWord, endRun bool
+		wordRunes, wordStart                       int
+		h, prevWord, prevTerm                      uint64
+		havePrevWord, havePrevTerm                 bool
+		prevClass                                  uint8
+	)
+	endWord := func(end int) {
+		inWord = false
+		words++
+		sentHasWord = true
+		l := float64(wordRunes)
+		sumLen += l
+		sumSq += l * l
+		if wordHasLetter {
+			alphaWords++
+		}
+		a.words.add(h)
+		if havePrevWord {
+			a.bigrams.add(BigramHash(prevWord, h))
+			bigramTotal++
+		}
+		prevWord, havePrevWord = h, true
+		if _, stop := stopHashes[h]; stop {
+			stopWords++
+			return
+		}
+		if a.collectTerms {
+			a.terms = append(a.terms, h)
+			if havePrevTerm {
+				a.terms = append(a.terms, BigramHash(prevTerm, h))
+			}
+		}
+		if a.collectSpans {
+			a.spans = append(a.spans, [2]int32{int32(wordStart), int32(end)})
+		}
+		prevTerm, havePrevTerm = h, true
+	}
+
+	n := len(text)
+	for i := 0; i < n; {
+		c := text[i]
+		var r rune
+		var size int
+		var k uint8
+		if c < utf8.RuneSelf {
+			r, size, k = rune(c), 1, asciiClass[c]
+			a.ascii[c]++
+		} else {
+			r, size = utf8.DecodeRune(text[i:])
+			k = classOf(r)
+			nonASCII++
+			a.runes.add(uint64(r))
+		}
+		runes++
+		if k&cLetter != 0 {
+			letters++
+			if k&cUpper != 0 {
+				uppers++
+			}
+		}
+		if k&cDigit != 0 {
+			digits++
+		}
+		if k&cSpace != 0 {
+			spaces++
+		}
+		if k&cPunct != 0 {
+			puncts++
+		}
+		if k&cSymbol != 0 {
+			symbols++
+		}
+		// Sentences: a run of end marks followed by white space or the
+		// end of the text closes a sentence that holds a word.
+		if k&cEnd != 0 {
+			endRun = true
+			if r >= utf8.RuneSelf && sentHasWord {
+				// 。！？ end a sentence without white space after them.
+				sentences++
+				sentHasWord = false
+			}
+		} else {
+			if endRun && k&cSpace != 0 && sentHasWord {
+				sentences++
+				sentHasWord = false
+			}
+			endRun = false
+		}
+		// Words.
+		isWord := k&cWord != 0
+		if !isWord && inWord && (r == '\'' || r == '\u2019') && prevClass&cLetter != 0 && i+size < n {
+			// An apostrophe inside a word, between letters.
+			nc := text[i+size]
+			var nk uint8
+			if nc < utf8.RuneSelf {
+				nk = asciiClass[nc]
+			} else {
+				nr, _ := utf8.DecodeRune(text[i+size:])
+				nk = classOf(nr)
+			}
+			if nk&cLetter != 0 {
+				isWord = true
+				r = '\''
+			}
+		}
+		if isWord {
+			if !inWord {
+				inWord, wordHasLetter, wordRunes, wordStart = true, false, 0, i
+				h = fnvOffset
+				if hasURLPrefix(text[i:]) {
+					urls++
+				}
+			}
+			wordRunes++
+			if k&cLetter != 0 {
+				wordHasLetter = true
+			}
+			if r < utf8.RuneSelf {
+				b := byte(r)
+				if k&cUpper != 0 {
+					b |= 0x20
+				}
+				h = (h ^ uint64(b)) * fnvPrime
+			} else {
+				var buf [utf8.UTFMax]byte
+				lr := unicode.ToLower(r)
+				m := utf8.EncodeRune(buf[:], lr)
+				for _, b := range buf[:m] {
+					h = (h ^ uint64(b)) * fnvPrime
+				}
+			}
+		} else if inWord {
+			endWord(i)
+		}
+		prevClass = k
+		i += size
+	}
+	if inWord {
+		endWord(n)
+	}
+	if sentHasWord {
+		sentences++
+	}
+
+	// Lines.
+	var lines, emptyLines, nonEmpty, repeatedLines, bullets, ellipses, terminals int
+	for rest := text; ; {
+		j := bytes.IndexByte(rest, '\n')
+		line := rest
+		if j >= 0 {
+			line = rest[:j]
+		}
+		if j < 0 && len(rest) == 0 && lines > 0 {
+			break // a final '\n' does not start another line
+		}
+		lines++
+		t := trimSpace(line)
+		if len(t) == 0 {
+			emptyLines++
+		} else {
+			nonEmpty++
+			if a.lines.add(bytesHash(t)) > 1 {
+				repeatedLines++
+			}
+			if isBullet(t) {
+				bullets++
+			}
+			if bytes.HasSuffix(t, []byte("...")) || bytes.HasSuffix(t, []byte("…")) {
+				ellipses++
+			}
+			if endsTerminal(t) {
+				terminals++
+			}
+		}
+		if j < 0 {
+			break
+		}
+		rest = rest[j+1:]
+	}
+
+	// Entropy of the rune distribution, summed in a fixed order.
+	var entropy float64
+	if runes > 0 {
+		total := float64(runes)
+		for _, cnt := range a.ascii {
+			if cnt > 0 {
+				p := float64(cnt) / total
+				entropy -= p * math.Log2(p)
+			}
+		}
+		for _, cnt := range a.runes.counts {
+			p := float64(cnt) / total
+			entropy -= p * math.Log2(p)
+		}
+	}
+
+	var repeatedBigrams int
+	for _, cnt := range a.bigrams.counts {
+		if cnt > 1 {
+			repeatedBigrams += int(cnt)
+		}
+	}
+
+	ratio := func(num, den int) float32 {
+		if den == 0 {
+			return 0
+		}
+		return float32(float64(num) / float64(den))
+	}
+	var mean, std float64
+	if words > 0 {
+		mean = sumLen / float64(words)
+		std = math.Sqrt(max(0, sumSq/float64(words)-mean*mean))
+	}
+	pat[0] = float32(math.Log1p(float64(n)))
+	pat[1] = float32(math.Log1p(float64(words)))
+	pat[2] = float32(math.Log1p(float64(lines)))
+	pat[3] = float32(mean)
+	pat[4] = float32(std)
+	pat[5] = ratio(len(a.words.keys), words)
+	pat[6] = ratio(stopWords, words)
+	pat[7] = ratio(puncts, runes)
+	pat[8] = ratio(digits, runes)
+	pat[9] = ratio(uppers, letters)
+	pat[10] = ratio(spaces, runes)
+	pat[11] = ratio(nonASCII, runes)
+	pat[12] = ratio(symbols, runes)
+	pat[13] = ratio(urls, words)
+	pat[14] = ratio(bullets, nonEmpty)
+	pat[15] = ratio(repeatedLines, nonEmpty)
+	pat[16] = ratio(repeatedBigrams, bigramTotal)
+	pat[17] = float32(entropy)
+	pat[18] = ratio(words, sentences)
+	pat[19] = ratio(emptyLines, lines)
+	pat[20] = ratio(ellipses, nonEmpty)
+	pat[21] = ratio(terminals, nonEmpty)
+	pat[22] = ratio(alphaWords, words)
+	if lines > 0 {
+		pat[23] = float32(math.Log1p(float64(n) / float64(lines)))
+	} else {
+		pat[23] = 0
+	}
+}
+
+// PatternOf computes the pattern features of one text (NumPattern values,
+// in PatternNames order). For many texts, the stage reuses its scratch
+// state instead.
+func PatternOf(text string) []float32 {
+	var a analyzer
+	pat := make([]float32, NumPattern)
+	a.analyze([]byte(text), pat)
+	return pat
+}
+
+// hasURLPrefix tells whether b starts with "http://", "https://" or
+// "www." in any case.
+func hasURLPrefix(b []byte) bool {
+	lower := func(c byte) byte {
+		if 'A' <= c && c <= 'Z' {
+			return c | 0x20
+		}
+		return c
+	}
+	has := func(p string) bool {
+		if len(b) < len(p) {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if lower(b[i]) != p[i] {
+				return false
+			}
+		}
+		return true
+	}
+	switch lower(b[0]) {
+	case 'h':
+		return has("http://") || has("https://")
+	case 'w':
+		return has("www.")
+	}
+	return false
+}
+
+// trimSpace trims Unicode white space from both ends.
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			if asciiClass[b[0]]&cSpace == 0 {
+				break
+			}
+			b = b[1:]
+			continue
+		}
+		r, size := utf8.DecodeRune(b)
+		if !unicode.IsSpace(r) {
+			break
+		}
+		b = b[size:]
+	}
+	for len(b) > 0 {
+		c := b[len(b)-1]
+		if c < utf8.RuneSelf {
+			if asciiClass[c]&cSpace == 0 {
+				break
+			}
+			b = b[:len(b)-1]
+			continue
+		}
+		r, size := utf8.DecodeLastRune(b)
+		if !unicode.IsSpace(r) {
+			break
+		}
+		b = b[:len(b)-size]
+	}
+	return b
+}
+
+// isBullet tells whether a trimmed line starts with a bullet: a bullet
+// rune, or digits and '.' or ')', then white space.
+func isBullet(t []byte) bool {
+	r, size := utf8.DecodeRune(t)
+	switch r {
+	case '-', '*', '+', '•', '‣', '◦', '·', '–', '—':
+		return followedBySpace(t[size:])
+	}
+	i := 0
+	for i < len(t) && '0' <= t[i] && t[i] <= '9' {
+		i++
+	}
+	if i == 0 || i == len(t) || (t[i] != '.' && t[i] != ')') {
+		return false
+	}
+	return followedBySpace(t[i+1:])
+}
+
+func followedBySpace(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	r, _ := utf8.DecodeRune(b)
+	return unicode.IsSpace(r)
+}
+
+// endsTerminal tells whether a trimmed line ends with terminal
+// punctuation.
+func endsTerminal(t []byte) bool {
+	r, _ := utf8.DecodeLastRune(t)
+	switch r {
+	case '.', '!', '?', '"', '\'', '”', '’', '。', '！', '？':
+		return true
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+package features
+
+import "math/bits"
+
+// FNV-1a 64-bit parameters.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// TermHash is the hash of a word term: FNV-1a 64 over the bytes of the
+// word, lower-cased as the tokenizer does (see the package doc). Other
+// tools reproduce a model's hashing with it.
+func TermHash(word string) uint64 {
+	h := uint64(fnvOffset)
+	for i := 0; i < len(word); i++ {
+		h ^= uint64(word[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// BigramHash is the hash of the bigram of two consecutive terms whose
+// hashes are a and b: splitmix64(a XOR (b × 0x9E3779B97F4A7C15)).
+func BigramHash(a, b uint64) uint64 {
+	return splitmix64(a ^ (b * 0x9E3779B97F4A7C15))
+}
+
+// splitmix64 is the finaliser of SplitMix64.
+func splitmix64(z uint64) uint64 {
+	z += 0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EB
+	return z ^ (z >> 31)
+}
+
+// bucketOf maps a term hash to one of 2^bits buckets (its top bits).
+func bucketOf(h uint64, bits uint8) uint32 {
+	return uint32(h >> (64 - bits))
+}
+
+// bytesHash hashes a byte string 8 bytes at a time (for equality tests
+// within a document: repeated lines).
+func bytesHash(b []byte) uint64 {
+	h := uint64(len(b)) * 0x9E3779B97F4A7C15
+	for len(b) >= 8 {
+		v := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+		h = bits.RotateLeft64(h^(v*0xBF58476D1CE4E5B9), 29) * 0x94D049BB133111EB
+		b = b[8:]
+	}
+	var v uint64
+	for i, c := range b {
+		v |= uint64(c) << (8 * i)
+	}
+	return splitmix64(h ^ v)
+}
+
+// counter counts 64-bit keys in an open-addressing table that is emptied
+// in O(1) between documents (entries carry the generation they belong
+// to). Keys keeps the distinct keys of the current generation in the order
+// they were first seen.
+type counter struct {
+	slots  []slot
+	mask   uint64
+	gen    uint32
+	keys   []uint64
+	counts []int32 // parallel to keys
+}
+
+type slot struct {
+	key uint64
+	gen uint32
+	idx int32 // index into keys/counts
+}
+
+// reset empties the counter.
+func (c *counter) reset() {
+	c.gen++
+	if c.gen == 0 { // wrapped: clear for real
+		for i := range c.slots {
+			c.slots[i].gen = 0
+		}
+		c.gen = 1
+	}
+	c.keys = c.keys[:0]
+	c.counts = c.counts[:0]
+}
+
+// add counts one occurrence of key and returns its count so far.
+func (c *counter) add(key uint64) int32 {
+	if 2*(len(c.keys)+1) > len(c.slots) {
+		c.grow()
+	}
+	i := splitmix64(key) & c.mask
+	for {
+		s := &c.slots[i]
+		if s.gen != c.gen {
+			s.key, s.gen, s.idx = key, c.gen, int32(len(c.keys))
+			c.keys = append(c.keys, key)
+			c.counts = append(c.counts, 1)
+			return 1
+		}
+		if s.key == key {
+			c.counts[s.idx]++
+			return c.counts[s.idx]
+		}
+		i = (i + 1) & c.mask
+	}
+}
+
+func (c *counter) grow() {
+	n := max(64, 2*len(c.slots))
+	c.slots = make([]slot, n)
+	c.mask = uint64(n - 1)
+	if c.gen == 0 {
+		c.gen = 1
+	}
+	for idx, key := range c.keys {
+		i := splitmix64(key) & c.mask
+		for c.slots[i].gen == c.gen {
+			i = (i + 1) & c.mask
+		}
+		c.slots[i] = slot{key: key, gen: c.gen, idx: int32(idx)}
+	}
+}
