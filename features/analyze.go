@@ -19,6 +19,38 @@ var patternNames = [NumPattern]string{
 	"ellipsis_line_frac", "terminal_punct_line_frac", "alpha_word_frac", "log_mean_line_bytes",
 }
 
+// patternDescriptions define the pattern features (see doc.go).
+var patternDescriptions = [NumPattern]string{
+	"ln(1 + bytes)",
+	"ln(1 + words)",
+	"ln(1 + lines)",
+	"mean runes per word",
+	"population standard deviation of runes per word",
+	"distinct lower-cased words / words",
+	"stop words / words",
+	"punctuation runes / runes",
+	"digit runes / runes",
+	"upper-case letters / letters",
+	"white-space runes / runes",
+	"runes >= U+0080 / runes",
+	"symbol runes (math, currency, modifier, other) / runes",
+	"URLs (http://, https://, www. at a word start) / words",
+	"non-empty lines starting with a bullet (- * + • or 1. 1)) / non-empty lines",
+	"non-empty lines repeating an earlier one (trimmed) / non-empty lines",
+	"word bigrams occurring more than once / word bigrams",
+	"Shannon entropy of the rune distribution, in bits",
+	"words / sentences",
+	"empty or white-space lines / lines",
+	"non-empty lines ending with ... or … / non-empty lines",
+	"non-empty lines ending with terminal punctuation / non-empty lines",
+	"words holding a letter / words",
+	"ln(1 + bytes / lines)",
+}
+
+// PatternDescriptions returns the definitions of the pattern features, in
+// column order.
+func PatternDescriptions() []string { return append([]string(nil), patternDescriptions[:]...) }
+
 // PatternNames returns the names of the pattern features, in column order.
 func PatternNames() []string { return append([]string(nil), patternNames[:]...) }
 
@@ -119,6 +151,9 @@ type analyzer struct {
 	// when collectTerms is set.
 	terms        []uint64
 	collectTerms bool
+	// nonStop counts the non-stop words of the document (the unigrams
+	// among terms).
+	nonStop int
 	// spans receives, when collectSpans is set, the byte span of every
 	// non-stop word in order (for the fit's term strings).
 	spans        [][2]int32
@@ -134,6 +169,7 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	a.ascii = [128]int32{}
 	a.terms = a.terms[:0]
 	a.spans = a.spans[:0]
+	a.nonStop = 0
 
 	var (
 		runes, letters, uppers, digits, spaces, puncts, symbols, nonASCII int
@@ -167,6 +203,7 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 			stopWords++
 			return
 		}
+		a.nonStop++
 		if a.collectTerms {
 			a.terms = append(a.terms, h)
 			if havePrevTerm {

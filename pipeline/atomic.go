@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -97,4 +98,19 @@ func createTemp(dir, prefix string) (*os.File, error) {
 		return f, err
 	}
 	return nil, errors.New("cannot find an unused temporary name")
+}
+
+// WriteFileAtomic writes a file through write under a temporary name in
+// the same folder and renames it into place only when write succeeds, so
+// that the file is never seen half-written.
+func WriteFileAtomic(path string, write func(w io.Writer) error) error {
+	af, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	if err := write(af); err != nil {
+		af.abort()
+		return err
+	}
+	return af.commit()
 }

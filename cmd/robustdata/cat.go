@@ -70,20 +70,24 @@ Examples:
 	return cmd
 }
 
-// copyStream reads inputs and writes them to output, aborting the output
-// on any failure so that nothing half-written is left.
+// copyStream reads inputs and writes them to output.
 func (e *env) copyStream(cmd *cobra.Command, inputs []pipeline.Input, output string, opts []pipeline.Option) error {
-	ctx := cmd.Context()
-	rd, err := pipeline.OpenInputs(ctx, inputs, opts...)
+	rd, err := pipeline.OpenInputs(cmd.Context(), inputs, opts...)
 	if err != nil {
 		return err
 	}
+	return e.writeStream(cmd, rd, output, opts)
+}
+
+// writeStream writes every batch of rd to output and closes rd, aborting
+// the output on any failure so that nothing half-written is left.
+func (e *env) writeStream(cmd *cobra.Command, rd pipeline.Reader, output string, opts []pipeline.Option) error {
 	defer rd.Close()
 	w, err := pipeline.Create(output, rd.Schema(), opts...)
 	if err != nil {
 		return err
 	}
-	rows, err := pipeline.Copy(ctx, w, rd)
+	rows, err := pipeline.Copy(cmd.Context(), w, rd)
 	if err != nil {
 		w.Abort()
 		return err

@@ -22,14 +22,6 @@ func plannedCmd(use, short, long string) *cobra.Command {
 	}
 }
 
-func newFeaturesCmd(e *env) *cobra.Command {
-	return plannedCmd("features [-i IN]... [-o OUT]",
-		"Append pattern and semantic feature columns to every document",
-		`Compute pattern features (form: length, punctuation, repetition...) and
-semantic features (meaning: TF-IDF/LSA, word vectors or an embedding column)
-for every document and append them as the columns "pattern" and "semantic".`)
-}
-
 func newPartitionCmd(e *env) *cobra.Command {
 	return plannedCmd("partition [-i IN]... [-o OUT] --k N|auto",
 		"Cluster documents into K sub-tasks (k-means on pattern+semantic features)",

@@ -1,0 +1,407 @@
+package features
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"unicode"
+
+	"gonum.org/v1/gonum/blas/blas32"
+
+	"github.com/robustdata/robustdata/features/rsvd"
+)
+
+// LSA defaults.
+const (
+	DefaultDim        = 128
+	DefaultVocab      = 1 << 16
+	DefaultBucketBits = 20
+	DefaultMinDF      = 2
+	DefaultMaxDF      = 0.5
+)
+
+// LSAConfig tells FitLSA what to fit.
+type LSAConfig struct {
+	// Dim is the number of semantic dimensions (default DefaultDim).
+	Dim int
+	// Vocab bounds the vocabulary: the terms with the highest document
+	// frequency in the sample are kept (default DefaultVocab).
+	Vocab int
+	// MinDF drops terms found in fewer sample documents (default 2).
+	MinDF int
+	// MaxDF drops terms found in more than this share of the sample
+	// documents (default 0.5).
+	MaxDF float64
+	// BucketBits sets the hashing space, 2^BucketBits buckets (default 20).
+	BucketBits uint8
+	// Seed seeds the randomized SVD.
+	Seed uint64
+	// Workers bounds the goroutines (default GOMAXPROCS); the result does
+	// not depend on it.
+	Workers int
+}
+
+func (c *LSAConfig) defaults() {
+	if c.Dim <= 0 {
+		c.Dim = DefaultDim
+	}
+	if c.Vocab <= 0 {
+		c.Vocab = DefaultVocab
+	}
+	if c.MinDF <= 0 {
+		c.MinDF = DefaultMinDF
+	}
+	if c.MaxDF <= 0 || c.MaxDF > 1 {
+		c.MaxDF = DefaultMaxDF
+	}
+	if c.BucketBits == 0 {
+		c.BucketBits = DefaultBucketBits
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+}
+
+// LSA is a fitted latent semantic analysis model: hashed terms, their
+// inverse document frequencies and a projection onto Dim dimensions.
+//
+// A document's semantic vector is Σ_t (1+ln tf_t)·idf_t·P_t over its terms
+// t in the vocabulary (P_t the term's row of the projection), divided by
+// its L2 norm (zero when no term is in the vocabulary).
+type LSA struct {
+	// BucketBits sets the hashing space: a term's bucket is the top
+	// BucketBits bits of its hash.
+	BucketBits uint8
+	// Buckets is the bucket of each vocabulary row, ascending.
+	Buckets []uint32
+	// IDF is ln((1+n)/(1+df))+1 of each row, n the sample size.
+	IDF []float32
+	// Proj holds len(Buckets)×Dim values, row-major: the top right
+	// singular vectors of the sample's TF-IDF matrix.
+	Proj []float32
+	// Dim is the number of output dimensions.
+	Dim int
+	// Singular holds the singular values found (at most Dim).
+	Singular []float64
+	// Terms is a representative term (the most frequent surface form in
+	// the sample, by majority vote) of each row, for reports.
+	Terms []string
+	// SampleDocs is the number of documents the model was fitted on.
+	SampleDocs int
+
+	rowOf []int32 // bucket → row, or -1
+}
+
+// init builds the bucket → row index.
+func (m *LSA) init() error {
+	if m.BucketBits < 8 || m.BucketBits > 30 {
+		return fmt.Errorf("bucket bits %d out of range 8..30", m.BucketBits)
+	}
+	rows := len(m.Buckets)
+	if len(m.IDF) != rows || len(m.Proj) != rows*m.Dim || (m.Terms != nil && len(m.Terms) != rows) {
+		return fmt.Errorf("inconsistent sizes: %d buckets, %d idf, %d projection values for dim %d, %d terms",
+			rows, len(m.IDF), len(m.Proj), m.Dim, len(m.Terms))
+	}
+	m.rowOf = make([]int32, 1<<m.BucketBits)
+	for i := range m.rowOf {
+		m.rowOf[i] = -1
+	}
+	for r, b := range m.Buckets {
+		if int(b) >= len(m.rowOf) || (r > 0 && b <= m.Buckets[r-1]) {
+			return fmt.Errorf("bucket list is not ascending within 2^%d", m.BucketBits)
+		}
+		m.rowOf[b] = int32(r)
+	}
+	for _, v := range m.IDF {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return errors.New("non-finite idf")
+		}
+	}
+	for _, v := range m.Proj {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return errors.New("non-finite projection value")
+		}
+	}
+	return nil
+}
+
+// lsaScratch is one worker's scratch state for embedding.
+type lsaScratch struct {
+	tf      []float32
+	touched []int32
+}
+
+// embed writes the L2-normalised semantic vector of terms into out.
+func (m *LSA) embed(terms []uint64, s *lsaScratch, out []float32) {
+	if len(s.tf) != len(m.Buckets) {
+		s.tf = make([]float32, len(m.Buckets))
+	}
+	s.touched = s.touched[:0]
+	for _, h := range terms {
+		r := m.rowOf[bucketOf(h, m.BucketBits)]
+		if r < 0 {
+			continue
+		}
+		if s.tf[r] == 0 {
+			s.touched = append(s.touched, r)
+		}
+		s.tf[r]++
+	}
+	clear(out)
+	y := blas32.Vector{N: m.Dim, Inc: 1, Data: out}
+	for _, r := range s.touched {
+		w := (1 + float32(math.Log(float64(s.tf[r])))) * m.IDF[r]
+		s.tf[r] = 0
+		blas32.Axpy(w, blas32.Vector{N: m.Dim, Inc: 1, Data: m.Proj[int(r)*m.Dim : int(r+1)*m.Dim]}, y)
+	}
+	normalize(out)
+}
+
+// normalize scales v to unit L2 norm; a zero vector stays zero.
+func normalize(v []float32) {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// fitBlock is the number of sample documents a fit worker takes at a
+// time; fixed so that the result does not depend on the worker count.
+const fitBlock = 1024
+
+// FitLSA fits an LSA model on sample, the texts of a sample of documents.
+func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
+	cfg.defaults()
+	n := len(sample)
+	if n < 2 {
+		return nil, fmt.Errorf("robustdata/features: LSA needs at least 2 sample documents, got %d", n)
+	}
+	nb := 1 << cfg.BucketBits
+	blocks := (n + fitBlock - 1) / fitBlock
+
+	// Pass 1: document frequency of every bucket.
+	dfParts := make([][]int32, blocks)
+	err := forBlocks(ctx, blocks, cfg.Workers, func(a *analyzer, b int) {
+		df := make([]int32, nb)
+		var seen counter
+		pat := make([]float32, NumPattern)
+		for _, text := range sample[b*fitBlock : min(n, (b+1)*fitBlock)] {
+			a.analyze(text, pat)
+			seen.reset()
+			for _, h := range a.terms {
+				bk := bucketOf(h, cfg.BucketBits)
+				if seen.add(uint64(bk)) == 1 {
+					df[bk]++
+				}
+			}
+		}
+		dfParts[b] = df
+	})
+	if err != nil {
+		return nil, err
+	}
+	df := make([]int32, nb)
+	for _, part := range dfParts {
+		for i, v := range part {
+			df[i] += v
+		}
+	}
+	dfParts = nil
+
+	// The vocabulary: the most frequent buckets within [MinDF, MaxDF·n].
+	maxDF := int32(math.Floor(cfg.MaxDF * float64(n)))
+	var cand []uint32
+	for b, v := range df {
+		if v >= int32(cfg.MinDF) && v <= maxDF {
+			cand = append(cand, uint32(b))
+		}
+	}
+	if len(cand) == 0 {
+		return nil, fmt.Errorf("robustdata/features: no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)
+	}
+	slices.SortFunc(cand, func(a, b uint32) int {
+		if c := cmp.Compare(df[b], df[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	if len(cand) > cfg.Vocab {
+		cand = cand[:cfg.Vocab]
+	}
+	slices.Sort(cand)
+	m := &LSA{BucketBits: cfg.BucketBits, Buckets: cand, Dim: cfg.Dim, SampleDocs: n}
+	m.IDF = make([]float32, len(cand))
+	for r, b := range cand {
+		m.IDF[r] = float32(math.Log(float64(1+n)/float64(1+df[b])) + 1)
+	}
+	m.Proj = make([]float32, len(cand)*cfg.Dim) // filled below
+	if err := m.init(); err != nil {
+		return nil, fmt.Errorf("robustdata/features: %w", err)
+	}
+
+	// Pass 2: the TF-IDF matrix, rows L2-normalised.
+	type part struct {
+		rowLen []int64
+		col    []int32
+		val    []float32
+	}
+	parts := make([]part, blocks)
+	err = forBlocks(ctx, blocks, cfg.Workers, func(a *analyzer, b int) {
+		var p part
+		var s lsaScratch
+		s.tf = make([]float32, len(m.Buckets))
+		pat := make([]float32, NumPattern)
+		for _, text := range sample[b*fitBlock : min(n, (b+1)*fitBlock)] {
+			a.analyze(text, pat)
+			s.touched = s.touched[:0]
+			for _, h := range a.terms {
+				r := m.rowOf[bucketOf(h, m.BucketBits)]
+				if r < 0 {
+					continue
+				}
+				if s.tf[r] == 0 {
+					s.touched = append(s.touched, r)
+				}
+				s.tf[r]++
+			}
+			start := len(p.val)
+			var ss float64
+			for _, r := range s.touched {
+				w := (1 + float32(math.Log(float64(s.tf[r])))) * m.IDF[r]
+				s.tf[r] = 0
+				p.col = append(p.col, r)
+				p.val = append(p.val, w)
+				ss += float64(w) * float64(w)
+			}
+			if ss > 0 {
+				inv := float32(1 / math.Sqrt(ss))
+				for i := start; i < len(p.val); i++ {
+					p.val[i] *= inv
+				}
+			}
+			p.rowLen = append(p.rowLen, int64(len(p.val)-start))
+		}
+		parts[b] = p
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &rsvd.CSR{Rows: n, Cols: len(cand), RowPtr: make([]int64, 1, n+1)}
+	for _, p := range parts {
+		for _, l := range p.rowLen {
+			a.RowPtr = append(a.RowPtr, a.RowPtr[len(a.RowPtr)-1]+l)
+		}
+		a.ColIdx = append(a.ColIdx, p.col...)
+		a.Val = append(a.Val, p.val...)
+	}
+	parts = nil
+
+	rank := min(cfg.Dim, n, len(cand))
+	res, err := rsvd.TruncatedSVD(ctx, a, rsvd.Options{Rank: rank, Seed: cfg.Seed, Workers: cfg.Workers})
+	if err != nil {
+		return nil, fmt.Errorf("robustdata/features: fitting LSA: %w", err)
+	}
+	m.Singular = res.S
+	for r := range cand {
+		for j := range rank {
+			m.Proj[r*cfg.Dim+j] = float32(res.V.At(r, j))
+		}
+	}
+	m.Terms = voteTerms(sample, m)
+	return m, nil
+}
+
+// voteTerms names each vocabulary row by the majority vote (Boyer–Moore)
+// of the surface forms hashing to it in the first documents of the sample.
+func voteTerms(sample [][]byte, m *LSA) []string {
+	const voteDocs = 20000
+	cand := make([]string, len(m.Buckets))
+	count := make([]int32, len(m.Buckets))
+	var a analyzer
+	a.collectTerms, a.collectSpans = true, true
+	pat := make([]float32, NumPattern)
+	vote := func(h uint64, term string) {
+		r := m.rowOf[bucketOf(h, m.BucketBits)]
+		switch {
+		case r < 0:
+		case count[r] == 0:
+			cand[r], count[r] = term, 1
+		case cand[r] == term:
+			count[r]++
+		default:
+			count[r]--
+		}
+	}
+	var buf []byte
+	for _, text := range sample[:min(len(sample), voteDocs)] {
+		a.analyze(text, pat)
+		// a.terms holds, per non-stop word, its hash, then the bigram with
+		// the previous non-stop word when there is one.
+		ti := 0
+		var prev string
+		for i, sp := range a.spans {
+			word := lowerWord(text[sp[0]:sp[1]], buf[:0])
+			vote(a.terms[ti], word)
+			ti++
+			if i > 0 {
+				vote(a.terms[ti], prev+" "+word)
+				ti++
+			}
+			prev = word
+		}
+	}
+	return cand
+}
+
+// lowerWord lower-cases a word as the tokenizer hashes it.
+func lowerWord(w []byte, buf []byte) string {
+	for _, r := range string(w) {
+		if r == '\u2019' {
+			r = '\''
+		}
+		buf = append(buf, string(toLower(r))...)
+	}
+	return string(buf)
+}
+
+// forBlocks runs fn over blocks 0..n-1 on workers goroutines, each with
+// its own analyzer collecting terms.
+func forBlocks(ctx context.Context, n, workers int, fn func(a *analyzer, block int)) error {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a := &analyzer{collectTerms: true}
+			for b := range next {
+				fn(a, b)
+			}
+		}()
+	}
+	var err error
+	for b := 0; b < n; b++ {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		next <- b
+	}
+	close(next)
+	wg.Wait()
+	return err
+}
+
+// toLower lower-cases a rune as the tokenizer does.
+func toLower(r rune) rune { return unicode.ToLower(r) }

@@ -1,0 +1,393 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func cpuidex(op, op2 uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuidex(SB), NOSPLIT, $0-24
+	MOVL op+0(FP), AX
+	MOVL op2+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET
+
+// func xgetbv0() (eax, edx uint32)
+TEXT ·xgetbv0(SB), NOSPLIT, $0-8
+	MOVL $0, CX
+	XGETBV
+	MOVL AX, eax+0(FP)
+	MOVL DX, edx+4(FP)
+	RET
+
+// ---------------------------------------------------------------------------
+// Sparse gather: dst[0:W] = sum_p val[p] * x[idx[p]*ldx + 0:W], FMA chain in p
+// order starting from +0.
+//
+// func gatherW(dst *float64, x *float64, ldx int, idx *int32, val *float32, nnz int)
+
+
+// Loads the next (row address, broadcast value) into AX and Y15.
+#define GATHER_NEXT \
+	MOVLQSX (R8), AX; \
+	IMULQ DX, AX; \
+	ADDQ SI, AX; \
+	VCVTSS2SD (R9), X14, X15; \
+	VBROADCASTSD X15, Y15; \
+	ADDQ $4, R8; \
+	ADDQ $4, R9
+
+TEXT ·gather32(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ nnz+40(FP), CX
+	VXORPD X14, X14, X14
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	TESTQ CX, CX
+	JE g32done
+g32loop:
+	GATHER_NEXT
+	VFMADD231PD 0(AX), Y15, Y0
+	VFMADD231PD 32(AX), Y15, Y1
+	VFMADD231PD 64(AX), Y15, Y2
+	VFMADD231PD 96(AX), Y15, Y3
+	VFMADD231PD 128(AX), Y15, Y4
+	VFMADD231PD 160(AX), Y15, Y5
+	VFMADD231PD 192(AX), Y15, Y6
+	VFMADD231PD 224(AX), Y15, Y7
+	DECQ CX
+	JNE g32loop
+g32done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+TEXT ·gather16(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ nnz+40(FP), CX
+	VXORPD X14, X14, X14
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	TESTQ CX, CX
+	JE g16done
+g16loop:
+	GATHER_NEXT
+	VFMADD231PD 0(AX), Y15, Y0
+	VFMADD231PD 32(AX), Y15, Y1
+	VFMADD231PD 64(AX), Y15, Y2
+	VFMADD231PD 96(AX), Y15, Y3
+	DECQ CX
+	JNE g16loop
+g16done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VZEROUPPER
+	RET
+
+TEXT ·gather4(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ ldx+16(FP), DX
+	SHLQ $3, DX
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ nnz+40(FP), CX
+	VXORPD X14, X14, X14
+	VXORPD Y0, Y0, Y0
+	TESTQ CX, CX
+	JE g4done
+g4loop:
+	GATHER_NEXT
+	VFMADD231PD 0(AX), Y15, Y0
+	DECQ CX
+	JNE g4loop
+g4done:
+	VMOVUPD Y0, 0(DI)
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// Sparse scatter: out[idx[p]*ldo + 0:W] = fma(val[p], xrow[0:W], out[...]) for
+// p in order.
+//
+// func scatterW(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nnz int)
+
+
+#define SCATTER_NEXT \
+	MOVLQSX (R8), AX; \
+	IMULQ DX, AX; \
+	ADDQ DI, AX; \
+	VCVTSS2SD (R9), X14, X15; \
+	VBROADCASTSD X15, Y15; \
+	ADDQ $4, R8; \
+	ADDQ $4, R9
+
+#define SCATTER_ONE(off, xr, tr) \
+	VMOVUPD off(AX), tr; \
+	VFMADD231PD xr, Y15, tr; \
+	VMOVUPD tr, off(AX)
+
+TEXT ·scatter32(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ ldo+8(FP), DX
+	SHLQ $3, DX
+	MOVQ xrow+16(FP), SI
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ nnz+40(FP), CX
+	VXORPD X14, X14, X14
+	VMOVUPD 0(SI), Y0
+	VMOVUPD 32(SI), Y1
+	VMOVUPD 64(SI), Y2
+	VMOVUPD 96(SI), Y3
+	VMOVUPD 128(SI), Y4
+	VMOVUPD 160(SI), Y5
+	VMOVUPD 192(SI), Y6
+	VMOVUPD 224(SI), Y7
+	TESTQ CX, CX
+	JE s32done
+s32loop:
+	SCATTER_NEXT
+	SCATTER_ONE(0, Y0, Y8)
+	SCATTER_ONE(32, Y1, Y9)
+	SCATTER_ONE(64, Y2, Y10)
+	SCATTER_ONE(96, Y3, Y11)
+	SCATTER_ONE(128, Y4, Y12)
+	SCATTER_ONE(160, Y5, Y13)
+	SCATTER_ONE(192, Y6, Y8)
+	SCATTER_ONE(224, Y7, Y9)
+	DECQ CX
+	JNE s32loop
+s32done:
+	VZEROUPPER
+	RET
+
+TEXT ·scatter4(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ ldo+8(FP), DX
+	SHLQ $3, DX
+	MOVQ xrow+16(FP), SI
+	MOVQ idx+24(FP), R8
+	MOVQ val+32(FP), R9
+	MOVQ nnz+40(FP), CX
+	VXORPD X14, X14, X14
+	VMOVUPD 0(SI), Y0
+	TESTQ CX, CX
+	JE s4done
+s4loop:
+	SCATTER_NEXT
+	SCATTER_ONE(0, Y0, Y8)
+	DECQ CX
+	JNE s4loop
+s4done:
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// Dense micro-kernels: for t in 0..3, j in 0..W-1, s in 0..k-1 (in order):
+//   c[t*ldc + j] = fma(a[t*sat + s*sak], b[s*ldb + j], c[t*ldc + j])
+//
+// func gemm4xW(k int, a *float64, sat, sak int, b *float64, ldb int, c *float64, ldc int)
+
+
+TEXT ·gemm4x12(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ sat+16(FP), R10
+	SHLQ $3, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ sak+24(FP), R12
+	SHLQ $3, R12
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R13
+	SHLQ $3, R13
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), DX
+	SHLQ $3, DX
+	LEAQ (DI)(DX*1), R8
+	LEAQ (DI)(DX*2), R9
+	LEAQ (R8)(DX*2), R14
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 0(R8), Y3
+	VMOVUPD 32(R8), Y4
+	VMOVUPD 64(R8), Y5
+	VMOVUPD 0(R9), Y6
+	VMOVUPD 32(R9), Y7
+	VMOVUPD 64(R9), Y8
+	VMOVUPD 0(R14), Y9
+	VMOVUPD 32(R14), Y10
+	VMOVUPD 64(R14), Y11
+	TESTQ CX, CX
+	JE m12done
+m12loop:
+	VMOVUPD 0(BX), Y12
+	VMOVUPD 32(BX), Y13
+	VMOVUPD 64(BX), Y14
+	VBROADCASTSD (SI), Y15
+	VFMADD231PD Y12, Y15, Y0
+	VFMADD231PD Y13, Y15, Y1
+	VFMADD231PD Y14, Y15, Y2
+	VBROADCASTSD (SI)(R10*1), Y15
+	VFMADD231PD Y12, Y15, Y3
+	VFMADD231PD Y13, Y15, Y4
+	VFMADD231PD Y14, Y15, Y5
+	VBROADCASTSD (SI)(R10*2), Y15
+	VFMADD231PD Y12, Y15, Y6
+	VFMADD231PD Y13, Y15, Y7
+	VFMADD231PD Y14, Y15, Y8
+	VBROADCASTSD (SI)(R11*1), Y15
+	VFMADD231PD Y12, Y15, Y9
+	VFMADD231PD Y13, Y15, Y10
+	VFMADD231PD Y14, Y15, Y11
+	ADDQ R12, SI
+	ADDQ R13, BX
+	DECQ CX
+	JNE m12loop
+m12done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 0(R8)
+	VMOVUPD Y4, 32(R8)
+	VMOVUPD Y5, 64(R8)
+	VMOVUPD Y6, 0(R9)
+	VMOVUPD Y7, 32(R9)
+	VMOVUPD Y8, 64(R9)
+	VMOVUPD Y9, 0(R14)
+	VMOVUPD Y10, 32(R14)
+	VMOVUPD Y11, 64(R14)
+	VZEROUPPER
+	RET
+
+TEXT ·gemm4x8(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ sat+16(FP), R10
+	SHLQ $3, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ sak+24(FP), R12
+	SHLQ $3, R12
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R13
+	SHLQ $3, R13
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), DX
+	SHLQ $3, DX
+	LEAQ (DI)(DX*1), R8
+	LEAQ (DI)(DX*2), R9
+	LEAQ (R8)(DX*2), R14
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 0(R8), Y3
+	VMOVUPD 32(R8), Y4
+	VMOVUPD 0(R9), Y6
+	VMOVUPD 32(R9), Y7
+	VMOVUPD 0(R14), Y9
+	VMOVUPD 32(R14), Y10
+	TESTQ CX, CX
+	JE m8done
+m8loop:
+	VMOVUPD 0(BX), Y12
+	VMOVUPD 32(BX), Y13
+	VBROADCASTSD (SI), Y15
+	VFMADD231PD Y12, Y15, Y0
+	VFMADD231PD Y13, Y15, Y1
+	VBROADCASTSD (SI)(R10*1), Y15
+	VFMADD231PD Y12, Y15, Y3
+	VFMADD231PD Y13, Y15, Y4
+	VBROADCASTSD (SI)(R10*2), Y15
+	VFMADD231PD Y12, Y15, Y6
+	VFMADD231PD Y13, Y15, Y7
+	VBROADCASTSD (SI)(R11*1), Y15
+	VFMADD231PD Y12, Y15, Y9
+	VFMADD231PD Y13, Y15, Y10
+	ADDQ R12, SI
+	ADDQ R13, BX
+	DECQ CX
+	JNE m8loop
+m8done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y3, 0(R8)
+	VMOVUPD Y4, 32(R8)
+	VMOVUPD Y6, 0(R9)
+	VMOVUPD Y7, 32(R9)
+	VMOVUPD Y9, 0(R14)
+	VMOVUPD Y10, 32(R14)
+	VZEROUPPER
+	RET
+
+TEXT ·gemm4x4(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ sat+16(FP), R10
+	SHLQ $3, R10
+	LEAQ (R10)(R10*2), R11
+	MOVQ sak+24(FP), R12
+	SHLQ $3, R12
+	MOVQ b+32(FP), BX
+	MOVQ ldb+40(FP), R13
+	SHLQ $3, R13
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), DX
+	SHLQ $3, DX
+	LEAQ (DI)(DX*1), R8
+	LEAQ (DI)(DX*2), R9
+	LEAQ (R8)(DX*2), R14
+	VMOVUPD 0(DI), Y0
+	VMOVUPD 0(R8), Y3
+	VMOVUPD 0(R9), Y6
+	VMOVUPD 0(R14), Y9
+	TESTQ CX, CX
+	JE m4done
+m4loop:
+	VMOVUPD 0(BX), Y12
+	VBROADCASTSD (SI), Y15
+	VFMADD231PD Y12, Y15, Y0
+	VBROADCASTSD (SI)(R10*1), Y15
+	VFMADD231PD Y12, Y15, Y3
+	VBROADCASTSD (SI)(R10*2), Y15
+	VFMADD231PD Y12, Y15, Y6
+	VBROADCASTSD (SI)(R11*1), Y15
+	VFMADD231PD Y12, Y15, Y9
+	ADDQ R12, SI
+	ADDQ R13, BX
+	DECQ CX
+	JNE m4loop
+m4done:
+	VMOVUPD Y0, 0(DI)
+	VMOVUPD Y3, 0(R8)
+	VMOVUPD Y6, 0(R9)
+	VMOVUPD Y9, 0(R14)
+	VZEROUPPER
+	RET
