@@ -129,15 +129,6 @@ func classOf(r rune) uint8 {
 	return k
 }
 
-// stopHashes holds the TermHash of every stop word (read only).
-var stopHashes = func() map[uint64]struct{} {
-	m := make(map[uint64]struct{}, len(stopWordList))
-	for _, w := range stopWordList {
-		m[TermHash(w)] = struct{}{}
-	}
-	return m
-}()
-
 // analyzer computes the features of one document at a time. It keeps
 // scratch tables between documents and must not be shared between
 // goroutines.
@@ -162,9 +153,15 @@ type analyzer struct {
 
 // analyze computes the pattern features of text into pat (NumPattern
 // values) and, when collectTerms is set, its terms into a.terms.
+//
+// It is the hot loop of the stage: ASCII bytes are classified by table and
+// counted per byte value (the class counts are summed from those counts at
+// the end), runs of ASCII word bytes are hashed in a tight inner loop, and
+// only non-ASCII runes take the slow path through the unicode tables.
 func (a *analyzer) analyze(text []byte, pat []float32) {
 	a.words.reset()
 	a.bigrams.reset()
+	a.lines.reset()
 	a.runes.reset()
 	a.ascii = [128]int32{}
 	a.terms = a.terms[:0]
@@ -172,10 +169,12 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	a.nonStop = 0
 
 	var (
-		runes, letters, uppers, digits, spaces, puncts, symbols, nonASCII int
-		words, stopWords, alphaWords, urls, sentences                     int
-		sumLen, sumSq                                                     float64
-		bigramTotal                                                       int
+		// Counts of runes outside ASCII, by class.
+		nLetters, nUppers, nDigits, nSpaces, nPuncts, nSymbols, nonASCII int
+
+		words, stopWords, alphaWords, urls, sentences int
+		sumLen, sumSq                                 int64
+		bigramTotal                                   int
 
 		inWord, wordHasLetter, sentHasWord, endRun bool
 		wordRunes, wordStart                       int
@@ -187,7 +186,7 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		inWord = false
 		words++
 		sentHasWord = true
-		l := float64(wordRunes)
+		l := int64(wordRunes)
 		sumLen += l
 		sumSq += l * l
 		if wordHasLetter {
@@ -195,11 +194,12 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		}
 		a.words.add(h)
 		if havePrevWord {
-			a.bigrams.add(BigramHash(prevWord, h))
+			// Only compared within the document: a cheap mix will do.
+			a.bigrams.add(prevWord*0x9E3779B97F4A7C15 ^ h)
 			bigramTotal++
 		}
 		prevWord, havePrevWord = h, true
-		if _, stop := stopHashes[h]; stop {
+		if isStopHash(h) {
 			stopWords++
 			return
 		}
@@ -215,102 +215,141 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		}
 		prevTerm, havePrevTerm = h, true
 	}
-
-	n := len(text)
-	for i := 0; i < n; {
-		c := text[i]
-		var r rune
-		var size int
-		var k uint8
-		if c < utf8.RuneSelf {
-			r, size, k = rune(c), 1, asciiClass[c]
-			a.ascii[c]++
-		} else {
-			r, size = utf8.DecodeRune(text[i:])
-			k = classOf(r)
-			nonASCII++
-			a.runes.add(uint64(r))
+	// classAt classifies the rune starting at text[j].
+	classAt := func(j int) uint8 {
+		if c := text[j]; c < utf8.RuneSelf {
+			return asciiClass[c]
 		}
-		runes++
-		if k&cLetter != 0 {
-			letters++
-			if k&cUpper != 0 {
-				uppers++
-			}
-		}
-		if k&cDigit != 0 {
-			digits++
-		}
-		if k&cSpace != 0 {
-			spaces++
-		}
-		if k&cPunct != 0 {
-			puncts++
-		}
-		if k&cSymbol != 0 {
-			symbols++
-		}
-		// Sentences: a run of end marks followed by white space or the
-		// end of the text closes a sentence that holds a word.
+		r, _ := utf8.DecodeRune(text[j:])
+		return classOf(r)
+	}
+	// sentence advances the sentence state over a rune of class k that is
+	// not part of a word.
+	sentence := func(k uint8, cjkEnd bool) {
 		if k&cEnd != 0 {
 			endRun = true
-			if r >= utf8.RuneSelf && sentHasWord {
+			if cjkEnd && sentHasWord {
 				// 。！？ end a sentence without white space after them.
 				sentences++
 				sentHasWord = false
 			}
-		} else {
-			if endRun && k&cSpace != 0 && sentHasWord {
-				sentences++
-				sentHasWord = false
-			}
-			endRun = false
+			return
 		}
-		// Words.
+		if endRun && k&cSpace != 0 && sentHasWord {
+			sentences++
+			sentHasWord = false
+		}
+		endRun = false
+	}
+
+	n := len(text)
+	for i := 0; i < n; {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			k := asciiClass[c]
+			if k&cWord != 0 {
+				if !inWord {
+					inWord, wordHasLetter, wordRunes, wordStart = true, false, 0, i
+					h = fnvOffset
+					if (c == 'h' || c == 'H' || c == 'w' || c == 'W') && hasURLPrefix(text[i:]) {
+						urls++
+					}
+				}
+				endRun = false
+				// The run of ASCII word bytes.
+				j := i
+				var kinds uint8
+				for j < n {
+					c := text[j]
+					if c >= utf8.RuneSelf {
+						break
+					}
+					k := asciiClass[c]
+					if k&cWord == 0 {
+						break
+					}
+					a.ascii[c]++
+					kinds |= k
+					h = (h ^ uint64(lowerASCII[c])) * fnvPrime
+					j++
+				}
+				if kinds&cLetter != 0 {
+					wordHasLetter = true
+				}
+				wordRunes += j - i
+				prevClass = asciiClass[text[j-1]]
+				i = j
+				continue
+			}
+			a.ascii[c]++
+			if inWord {
+				if c == '\'' && prevClass&cLetter != 0 && i+1 < n && classAt(i+1)&cLetter != 0 {
+					// An apostrophe between letters, inside the word.
+					h = (h ^ uint64('\'')) * fnvPrime
+					wordRunes++
+					prevClass = k
+					i++
+					continue
+				}
+				endWord(i)
+			}
+			sentence(k, false)
+			prevClass = k
+			i++
+			continue
+		}
+
+		// A rune outside ASCII.
+		r, size := utf8.DecodeRune(text[i:])
+		k := classOf(r)
+		nonASCII++
+		a.runes.add(uint64(r))
+		if k&cLetter != 0 {
+			nLetters++
+			if k&cUpper != 0 {
+				nUppers++
+			}
+		}
+		if k&cDigit != 0 {
+			nDigits++
+		}
+		if k&cSpace != 0 {
+			nSpaces++
+		}
+		if k&cPunct != 0 {
+			nPuncts++
+		}
+		if k&cSymbol != 0 {
+			nSymbols++
+		}
 		isWord := k&cWord != 0
-		if !isWord && inWord && (r == '\'' || r == '\u2019') && prevClass&cLetter != 0 && i+size < n {
-			// An apostrophe inside a word, between letters.
-			nc := text[i+size]
-			var nk uint8
-			if nc < utf8.RuneSelf {
-				nk = asciiClass[nc]
-			} else {
-				nr, _ := utf8.DecodeRune(text[i+size:])
-				nk = classOf(nr)
-			}
-			if nk&cLetter != 0 {
-				isWord = true
-				r = '\''
-			}
+		if !isWord && inWord && r == '\u2019' && prevClass&cLetter != 0 && i+size < n && classAt(i+size)&cLetter != 0 {
+			isWord, r = true, '\''
 		}
 		if isWord {
 			if !inWord {
 				inWord, wordHasLetter, wordRunes, wordStart = true, false, 0, i
 				h = fnvOffset
-				if hasURLPrefix(text[i:]) {
-					urls++
-				}
 			}
+			endRun = false
 			wordRunes++
 			if k&cLetter != 0 {
 				wordHasLetter = true
 			}
 			if r < utf8.RuneSelf {
-				b := byte(r)
-				if k&cUpper != 0 {
-					b |= 0x20
-				}
-				h = (h ^ uint64(b)) * fnvPrime
+				h = (h ^ uint64(r)) * fnvPrime
 			} else {
 				var buf [utf8.UTFMax]byte
-				lr := unicode.ToLower(r)
-				m := utf8.EncodeRune(buf[:], lr)
+				m := utf8.EncodeRune(buf[:], unicode.ToLower(r))
 				for _, b := range buf[:m] {
 					h = (h ^ uint64(b)) * fnvPrime
 				}
 			}
-		} else if inWord {
-			endWord(i)
+		} else {
+			if inWord {
+				endWord(i)
+			}
+			sentence(k, r == '。' || r == '！' || r == '？')
 		}
 		prevClass = k
 		i += size
@@ -321,6 +360,42 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	if sentHasWord {
 		sentences++
 	}
+
+	// Class counts of the ASCII bytes.
+	var asciiRunes, letters, uppers, digits, spaces, puncts, symbols int
+	for c, cnt := range a.ascii {
+		if cnt == 0 {
+			continue
+		}
+		m := int(cnt)
+		asciiRunes += m
+		k := asciiClass[c]
+		if k&cLetter != 0 {
+			letters += m
+		}
+		if k&cUpper != 0 {
+			uppers += m
+		}
+		if k&cDigit != 0 {
+			digits += m
+		}
+		if k&cSpace != 0 {
+			spaces += m
+		}
+		if k&cPunct != 0 {
+			puncts += m
+		}
+		if k&cSymbol != 0 {
+			symbols += m
+		}
+	}
+	runes := asciiRunes + nonASCII
+	letters += nLetters
+	uppers += nUppers
+	digits += nDigits
+	spaces += nSpaces
+	puncts += nPuncts
+	symbols += nSymbols
 
 	// Lines.
 	var lines, emptyLines, nonEmpty, repeatedLines, bullets, ellipses, terminals int
@@ -358,20 +433,20 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		rest = rest[j+1:]
 	}
 
-	// Entropy of the rune distribution, summed in a fixed order.
+	// Entropy of the rune distribution: log2 N − (1/N)·Σ c·log2 c, the
+	// sum taken in a fixed order (ASCII by value, then other runes in the
+	// order first seen).
 	var entropy float64
 	if runes > 0 {
-		total := float64(runes)
+		var s float64
 		for _, cnt := range a.ascii {
-			if cnt > 0 {
-				p := float64(cnt) / total
-				entropy -= p * math.Log2(p)
-			}
+			s += cLog2c(cnt)
 		}
 		for _, cnt := range a.runes.counts {
-			p := float64(cnt) / total
-			entropy -= p * math.Log2(p)
+			s += cLog2c(cnt)
 		}
+		total := float64(runes)
+		entropy = max(0, math.Log2(total)-s/total)
 	}
 
 	var repeatedBigrams int
@@ -389,8 +464,8 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	}
 	var mean, std float64
 	if words > 0 {
-		mean = sumLen / float64(words)
-		std = math.Sqrt(max(0, sumSq/float64(words)-mean*mean))
+		mean = float64(sumLen) / float64(words)
+		std = math.Sqrt(max(0, float64(sumSq)/float64(words)-mean*mean))
 	}
 	pat[0] = float32(math.Log1p(float64(n)))
 	pat[1] = float32(math.Log1p(float64(words)))
@@ -419,6 +494,60 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		pat[23] = float32(math.Log1p(float64(n) / float64(lines)))
 	} else {
 		pat[23] = 0
+	}
+}
+
+// lowerASCII lower-cases ASCII bytes.
+var lowerASCII = func() (t [128]byte) {
+	for c := range 128 {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] = byte(c) | 0x20
+		}
+	}
+	return t
+}()
+
+// cLog2cTable holds c·log2(c) for small counts.
+var cLog2cTable = func() (t [1024]float64) {
+	for c := 1; c < len(t); c++ {
+		t[c] = float64(c) * math.Log2(float64(c))
+	}
+	return t
+}()
+
+// cLog2c is c·log2(c) (0 for 0).
+func cLog2c(c int32) float64 {
+	if int(c) < len(cLog2cTable) {
+		return cLog2cTable[c]
+	}
+	return float64(c) * math.Log2(float64(c))
+}
+
+// stopTable is an open-addressing set of the stop words' hashes.
+var stopTable = func() (t [512]uint64) {
+	for _, w := range stopWordList {
+		h := TermHash(w)
+		i := stopSlot(h)
+		for t[i] != 0 {
+			i = (i + 1) & (len(t) - 1)
+		}
+		t[i] = h
+	}
+	return t
+}()
+
+func stopSlot(h uint64) int { return int((h * 0x9E3779B97F4A7C15) >> (64 - 9)) }
+
+// isStopHash tells whether h is the hash of a stop word.
+func isStopHash(h uint64) bool {
+	for i := stopSlot(h); ; i = (i + 1) & 511 {
+		switch stopTable[i] {
+		case h:
+			return h != 0
+		case 0:
+			return false
+		}
 	}
 }
 

@@ -7,7 +7,8 @@
 // A word is a maximal run of word characters: Unicode letters (L*), marks
 // (M*), digits (Nd, Nl, No) and '_', plus an apostrophe (' or U+2019) that
 // has a letter on both sides ("don't" is one word). Words are lower-cased
-// rune by rune with unicode.ToLower. A built-in list of English stop words
+// rune by rune with unicode.ToLower, and U+2019 is read as U+0027 ("don’t"
+// is the word "don't", a stop word). A built-in list of English stop words
 // (StopWords) marks the words that carry form but little meaning.
 //
 // Terms, for semantic features, are the words that are not stop words and

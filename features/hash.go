@@ -9,8 +9,9 @@ const (
 )
 
 // TermHash is the hash of a word term: FNV-1a 64 over the bytes of the
-// word, lower-cased as the tokenizer does (see the package doc). Other
-// tools reproduce a model's hashing with it.
+// word as the tokenizer reads it — lower-cased, with U+2019 as U+0027 (see
+// the package doc); word must already be in that form. Other tools
+// reproduce a model's hashing with it.
 func TermHash(word string) uint64 {
 	h := uint64(fnvOffset)
 	for i := 0; i < len(word); i++ {
@@ -92,7 +93,7 @@ func (c *counter) add(key uint64) int32 {
 	if 2*(len(c.keys)+1) > len(c.slots) {
 		c.grow()
 	}
-	i := splitmix64(key) & c.mask
+	i := slotOf(key, c.mask)
 	for {
 		s := &c.slots[i]
 		if s.gen != c.gen {
@@ -117,10 +118,16 @@ func (c *counter) grow() {
 		c.gen = 1
 	}
 	for idx, key := range c.keys {
-		i := splitmix64(key) & c.mask
+		i := slotOf(key, c.mask)
 		for c.slots[i].gen == c.gen {
 			i = (i + 1) & c.mask
 		}
 		c.slots[i] = slot{key: key, gen: c.gen, idx: int32(idx)}
 	}
+}
+
+// slotOf is a key's home slot: Fibonacci hashing of the key's top bits
+// (keys are hashes already, but runes are small integers).
+func slotOf(key, mask uint64) uint64 {
+	return ((key * 0x9E3779B97F4A7C15) >> 32) & mask
 }

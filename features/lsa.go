@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"runtime"
 	"slices"
 	"sync"
@@ -19,7 +20,7 @@ import (
 // LSA defaults.
 const (
 	DefaultDim        = 128
-	DefaultVocab      = 1 << 16
+	DefaultVocab      = 1 << 14
 	DefaultBucketBits = 20
 	DefaultMinDF      = 2
 	DefaultMaxDF      = 0.5
@@ -94,7 +95,23 @@ type LSA struct {
 	// SampleDocs is the number of documents the model was fitted on.
 	SampleDocs int
 
-	rowOf []int32 // bucket → row, or -1
+	// The vocabulary's buckets as a bitmap with the count of set bits
+	// before each 64-bit word: a bucket's row is its rank. Both fit a
+	// core's cache (192 KiB at 2^20 buckets) where a bucket → row array
+	// would not.
+	present []uint64
+	before  []int32
+}
+
+// row returns the vocabulary row of the term with hash h, or -1.
+func (m *LSA) row(h uint64) int32 {
+	b := bucketOf(h, m.BucketBits)
+	w := m.present[b>>6]
+	bit := uint64(1) << (b & 63)
+	if w&bit == 0 {
+		return -1
+	}
+	return m.before[b>>6] + int32(bits.OnesCount64(w&(bit-1)))
 }
 
 // init builds the bucket → row index.
@@ -107,15 +124,19 @@ func (m *LSA) init() error {
 		return fmt.Errorf("inconsistent sizes: %d buckets, %d idf, %d projection values for dim %d, %d terms",
 			rows, len(m.IDF), len(m.Proj), m.Dim, len(m.Terms))
 	}
-	m.rowOf = make([]int32, 1<<m.BucketBits)
-	for i := range m.rowOf {
-		m.rowOf[i] = -1
-	}
+	nb := 1 << m.BucketBits
+	m.present = make([]uint64, (nb+63)/64)
+	m.before = make([]int32, len(m.present))
 	for r, b := range m.Buckets {
-		if int(b) >= len(m.rowOf) || (r > 0 && b <= m.Buckets[r-1]) {
+		if int(b) >= nb || (r > 0 && b <= m.Buckets[r-1]) {
 			return fmt.Errorf("bucket list is not ascending within 2^%d", m.BucketBits)
 		}
-		m.rowOf[b] = int32(r)
+		m.present[b>>6] |= 1 << (b & 63)
+	}
+	count := int32(0)
+	for i, w := range m.present {
+		m.before[i] = count
+		count += int32(bits.OnesCount64(w))
 	}
 	for _, v := range m.IDF {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
@@ -134,16 +155,26 @@ func (m *LSA) init() error {
 type lsaScratch struct {
 	tf      []float32
 	touched []int32
+	// Entries of a block of documents, for embedBlock.
+	rows    []int32
+	docs    []int32
+	weights []float32
+	// Sorted by row.
+	sDocs    []int32
+	sWeights []float32
+	starts   []int32
 }
 
-// embed writes the L2-normalised semantic vector of terms into out.
-func (m *LSA) embed(terms []uint64, s *lsaScratch, out []float32) {
+// termRows turns a document's terms into its vocabulary rows and their
+// TF-IDF weights (unnormalised), appended to s.rows/s.weights in the
+// order the rows first occur, and returns how many were added.
+func (m *LSA) termRows(terms []uint64, s *lsaScratch, doc int32) int {
 	if len(s.tf) != len(m.Buckets) {
 		s.tf = make([]float32, len(m.Buckets))
 	}
 	s.touched = s.touched[:0]
 	for _, h := range terms {
-		r := m.rowOf[bucketOf(h, m.BucketBits)]
+		r := m.row(h)
 		if r < 0 {
 			continue
 		}
@@ -152,14 +183,86 @@ func (m *LSA) embed(terms []uint64, s *lsaScratch, out []float32) {
 		}
 		s.tf[r]++
 	}
-	clear(out)
-	y := blas32.Vector{N: m.Dim, Inc: 1, Data: out}
 	for _, r := range s.touched {
-		w := (1 + float32(math.Log(float64(s.tf[r])))) * m.IDF[r]
+		s.rows = append(s.rows, r)
+		s.docs = append(s.docs, doc)
+		s.weights = append(s.weights, tfWeight(s.tf[r])*m.IDF[r])
 		s.tf[r] = 0
-		blas32.Axpy(w, blas32.Vector{N: m.Dim, Inc: 1, Data: m.Proj[int(r)*m.Dim : int(r+1)*m.Dim]}, y)
+	}
+	return len(s.touched)
+}
+
+// embedBlock computes the semantic vectors of a block of documents whose
+// entries termRows collected into s, writing document d's vector to
+// out[d*Dim:(d+1)*Dim] (zeroed first). The entries are sorted by row
+// (counting sort), so that each projection row is read once per block and
+// every vector sums its terms in ascending row order.
+func (m *LSA) embedBlock(s *lsaScratch, out []float32, docs int) {
+	clear(out[:docs*m.Dim])
+	rows := len(m.Buckets)
+	if cap(s.starts) < rows+1 {
+		s.starts = make([]int32, rows+1)
+	}
+	starts := s.starts[:rows+1]
+	clear(starts)
+	for _, r := range s.rows {
+		starts[r+1]++
+	}
+	for r := 1; r <= rows; r++ {
+		starts[r] += starts[r-1]
+	}
+	n := len(s.rows)
+	if cap(s.sDocs) < n {
+		s.sDocs = make([]int32, n)
+		s.sWeights = make([]float32, n)
+	}
+	sDocs, sWeights := s.sDocs[:n], s.sWeights[:n]
+	// Place entries; starts[r] walks from the start of row r's range to
+	// its end (the start of row r+1), so it ends up shifted by one row.
+	for i, r := range s.rows {
+		p := starts[r]
+		sDocs[p], sWeights[p] = s.docs[i], s.weights[i]
+		starts[r]++
+	}
+	d := m.Dim
+	lo := int32(0)
+	for r := range rows {
+		hi := starts[r]
+		if hi == lo {
+			continue
+		}
+		x := blas32.Vector{N: d, Inc: 1, Data: m.Proj[r*d : (r+1)*d]}
+		for p := lo; p < hi; p++ {
+			doc := int(sDocs[p])
+			blas32.Axpy(sWeights[p], x, blas32.Vector{N: d, Inc: 1, Data: out[doc*d : (doc+1)*d]})
+		}
+		lo = hi
+	}
+	for doc := range docs {
+		normalize(out[doc*d : (doc+1)*d])
+	}
+	s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]
+}
+
+// embed writes the L2-normalised semantic vector of one document's terms
+// into out: the same values as embedBlock, summing in ascending row order.
+func (m *LSA) embed(terms []uint64, s *lsaScratch, out []float32) {
+	s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]
+	m.termRows(terms, s, 0)
+	idx := make([]int, len(s.rows))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(s.rows[a], s.rows[b]) })
+	clear(out)
+	d := m.Dim
+	y := blas32.Vector{N: d, Inc: 1, Data: out}
+	for _, i := range idx {
+		r := int(s.rows[i])
+		blas32.Axpy(s.weights[i], blas32.Vector{N: d, Inc: 1, Data: m.Proj[r*d : (r+1)*d]}, y)
 	}
 	normalize(out)
+	s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]
 }
 
 // normalize scales v to unit L2 norm; a zero vector stays zero.
@@ -267,7 +370,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 			a.analyze(text, pat)
 			s.touched = s.touched[:0]
 			for _, h := range a.terms {
-				r := m.rowOf[bucketOf(h, m.BucketBits)]
+				r := m.row(h)
 				if r < 0 {
 					continue
 				}
@@ -279,7 +382,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 			start := len(p.val)
 			var ss float64
 			for _, r := range s.touched {
-				w := (1 + float32(math.Log(float64(s.tf[r])))) * m.IDF[r]
+				w := tfWeight(s.tf[r]) * m.IDF[r]
 				s.tf[r] = 0
 				p.col = append(p.col, r)
 				p.val = append(p.val, w)
@@ -333,7 +436,7 @@ func voteTerms(sample [][]byte, m *LSA) []string {
 	a.collectTerms, a.collectSpans = true, true
 	pat := make([]float32, NumPattern)
 	vote := func(h uint64, term string) {
-		r := m.rowOf[bucketOf(h, m.BucketBits)]
+		r := m.row(h)
 		switch {
 		case r < 0:
 		case count[r] == 0:
@@ -405,3 +508,19 @@ func forBlocks(ctx context.Context, n, workers int, fn func(a *analyzer, block i
 
 // toLower lower-cases a rune as the tokenizer does.
 func toLower(r rune) rune { return unicode.ToLower(r) }
+
+// tfWeights holds 1+ln(tf) for small term frequencies.
+var tfWeights = func() (t [256]float32) {
+	for i := 1; i < len(t); i++ {
+		t[i] = 1 + float32(math.Log(float64(i)))
+	}
+	return t
+}()
+
+// tfWeight is the sublinear term-frequency weight 1+ln(tf).
+func tfWeight(tf float32) float32 {
+	if tf < float32(len(tfWeights)) {
+		return tfWeights[int(tf)]
+	}
+	return 1 + float32(math.Log(float64(tf)))
+}

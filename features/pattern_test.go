@@ -203,20 +203,20 @@ var patCases = []patCase{
 		// to U+0027. Literal reading: "don’t" is not in the list, only "i" is.
 		name: "u2019_stopword",
 		text: "I don’t know.",
-		note: "U+2019 vs U+0027 in stop words",
+		note: "U+2019 is read as U+0027 (doc.go)",
 		want: map[string]float64{
-			patStop: 1.0 / 3, // "i" only (literal reading)
+			patStop: 2.0 / 3, // "i" and "don’t" read as "don't"
 		},
 	},
 	{
-		// Same ambiguity as u2019_stopword: nothing in the spec folds U+2019
-		// to U+0027, so "don't" and "don’t" are two distinct lower-cased words.
+		// doc.go: U+2019 is read as U+0027, so "don't" and "don’t" are
+		// the same word.
 		name: "u2019_distinct_word",
 		text: "don't don’t",
-		note: "U+2019 vs U+0027 in words",
+		note: "U+2019 is read as U+0027 (doc.go)",
 		want: map[string]float64{
-			patTTR:  2.0 / 2, // "don't" ≠ "don’t" (ToLower keeps ’)
-			patStop: 1.0 / 2, // only "don't" is in the list
+			patTTR:  1.0 / 2, // "don't" = "don’t"
+			patStop: 2.0 / 2, // both are the stop word "don't"
 		},
 	},
 	{

@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/synth"
 )
 
 // readVectors reads the semantic column and the labels of a features file.
@@ -44,26 +46,32 @@ func readVectors(t testing.TB, path, col string) (*mat.Dense, []string) {
 	return mat.NewDense(len(labels), dim, data), labels
 }
 
-// nnAccuracy is the share of the first q rows whose nearest other row by
-// cosine (rows are unit length or zero) has the same label, and the
-// chance level Σ p_l².
+// nnAccuracy is the share of q rows, evenly spread over x, whose nearest
+// other row by cosine (rows are unit length or zero) has the same label,
+// and the chance level Σ p_l².
 func nnAccuracy(x *mat.Dense, labels []string, q int) (float64, float64) {
-	n, _ := x.Dims()
+	n, d := x.Dims()
 	q = min(q, n)
+	queries := mat.NewDense(q, d, nil)
+	qi := make([]int, q)
+	for i := range q {
+		qi[i] = i * n / q
+		queries.SetRow(i, x.RawRowView(qi[i]))
+	}
 	var sims mat.Dense
-	sims.Mul(x.Slice(0, q, 0, x.RawMatrix().Cols), x.T())
+	sims.Mul(queries, x.T())
 	hits := 0
 	for i := range q {
 		best, bj := -2.0, -1
 		for j := range n {
-			if j == i {
+			if j == qi[i] {
 				continue
 			}
 			if s := sims.At(i, j); s > best {
 				best, bj = s, j
 			}
 		}
-		if labels[bj] == labels[i] {
+		if labels[bj] == labels[qi[i]] {
 			hits++
 		}
 	}
@@ -79,12 +87,70 @@ func nnAccuracy(x *mat.Dense, labels []string, q int) (float64, float64) {
 	return float64(hits) / float64(q), chance
 }
 
-func TestNNQualityProbe(t *testing.T) {
-	for _, p := range []string{"/tmp/ff.parquet", "/tmp/synf.parquet"} {
-		x, labels := readVectors(t, p, "semantic")
-		acc, chance := nnAccuracy(x, labels, 3000)
-		t.Logf("%s: nn accuracy %.3f, chance %.3f", p, acc, chance)
-		xp, _ := readVectors(t, p, "pattern")
-		_ = xp
+// fortuneTexts reads the texts of the shipped corpus.
+func fortuneTexts(t testing.TB) [][]byte {
+	t.Helper()
+	rd, err := pipeline.Open(context.Background(), []string{"../examples/data/fortunes.parquet"}, pipeline.WithColumns("text"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	var out [][]byte
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := rec.Column(0).(*array.String)
+		for i := 0; i < col.Len(); i++ {
+			out = append(out, []byte(col.Value(i)))
+		}
+	}
+}
+
+// fortuneLabels reads the labels of the shipped corpus.
+func fortuneLabels(t testing.TB) []string {
+	t.Helper()
+	rd, err := pipeline.Open(context.Background(), []string{"../examples/data/fortunes.parquet"}, pipeline.WithColumns("label"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	var out []string
+	for {
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		col := rec.Column(0).(*array.String)
+		for i := 0; i < col.Len(); i++ {
+			out = append(out, col.Value(i))
+		}
+	}
+}
+
+// writeSynth writes a synthetic corpus.
+func writeSynth(t testing.TB, path string, docs int64, tasks int, overlap float64) {
+	t.Helper()
+	rd, err := synth.NewReader(synth.Config{Docs: docs, Tasks: tasks, Seed: 1, Overlap: overlap, StyleMix: overlap}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	w, err := pipeline.Create(path, rd.Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.Copy(context.Background(), w, rd); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -340,6 +340,11 @@ func Apply(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, sourc
 	return pipeline.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
 }
 
+// embedBlockDocs is the number of documents whose LSA vectors are
+// computed together (see LSA.embedBlock): their vectors (512 KiB at dim
+// 128) stay in the core's cache while projection rows stream past.
+const embedBlockDocs = 1024
+
 // worker computes the features of batches, keeping scratch state.
 type worker struct {
 	m       *Model
@@ -376,6 +381,7 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		emb = e
 	}
 	w.reasons = w.reasons[:0]
+	blockStart := 0
 	for i := range n {
 		reason := ""
 		switch {
@@ -391,7 +397,7 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			v := sem[i*d : (i+1)*d]
 			switch w.m.Mode {
 			case ModeLSA:
-				w.m.LSA.embed(w.a.terms, &w.lsa, v)
+				w.m.LSA.termRows(w.a.terms, &w.lsa, int32(i-blockStart))
 			case ModeVectors:
 				w.m.SIF.embed(w.a.terms, v)
 			case ModeColumn:
@@ -402,6 +408,10 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			}
 		}
 		w.reasons = append(w.reasons, reason)
+		if w.m.Mode == ModeLSA && (i+1-blockStart == embedBlockDocs || i == n-1) {
+			w.m.LSA.embedBlock(&w.lsa, sem[blockStart*d:(i+1)*d], i+1-blockStart)
+			blockStart = i + 1
+		}
 	}
 
 	cols := make([]arrow.Array, 0, w.out.NumFields())

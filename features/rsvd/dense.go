@@ -74,15 +74,16 @@ func (r *runner) gram(x mat64) ([]float64, error) {
 			g[j*ld+i] = g[i*ld+j]
 		}
 	}
-	return g[:ld*ld:ld*ld], nil
+	return g[: ld*ld : ld*ld], nil
 }
 
-// mulSmall computes out[:, 0:wOut] = X[:, 0:kk] · M[0:kk, 0:wOut], with M
-// row-major with leading dimension ldm and wOut a multiple of 4. If tri is
-// set, M is upper triangular and the zero part is skipped. out may be x
-// itself (in-place update): every 4-row tile is computed into scratch space
-// before it is written back.
-func (r *runner) mulSmall(x mat64, kk int, m []float64, ldm, wOut int, out []float64, ldo int, tri bool) error {
+// mulSmall computes P = X[:, 0:kk] · M[0:kk, 0:wOut], with M row-major with
+// leading dimension ldm and wOut a multiple of 4, and stores the first wCopy
+// columns of P in out (leading dimension ldo). If tri is set, M is upper
+// triangular and its zero part is skipped. out may be x itself (in-place
+// update): every 4-row tile is computed into scratch space before it is
+// written back.
+func (r *runner) mulSmall(x mat64, kk int, m []float64, ldm, wOut int, out []float64, ldo, wCopy int, tri bool) error {
 	scratch := make([][]float64, r.workers)
 	nb := numBlocks(x.rows, denseRowBlock)
 	return r.forBlocks(nb, func(w, b int) {
@@ -103,7 +104,7 @@ func (r *runner) mulSmall(x mat64, kk int, m []float64, ldm, wOut int, out []flo
 				r.k.gemm(mr, cw, kend, x.data[r0*x.ld:], x.ld, 1, m[j0:], ldm, tmp[j0:], wOut)
 			}
 			for t := 0; t < mr; t++ {
-				copy(out[(r0+t)*ldo:(r0+t)*ldo+wOut], tmp[t*wOut:(t+1)*wOut])
+				copy(out[(r0+t)*ldo:(r0+t)*ldo+wCopy], tmp[t*wOut:t*wOut+wCopy])
 			}
 		}
 	})
@@ -165,7 +166,7 @@ func (r *runner) cholQRPass(x mat64) (g []float64, ok bool, err error) {
 		return g, false, nil
 	}
 	t := invUpper(rr, x.cols, x.ld)
-	return g, true, r.mulSmall(x, x.cols, t, x.ld, x.ld, x.data, x.ld, true)
+	return g, true, r.mulSmall(x, x.cols, t, x.ld, x.ld, x.data, x.ld, x.ld, true)
 }
 
 // orth replaces the columns of X by an orthonormal basis of their span.
@@ -202,7 +203,7 @@ func (r *runner) orth(x mat64, final bool) (bool, error) {
 	if err := r.ctx.Err(); err != nil {
 		return false, err
 	}
-	return true, householderOrth(x)
+	return true, householderOrth(blas64.General{Rows: x.rows, Cols: x.cols, Stride: x.ld, Data: x.data})
 }
 
 // offIdentity returns max |G - I| over the leading k×k block.
@@ -220,25 +221,24 @@ func offIdentity(g []float64, k, ld int) float64 {
 	return d
 }
 
-// householderOrth overwrites the leading cols columns of X with the explicit
+// householderOrth overwrites the columns of a (rows >= cols) with the explicit
 // thin Q factor of its Householder QR factorisation (LAPACK dgeqrf+dorgqr as
-// implemented by gonum). Q is orthonormal to working precision even when X is
-// rank deficient; its first j columns span the first j columns of X whenever
+// implemented by gonum). Q is orthonormal to working precision even when a is
+// rank deficient; its first j columns span the first j columns of a whenever
 // those are linearly independent.
-func householderOrth(x mat64) (err error) {
+func householderOrth(a blas64.General) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = errorf("householder QR failed: %v", p)
 		}
 	}()
-	if x.cols == 0 {
+	if a.Cols == 0 {
 		return nil
 	}
-	a := blas64.General{Rows: x.rows, Cols: x.cols, Stride: x.ld, Data: x.data}
-	tau := make([]float64, x.cols)
+	tau := make([]float64, a.Cols)
 	query := make([]float64, 1)
 	lapack64.Geqrf(a, tau, query, -1)
-	lwork := max(int(query[0]), x.cols)
+	lwork := max(int(query[0]), a.Cols)
 	lapack64.Orgqr(a, tau, query, -1)
 	lwork = max(lwork, int(query[0]))
 	work := make([]float64, lwork)

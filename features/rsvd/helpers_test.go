@@ -221,3 +221,52 @@ func sameBits(a, b []float64) bool {
 	}
 	return true
 }
+
+// topicTFIDF is zipfTFIDF with latent structure, as LSA expects: each row
+// draws a fraction 0.6 of its terms from one of `topics` topics (each a
+// Zipf(1.1) distribution over its own random permutation of the vocabulary)
+// and the rest from a shared background Zipf distribution.
+func topicTFIDF(rows, cols, nnzRow, topics int, seed uint64) *CSR {
+	r := rand.New(rand.NewPCG(seed, 2))
+	perms := make([][]int, topics+1)
+	zipfs := make([]*rand.Zipf, topics+1)
+	for t := range perms {
+		perms[t] = r.Perm(cols)
+		zipfs[t] = rand.NewZipf(r, 1.1, 2, uint64(cols-1))
+	}
+	a := &CSR{Rows: rows, Cols: cols, RowPtr: make([]int64, rows+1)}
+	want := min(nnzRow, cols)
+	tf := make([]int32, cols)
+	cs := make([]int32, 0, want)
+	for i := 0; i < rows; i++ {
+		topic := 1 + r.IntN(topics)
+		cs = cs[:0]
+		for len(cs) < want {
+			t := 0
+			if r.Float64() < 0.6 {
+				t = topic
+			}
+			c := int32(perms[t][zipfs[t].Uint64()])
+			if tf[c] == 0 {
+				cs = append(cs, c)
+			}
+			tf[c]++
+		}
+		slices.Sort(cs)
+		start := len(a.Val)
+		var ss float64
+		for _, c := range cs {
+			v := (1 + math.Log(float64(tf[c]))) * (1 + r.Float64())
+			tf[c] = 0
+			a.ColIdx = append(a.ColIdx, c)
+			a.Val = append(a.Val, float32(v))
+			ss += v * v
+		}
+		inv := 1 / math.Sqrt(ss)
+		for p := start; p < len(a.Val); p++ {
+			a.Val[p] = float32(float64(a.Val[p]) * inv)
+		}
+		a.RowPtr[i+1] = int64(len(a.Val))
+	}
+	return a
+}

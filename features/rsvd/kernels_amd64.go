@@ -26,6 +26,12 @@ func gather4(dst *float64, x *float64, ldx int, idx *int32, val *float32, nnz in
 func scatter32(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nnz int)
 
 //go:noescape
+func scatter16(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nnz int)
+
+//go:noescape
+func scatter8(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nnz int)
+
+//go:noescape
 func scatter4(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nnz int)
 
 //go:noescape
@@ -102,7 +108,15 @@ func scatterSIMD(out []float64, ldo int, xrow []float64, idx []int32, val []floa
 	for ; j+32 <= w; j += 32 {
 		scatter32(&out[j], ldo, &xrow[j], pi, pv, nnz)
 	}
-	for ; j < w; j += 4 {
+	if j+16 <= w {
+		scatter16(&out[j], ldo, &xrow[j], pi, pv, nnz)
+		j += 16
+	}
+	if j+8 <= w {
+		scatter8(&out[j], ldo, &xrow[j], pi, pv, nnz)
+		j += 8
+	}
+	if j < w {
 		scatter4(&out[j], ldo, &xrow[j], pi, pv, nnz)
 	}
 }

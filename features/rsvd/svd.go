@@ -262,8 +262,9 @@ func (r *runner) smallSVD(bt mat64, rank int, seed uint64) (*Result, error) {
 			m[l*wr+i] = u.At(l, col) * inv
 		}
 	}
-	v := newMat64(bt.rows, rank)
-	if err := r.mulSmall(bt, k, m, wr, wr, v.data, v.ld, false); err != nil {
+	out := mat.NewDense(bt.rows, rank, nil)
+	v := out.RawMatrix() // Stride == rank
+	if err := r.mulSmall(bt, k, m, wr, wr, v.Data, v.Stride, rank, false); err != nil {
 		return nil, err
 	}
 	if nbad > 0 || s[rank-1] < sigmaReortho*s[0] {
@@ -274,8 +275,8 @@ func (r *runner) smallSVD(bt mat64, rank int, seed uint64) (*Result, error) {
 				if !bad[i] {
 					continue
 				}
-				for row := 0; row < v.rows; row++ {
-					v.data[row*v.ld+i] = rng.NormFloat64()
+				for row := 0; row < v.Rows; row++ {
+					v.Data[row*v.Stride+i] = rng.NormFloat64()
 				}
 			}
 		}
@@ -286,22 +287,27 @@ func (r *runner) smallSVD(bt mat64, rank int, seed uint64) (*Result, error) {
 			return nil, err
 		}
 	}
-	// Deterministic signs, then copy out without padding.
-	out := mat.NewDense(bt.rows, rank, nil)
-	raw := out.RawMatrix()
-	for j := 0; j < rank; j++ {
-		best, bi := -1.0, 0
-		for row := 0; row < v.rows; row++ {
-			if a := math.Abs(v.data[row*v.ld+j]); a > best {
-				best, bi = a, row
+	// Deterministic signs: find each column's first entry of largest
+	// magnitude (one row-major pass), then flip the columns where it is
+	// negative.
+	best := make([]float64, rank)
+	neg := make([]bool, rank)
+	for i := range best {
+		best[i] = -1
+	}
+	for row := 0; row < v.Rows; row++ {
+		for j, x := range v.Data[row*v.Stride : row*v.Stride+rank] {
+			if a := math.Abs(x); a > best[j] {
+				best[j], neg[j] = a, x < 0
 			}
 		}
-		sign := 1.0
-		if v.data[bi*v.ld+j] < 0 {
-			sign = -1
-		}
-		for row := 0; row < v.rows; row++ {
-			raw.Data[row*raw.Stride+j] = sign * v.data[row*v.ld+j]
+	}
+	for row := 0; row < v.Rows; row++ {
+		vr := v.Data[row*v.Stride : row*v.Stride+rank]
+		for j := range vr {
+			if neg[j] {
+				vr[j] = -vr[j]
+			}
 		}
 	}
 	return &Result{S: s, V: out}, nil
