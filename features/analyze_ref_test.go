@@ -274,7 +274,6 @@ func (a *analyzer) analyzeRef(text []byte, pat []float32) {
 	}
 }
 
-
 // TestAnalyzeMatchesReference checks the optimised analyzer against the
 // reference one on real, synthetic and random texts: the same terms, and
 // pattern values equal up to float rounding.
