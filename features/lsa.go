@@ -15,6 +15,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas32"
 
 	"github.com/robustdata/robustdata/features/rsvd"
+	"github.com/robustdata/robustdata/pipeline"
 )
 
 // LSA defaults.
@@ -324,7 +325,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 	dfParts = nil
 
 	// The vocabulary: the most frequent buckets within [MinDF, MaxDF·n].
-	maxDF := int32(math.Floor(cfg.MaxDF * float64(n)))
+	maxDF := max(int32(math.Floor(cfg.MaxDF*float64(n))), int32(cfg.MinDF))
 	var cand []uint32
 	for b, v := range df {
 		if v >= int32(cfg.MinDF) && v <= maxDF {
@@ -332,7 +333,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 		}
 	}
 	if len(cand) == 0 {
-		return nil, fmt.Errorf("robustdata/features: no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)
+		return nil, &pipeline.DataError{Source: "sample", Row: -1, Err: fmt.Errorf("no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)}
 	}
 	slices.SortFunc(cand, func(a, b uint32) int {
 		if c := cmp.Compare(df[b], df[a]); c != 0 {

@@ -17,9 +17,10 @@ const (
 	// denseRowBlock is the number of rows per task in dense×small products.
 	denseRowBlock = 256
 	// cholRelPivot is the smallest accepted Cholesky pivot relative to the
-	// corresponding diagonal entry of the Gram matrix. A smaller pivot means a
-	// column lies within angle ~1e-6.5 of the span of the previous ones
-	// (cond ≳ 3e6), where CholeskyQR stops being trustworthy.
+	// corresponding diagonal entry of the Gram matrix. The ratio is the
+	// squared sine of the angle between a column and the span of the previous
+	// ones, so a smaller pivot means an angle below 3e-7 (cond ≳ 3e6), where
+	// CholeskyQR stops being trustworthy.
 	cholRelPivot = 1e-13
 )
 

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// fromTriplets builds a CSR from a dense row-major matrix, dropping zeros.
+// fromDense builds a CSR from a dense row-major matrix, dropping zeros.
 func fromDense(rows, cols int, d []float64) *CSR {
 	a := &CSR{Rows: rows, Cols: cols, RowPtr: make([]int64, rows+1)}
 	for i := 0; i < rows; i++ {
