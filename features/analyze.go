@@ -2,7 +2,9 @@ package features
 
 import (
 	"bytes"
+	"iter"
 	"math"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -138,6 +140,7 @@ type analyzer struct {
 	lines   counter // trimmed non-empty lines
 	runes   counter // runes outside ASCII, for the entropy
 	ascii   [128]int32
+	seen    [2]uint64 // which ASCII byte values occur
 	// terms receives the term hashes (non-stop words and their bigrams)
 	// when collectTerms is set.
 	terms        []uint64
@@ -162,8 +165,9 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	a.words.reset()
 	a.bigrams.reset()
 	a.lines.reset()
+	a.runes.track = true
 	a.runes.reset()
-	a.ascii = [128]int32{}
+	a.clearASCII()
 	a.terms = a.terms[:0]
 	a.spans = a.spans[:0]
 	a.nonStop = 0
@@ -174,13 +178,14 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 
 		words, stopWords, alphaWords, urls, sentences int
 		sumLen, sumSq                                 int64
-		bigramTotal                                   int
+		bigramTotal, repeatedBigrams                  int
 
 		inWord, wordHasLetter, sentHasWord, endRun bool
 		wordRunes, wordStart                       int
 		h, prevWord, prevTerm                      uint64
 		havePrevWord, havePrevTerm                 bool
 		prevClass                                  uint8
+		seen0, seen1                               uint64 // ASCII byte values seen
 	)
 	endWord := func(end int) {
 		inWord = false
@@ -194,8 +199,16 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		}
 		a.words.add(h)
 		if havePrevWord {
-			// Only compared within the document: a cheap mix will do.
-			a.bigrams.add(prevWord*0x9E3779B97F4A7C15 ^ h)
+			// Only compared within the document: a cheap mix will do. A
+			// bigram seen twice makes two repeated occurrences, each later
+			// sighting one more.
+			switch a.bigrams.add(prevWord*0x9E3779B97F4A7C15 ^ h) {
+			case 1:
+			case 2:
+				repeatedBigrams += 2
+			default:
+				repeatedBigrams++
+			}
 			bigramTotal++
 		}
 		prevWord, havePrevWord = h, true
@@ -256,9 +269,12 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 					}
 				}
 				endRun = false
-				// The run of ASCII word bytes.
+				// The run of ASCII word bytes, in locals: h and the seen
+				// bits are captured by endWord, so they live in memory.
 				j := i
 				var kinds uint8
+				lh, s0, s1 := h, seen0, seen1
+				ascii := &a.ascii
 				for j < n {
 					c := text[j]
 					if c >= utf8.RuneSelf {
@@ -268,11 +284,15 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 					if k&cWord == 0 {
 						break
 					}
-					a.ascii[c]++
+					ascii[c]++
+					bit, hi := uint64(1)<<(c&63), uint64(c>>6)
+					s0 |= bit * (1 - hi)
+					s1 |= bit * hi
 					kinds |= k
-					h = (h ^ uint64(lowerASCII[c])) * fnvPrime
+					lh = (lh ^ uint64(lowerASCII[c])) * fnvPrime
 					j++
 				}
+				h, seen0, seen1 = lh, s0, s1
 				if kinds&cLetter != 0 {
 					wordHasLetter = true
 				}
@@ -282,6 +302,9 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 				continue
 			}
 			a.ascii[c]++
+			bit, hi := uint64(1)<<(c&63), uint64(c>>6)
+			seen0 |= bit * (1 - hi)
+			seen1 |= bit * hi
 			if inWord {
 				if c == '\'' && prevClass&cLetter != 0 && i+1 < n && classAt(i+1)&cLetter != 0 {
 					// An apostrophe between letters, inside the word.
@@ -360,14 +383,12 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	if sentHasWord {
 		sentences++
 	}
+	a.seen = [2]uint64{seen0, seen1}
 
 	// Class counts of the ASCII bytes.
 	var asciiRunes, letters, uppers, digits, spaces, puncts, symbols int
-	for c, cnt := range a.ascii {
-		if cnt == 0 {
-			continue
-		}
-		m := int(cnt)
+	for c := range a.seenASCII() {
+		m := int(a.ascii[c])
 		asciiRunes += m
 		k := asciiClass[c]
 		if k&cLetter != 0 {
@@ -439,21 +460,14 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	var entropy float64
 	if runes > 0 {
 		var s float64
-		for _, cnt := range a.ascii {
-			s += cLog2c(cnt)
+		for c := range a.seenASCII() {
+			s += cLog2c(a.ascii[c])
 		}
-		for _, cnt := range a.runes.counts {
-			s += cLog2c(cnt)
+		for _, r := range a.runes.keys {
+			s += cLog2c(a.runes.count(r))
 		}
 		total := float64(runes)
 		entropy = max(0, math.Log2(total)-s/total)
-	}
-
-	var repeatedBigrams int
-	for _, cnt := range a.bigrams.counts {
-		if cnt > 1 {
-			repeatedBigrams += int(cnt)
-		}
 	}
 
 	ratio := func(num, den int) float32 {
@@ -472,7 +486,7 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	pat[2] = float32(math.Log1p(float64(lines)))
 	pat[3] = float32(mean)
 	pat[4] = float32(std)
-	pat[5] = ratio(len(a.words.keys), words)
+	pat[5] = ratio(a.words.distinct, words)
 	pat[6] = ratio(stopWords, words)
 	pat[7] = ratio(puncts, runes)
 	pat[8] = ratio(digits, runes)
@@ -495,6 +509,29 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	} else {
 		pat[23] = 0
 	}
+}
+
+// seenASCII yields the ASCII byte values counted in a.ascii, ascending.
+func (a *analyzer) seenASCII() iter.Seq[byte] {
+	return func(yield func(byte) bool) {
+		for w, bitsW := range a.seen {
+			for bitsW != 0 {
+				b := bits.TrailingZeros64(bitsW)
+				bitsW &= bitsW - 1
+				if !yield(byte(w*64 + b)) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// clearASCII zeroes the counts of the byte values seen.
+func (a *analyzer) clearASCII() {
+	for c := range a.seenASCII() {
+		a.ascii[c] = 0
+	}
+	a.seen = [2]uint64{}
 }
 
 // lowerASCII lower-cases ASCII bytes.

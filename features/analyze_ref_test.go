@@ -13,9 +13,11 @@ import (
 // analyzeRef is the first, straightforward implementation of analyze,
 // kept to check the optimised one against (TestAnalyzeMatchesReference).
 func (a *analyzer) analyzeRef(text []byte, pat []float32) {
+	a.bigrams.track = true
 	a.words.reset()
 	a.bigrams.reset()
 	a.lines.reset()
+	a.runes.track = true
 	a.runes.reset()
 	a.ascii = [128]int32{}
 	a.terms = a.terms[:0]
@@ -220,15 +222,15 @@ func (a *analyzer) analyzeRef(text []byte, pat []float32) {
 				entropy -= p * math.Log2(p)
 			}
 		}
-		for _, cnt := range a.runes.counts {
-			p := float64(cnt) / total
+		for _, r := range a.runes.keys {
+			p := float64(a.runes.count(r)) / total
 			entropy -= p * math.Log2(p)
 		}
 	}
 
 	var repeatedBigrams int
-	for _, cnt := range a.bigrams.counts {
-		if cnt > 1 {
+	for _, k := range a.bigrams.keys {
+		if cnt := a.bigrams.count(k); cnt > 1 {
 			repeatedBigrams += int(cnt)
 		}
 	}
@@ -249,7 +251,7 @@ func (a *analyzer) analyzeRef(text []byte, pat []float32) {
 	pat[2] = float32(math.Log1p(float64(lines)))
 	pat[3] = float32(mean)
 	pat[4] = float32(std)
-	pat[5] = ratio(len(a.words.keys), words)
+	pat[5] = ratio(a.words.distinct, words)
 	pat[6] = ratio(stopWords, words)
 	pat[7] = ratio(puncts, runes)
 	pat[8] = ratio(digits, runes)

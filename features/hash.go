@@ -59,20 +59,21 @@ func bytesHash(b []byte) uint64 {
 
 // counter counts 64-bit keys in an open-addressing table that is emptied
 // in O(1) between documents (entries carry the generation they belong
-// to). Keys keeps the distinct keys of the current generation in the order
-// they were first seen.
+// to). When track is set, keys keeps the distinct keys in the order they
+// were first seen, for iterating over the counts.
 type counter struct {
-	slots  []slot
-	mask   uint64
-	gen    uint32
-	keys   []uint64
-	counts []int32 // parallel to keys
+	slots    []slot
+	mask     uint64
+	gen      uint32
+	distinct int
+	track    bool
+	keys     []uint64
 }
 
 type slot struct {
-	key uint64
-	gen uint32
-	idx int32 // index into keys/counts
+	key   uint64
+	gen   uint32
+	count int32
 }
 
 // reset empties the counter.
@@ -84,45 +85,69 @@ func (c *counter) reset() {
 		}
 		c.gen = 1
 	}
+	c.distinct = 0
 	c.keys = c.keys[:0]
-	c.counts = c.counts[:0]
 }
 
 // add counts one occurrence of key and returns its count so far.
 func (c *counter) add(key uint64) int32 {
-	if 2*(len(c.keys)+1) > len(c.slots) {
+	if 2*(c.distinct+1) > len(c.slots) {
 		c.grow()
 	}
 	i := slotOf(key, c.mask)
 	for {
 		s := &c.slots[i]
 		if s.gen != c.gen {
-			s.key, s.gen, s.idx = key, c.gen, int32(len(c.keys))
-			c.keys = append(c.keys, key)
-			c.counts = append(c.counts, 1)
+			*s = slot{key: key, gen: c.gen, count: 1}
+			c.distinct++
+			if c.track {
+				c.keys = append(c.keys, key)
+			}
 			return 1
 		}
 		if s.key == key {
-			c.counts[s.idx]++
-			return c.counts[s.idx]
+			s.count++
+			return s.count
 		}
 		i = (i + 1) & c.mask
 	}
 }
 
+// count returns the count of key.
+func (c *counter) count(key uint64) int32 {
+	if len(c.slots) == 0 {
+		return 0
+	}
+	for i := slotOf(key, c.mask); ; i = (i + 1) & c.mask {
+		s := &c.slots[i]
+		if s.gen != c.gen {
+			return 0
+		}
+		if s.key == key {
+			return s.count
+		}
+	}
+}
+
 func (c *counter) grow() {
+	old := c.slots
+	gen := c.gen
 	n := max(64, 2*len(c.slots))
 	c.slots = make([]slot, n)
 	c.mask = uint64(n - 1)
 	if c.gen == 0 {
 		c.gen = 1
 	}
-	for idx, key := range c.keys {
-		i := slotOf(key, c.mask)
+	for _, s := range old {
+		if s.gen != gen || gen == 0 {
+			continue
+		}
+		i := slotOf(s.key, c.mask)
 		for c.slots[i].gen == c.gen {
 			i = (i + 1) & c.mask
 		}
-		c.slots[i] = slot{key: key, gen: c.gen, idx: int32(idx)}
+		s.gen = c.gen
+		c.slots[i] = s
 	}
 }
 

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"unicode"
 
-	"gonum.org/v1/gonum/blas/blas32"
-
 	"github.com/robustdata/robustdata/features/rsvd"
 	"github.com/robustdata/robustdata/pipeline"
 )
@@ -232,10 +230,10 @@ func (m *LSA) embedBlock(s *lsaScratch, out []float32, docs int) {
 		if hi == lo {
 			continue
 		}
-		x := blas32.Vector{N: d, Inc: 1, Data: m.Proj[r*d : (r+1)*d]}
+		x := m.Proj[r*d : (r+1)*d]
 		for p := lo; p < hi; p++ {
 			doc := int(sDocs[p])
-			blas32.Axpy(sWeights[p], x, blas32.Vector{N: d, Inc: 1, Data: out[doc*d : (doc+1)*d]})
+			axpy(sWeights[p], x, out[doc*d:(doc+1)*d])
 		}
 		lo = hi
 	}
@@ -257,10 +255,9 @@ func (m *LSA) embed(terms []uint64, s *lsaScratch, out []float32) {
 	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(s.rows[a], s.rows[b]) })
 	clear(out)
 	d := m.Dim
-	y := blas32.Vector{N: d, Inc: 1, Data: out}
 	for _, i := range idx {
 		r := int(s.rows[i])
-		blas32.Axpy(s.weights[i], blas32.Vector{N: d, Inc: 1, Data: m.Proj[r*d : (r+1)*d]}, y)
+		axpy(s.weights[i], m.Proj[r*d:(r+1)*d], out)
 	}
 	normalize(out)
 	s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -59,6 +60,8 @@ type env struct {
 	progress  string
 	quiet     bool
 	seed      uint64
+	cpuProf   string
+	profFile  *os.File
 
 	log *slog.Logger
 }
@@ -77,6 +80,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
+	e.stopProfile() // also when the command failed
 	return e.exit(cmd, err)
 }
 
@@ -140,6 +144,9 @@ output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			return e.setup()
 		},
+		PersistentPostRunE: func(cmd *cobra.Command, args []string) error {
+			return e.stopProfile()
+		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -148,6 +155,7 @@ output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
 	pf.StringVar(&e.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
 	pf.BoolVarP(&e.quiet, "quiet", "q", false, "log only warnings and errors; no progress bar")
 	pf.Uint64Var(&e.seed, "seed", 1, "random seed: the same input, flags and seed give byte-identical output")
+	pf.StringVar(&e.cpuProf, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
 	for _, c := range commands(e) {
 		c.Long = strings.TrimSpace(c.Long) + "\n" + exitStatusHelp
 		root.AddCommand(c)
@@ -192,7 +200,29 @@ func (e *env) setup() error {
 	default:
 		return usagef("--progress must be auto, always or never, not %q", e.progress)
 	}
+	if e.cpuProf != "" {
+		f, err := os.Create(e.cpuProf)
+		if err != nil {
+			return usagef("--cpuprofile: %v", err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return fmt.Errorf("starting the CPU profile: %w", err)
+		}
+		e.profFile = f
+	}
 	return nil
+}
+
+// stopProfile ends the CPU profile, if one runs.
+func (e *env) stopProfile() error {
+	if e.profFile == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := e.profFile.Close()
+	e.profFile = nil
+	return err
 }
 
 // showProgress tells whether to draw a progress bar on stderr.

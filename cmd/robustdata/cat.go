@@ -49,7 +49,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "cat")
+			popt, done := e.progressOption(expanded, "cat", 1)
 			defer done()
 			opts := append(iopts, popt, pipeline.WithLimit(limit))
 			if len(cols) > 0 {

@@ -35,6 +35,15 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.modelOut, "model-out", "", "save the fitted features model (safetensors) to this file")
 }
 
+// passes is how many times the inputs are read: twice when a model is
+// fitted on a first pass.
+func (f *featureFlags) passes() int {
+	if f.model != "" {
+		return 1
+	}
+	return 2
+}
+
 // config checks the flags and returns the stage configuration.
 func (f *featureFlags) config(e *env) (features.Config, error) {
 	if _, _, err := features.ParseSemantic(f.semantic); err != nil {
@@ -164,7 +173,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "features")
+			popt, done := e.progressOption(expanded, "features", ff.passes())
 			defer done()
 			opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
 			rd, err := ff.featureReader(cmd, e, expanded, opts)

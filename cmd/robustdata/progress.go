@@ -10,8 +10,9 @@ import (
 
 // progressOption returns a source option that draws a progress bar of
 // input bytes on stderr when progress is on, and a function that clears
-// the bar; both are no-ops when it is off.
-func (e *env) progressOption(inputs []pipeline.Input, what string) (pipeline.Option, func()) {
+// the bar; both are no-ops when it is off. passes is how many times the
+// inputs are read (2 when a model is fitted on a first pass).
+func (e *env) progressOption(inputs []pipeline.Input, what string, passes int) (pipeline.Option, func()) {
 	if !e.showProgress() {
 		return pipeline.WithProgress(nil), func() {}
 	}
@@ -22,6 +23,9 @@ func (e *env) progressOption(inputs []pipeline.Input, what string) (pipeline.Opt
 			break
 		}
 		total += in.Size
+	}
+	if total > 0 {
+		total *= int64(passes)
 	}
 	bar := progressbar.NewOptions64(total,
 		progressbar.OptionSetWriter(e.stderr),
