@@ -8,7 +8,7 @@ BIN := bin/robustdata
 CORPUS := examples/data/fortunes.parquet
 OUT := out/quickstart
 
-.PHONY: build quickstart test bench clean
+.PHONY: build quickstart test bench bench-features clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/robustdata
@@ -18,8 +18,9 @@ quickstart: build
 	$(BIN) inspect $(CORPUS)
 	$(BIN) cat -i $(CORPUS) --doc-id --columns doc_id,label,text -o $(OUT)/fortunes.arrows
 	$(BIN) cat -i $(OUT)/fortunes.arrows --limit 3 -o $(OUT)/peek.jsonl
+	$(BIN) features -i $(CORPUS) -o $(OUT)/features.parquet --model-out $(OUT)/features.model
 	$(BIN) synth --docs 20000 --tasks 8 -o $(OUT)/synth.parquet
-	$(BIN) inspect $(OUT)/fortunes.arrows $(OUT)/synth.parquet
+	$(BIN) inspect $(OUT)/features.parquet $(OUT)/synth.parquet
 	@echo "quickstart: outputs in $(OUT)/; first rows: $(OUT)/peek.jsonl"
 
 test:
@@ -29,7 +30,10 @@ test:
 	$(GO) test -race ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/ ./features/
+
+bench-features:
+	scripts/bench-features.sh
 
 clean:
 	rm -rf bin out
