@@ -697,3 +697,20 @@ func endsTerminal(t []byte) bool {
 	}
 	return false
 }
+
+// ContentWords returns the words of text that are not stop words,
+// lower-cased as the tokenizer reads them (for reports: the terms of a
+// group of documents).
+func ContentWords(text string) []string {
+	var a analyzer
+	a.collectSpans = true
+	pat := make([]float32, NumPattern)
+	b := []byte(text)
+	a.analyze(b, pat)
+	out := make([]string, len(a.spans))
+	var buf []byte
+	for i, sp := range a.spans {
+		out[i] = lowerWord(b[sp[0]:sp[1]], buf[:0])
+	}
+	return out
+}

@@ -22,12 +22,13 @@ func embeddingIndex(sc *arrow.Schema, name, source string) (int, error) {
 	t := sc.Field(idx[0]).Type
 	if lt, ok := t.(arrow.ListLikeType); ok {
 		switch lt.Elem().ID() {
-		case arrow.FLOAT32, arrow.FLOAT64:
+		case arrow.FLOAT32, arrow.FLOAT64, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
+			arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
 			return idx[0], nil
 		}
 	}
 	return 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
-		Err: fmt.Errorf("embedding column is %s, expected a list of float32 or float64", t)}
+		Err: fmt.Errorf("embedding column is %s, expected a list of numbers (float or integer)", t)}
 }
 
 func fieldNames(sc *arrow.Schema) string {
@@ -90,8 +91,8 @@ func columnDim(rd pipeline.Reader, name, source string) (int, error) {
 // embeddings reads one batch's embedding column.
 type embeddings struct {
 	col    array.ListLike
-	f32    *array.Float32
-	f64    *array.Float64
+	values arrow.Array
+	at     func(k int) float64
 	dim    int
 	ids    *array.String
 	name   string
@@ -100,12 +101,31 @@ type embeddings struct {
 
 func newEmbeddings(rec arrow.RecordBatch, idx, dim int, source string) (*embeddings, error) {
 	col := rec.Column(idx).(array.ListLike)
-	e := &embeddings{col: col, dim: dim, name: rec.Schema().Field(idx).Name, source: source}
-	switch v := col.ListValues().(type) {
+	e := &embeddings{col: col, dim: dim, name: rec.Schema().Field(idx).Name, source: source, values: col.ListValues()}
+	switch v := e.values.(type) {
 	case *array.Float32:
-		e.f32 = v
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
 	case *array.Float64:
-		e.f64 = v
+		e.at = v.Value
+	case *array.Int8:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Int16:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Int32:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Int64:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Uint8:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Uint16:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Uint32:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	case *array.Uint64:
+		e.at = func(k int) float64 { return float64(v.Value(k)) }
+	default:
+		return nil, &pipeline.DataError{Source: source, Row: -1, Column: e.name,
+			Err: fmt.Errorf("embedding values are %s, expected numbers", e.values.DataType())}
 	}
 	if j := rec.Schema().FieldIndices(pipeline.DefaultDocIDColumn); len(j) > 0 {
 		e.ids, _ = rec.Column(j[0]).(*array.String)
@@ -123,16 +143,10 @@ func (e *embeddings) copyTo(i int, v []float32) error {
 	}
 	for j := range e.dim {
 		k := int(s) + j
-		var x float64
-		var null bool
-		if e.f32 != nil {
-			x, null = float64(e.f32.Value(k)), e.f32.IsNull(k)
-		} else {
-			x, null = e.f64.Value(k), e.f64.IsNull(k)
-		}
-		if null {
+		if e.values.IsNull(k) {
 			return e.fail(i, fmt.Errorf("embedding value %d is null, expected a finite number", j))
 		}
+		x := e.at(k)
 		if !finite(x) {
 			return e.fail(i, fmt.Errorf("embedding value %d is %v, expected a finite number", j, x))
 		}

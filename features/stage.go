@@ -70,6 +70,16 @@ type Config struct {
 	Mem memory.Allocator
 	// Log receives progress messages (default: discard).
 	Log *slog.Logger
+	// Provenance, when set, is recorded in the output schema's metadata.
+	Provenance *pipeline.Provenance
+}
+
+// Record is the configuration as recorded in provenance and manifests:
+// everything that changes the output (not Workers, which does not).
+func (c Config) Record() map[string]any {
+	c.defaults()
+	return map[string]any{"text_col": c.TextCol, "semantic": c.Semantic, "dim": c.Dim,
+		"vocab": c.Vocab, "sample": c.Sample}
 }
 
 func (c *Config) defaults() {
@@ -133,13 +143,26 @@ func Prepare(ctx context.Context, rp *pipeline.Replay, cfg Config, source string
 	if err != nil {
 		return nil, err
 	}
-	switch mode {
-	case ModeColumn:
-		rd, err := rp.First(arg)
-		if err != nil {
-			return nil, err
-		}
-		defer rd.Close()
+	col := cfg.TextCol
+	if mode == ModeColumn {
+		col = arg
+	}
+	rd, err := rp.First(col)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return PrepareFrom(ctx, rd, cfg, source)
+}
+
+// PrepareFrom is Prepare reading the first pass from rd, to its end.
+func PrepareFrom(ctx context.Context, rd pipeline.Reader, cfg Config, source string) (*Model, error) {
+	cfg.defaults()
+	mode, arg, err := ParseSemantic(cfg.Semantic)
+	if err != nil {
+		return nil, err
+	}
+	if mode == ModeColumn {
 		dim, err := columnDim(rd, arg, source)
 		if err != nil {
 			return nil, err
@@ -152,11 +175,6 @@ func Prepare(ctx context.Context, rp *pipeline.Replay, cfg Config, source string
 			return nil, err
 		}
 	}
-	rd, err := rp.First(cfg.TextCol)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
 	sample, seen, err := Sample(ctx, rd, cfg.TextCol, cfg.Sample, cfg.Seed, source)
 	if err != nil {
 		return nil, err
@@ -332,6 +350,11 @@ func Apply(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, sourc
 		}
 	}
 	out := OutputSchema(in, m)
+	if cfg.Provenance != nil {
+		if out, err = pipeline.WithProvenance(out, cfg.Provenance); err != nil {
+			return nil, err
+		}
+	}
 	newFn := func() pipeline.MapFunc {
 		w := &worker{m: m, mem: cfg.Mem, out: out, textIdx: textIdx, embIdx: embIdx, source: source}
 		w.a.collectTerms = m.Mode != ModeColumn

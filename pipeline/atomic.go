@@ -3,9 +3,11 @@ package pipeline
 import (
 	"bufio"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -20,6 +22,21 @@ type atomicFile struct {
 	*bufio.Writer
 	done bool
 	sync bool
+	// hash and size follow every byte written (files are written
+	// sequentially), for manifests.
+	hash hash.Hash
+	size int64
+}
+
+// hashingWriter feeds an atomicFile's bytes to its hash on their way to
+// the file.
+type hashingWriter struct{ a *atomicFile }
+
+func (h hashingWriter) Write(p []byte) (int, error) {
+	n, err := h.a.f.Write(p)
+	h.a.hash.Write(p[:n])
+	h.a.size += int64(n)
+	return n, err
 }
 
 // createAtomic starts writing path. The temporary name starts with "." so
@@ -36,7 +53,9 @@ func createAtomic(path string) (*atomicFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("robustdata/pipeline: creating %s: %w", path, err)
 	}
-	return &atomicFile{final: path, f: f, Writer: bufio.NewWriterSize(f, 1<<20)}, nil
+	a := &atomicFile{final: path, f: f, hash: sha256.New()}
+	a.Writer = bufio.NewWriterSize(hashingWriter{a}, 1<<20)
+	return a, nil
 }
 
 // commit flushes, syncs and renames the file into place.
@@ -113,4 +132,33 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 		return err
 	}
 	return af.commit()
+}
+
+// sum returns the size and hex sha256 of what was written.
+func (a *atomicFile) sum() (int64, string) {
+	return a.size, hex.EncodeToString(a.hash.Sum(nil))
+}
+
+// Summer is implemented by the file Writers of Create: after a successful
+// Close, Sum returns the size in bytes and the hex sha256 of the file.
+type Summer interface {
+	Sum() (bytes int64, sha256 string)
+}
+
+// WriteFileAtomicSum is WriteFileAtomic returning the file's size and hex
+// sha256.
+func WriteFileAtomicSum(path string, write func(w io.Writer) error) (int64, string, error) {
+	af, err := createAtomic(path)
+	if err != nil {
+		return 0, "", err
+	}
+	if err := write(af); err != nil {
+		af.abort()
+		return 0, "", err
+	}
+	if err := af.commit(); err != nil {
+		return 0, "", err
+	}
+	n, sum := af.sum()
+	return n, sum, nil
 }

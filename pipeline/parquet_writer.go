@@ -356,3 +356,6 @@ func isFloat(dt arrow.DataType) bool {
 	}
 	return false
 }
+
+// Sum implements Summer.
+func (w *parquetWriter) Sum() (int64, string) { return w.af.sum() }

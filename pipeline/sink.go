@@ -170,3 +170,6 @@ func (s *streamWriter) Abort() error {
 	s.bw.Write(poison)
 	return s.bw.Flush()
 }
+
+// Sum implements Summer.
+func (s *fileSink) Sum() (int64, string) { return s.af.sum() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -257,16 +258,9 @@ func (o *outputFlags) options(e *env) ([]pipeline.Option, error) {
 	if o.output == "-" && e.isTerminal(e.stdout) {
 		return nil, usagef("refusing to write an Arrow IPC stream to a terminal: give -o FILE or pipe the output into another command")
 	}
-	var codec pipeline.Compression
-	switch o.compression {
-	case "zstd":
-		codec = pipeline.Zstd
-	case "snappy":
-		codec = pipeline.Snappy
-	case "none":
-		codec = pipeline.Uncompressed
-	default:
-		return nil, usagef("--compression must be zstd, snappy or none, not %q", o.compression)
+	codec, err := compressionOption(o.compression)
+	if err != nil {
+		return nil, err
 	}
 	if o.rowGroupRows < 1 || o.rowGroupBytes < 1 {
 		return nil, usagef("--row-group-rows and --row-group-bytes must be at least 1")
@@ -327,4 +321,24 @@ func (in *inputFlags) options(e *env, extra []string) ([]string, []pipeline.Opti
 		opts = append(opts, pipeline.WithSchema(sc))
 	}
 	return inputs, opts, nil
+}
+
+// compressionOption checks a --compression value.
+func compressionOption(name string) (pipeline.Compression, error) {
+	switch name {
+	case "zstd":
+		return pipeline.Zstd, nil
+	case "snappy":
+		return pipeline.Snappy, nil
+	case "none":
+		return pipeline.Uncompressed, nil
+	}
+	return "", usagef("--compression must be zstd, snappy or none, not %q", name)
+}
+
+// printJSON writes v to stdout as indented JSON.
+func printJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -11,8 +11,10 @@ import (
 )
 
 // featureFlags are the flags of the features stage, shared by the
-// commands that compute features when their input lacks them.
+// commands that compute features when their input lacks them (which name
+// the sample and model flags with a "features-" prefix).
 type featureFlags struct {
+	prefix   string
 	textCol  string
 	semantic string
 	dim      int
@@ -29,10 +31,12 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.semantic, "semantic", features.ModeLSA, "semantic features: lsa, vectors=FILE (GloVe text format, SIF-weighted) or column=NAME (an existing embedding column)")
 	fs.IntVar(&f.dim, "dim", features.DefaultDim, "LSA dimensions of the semantic column")
 	fs.IntVar(&f.vocab, "vocab", features.DefaultVocab, "LSA vocabulary size (most frequent hashed uni- and bigrams of the sample)")
-	fs.IntVar(&f.sample, "sample", features.DefaultSample, "documents the model is fitted on, drawn uniformly from the whole input")
-	fs.IntVar(&f.workers, "workers", 0, "goroutines computing features (0: all cores); the output does not depend on it")
-	fs.StringVar(&f.model, "model", "", "reuse a features model saved with --model-out instead of fitting one")
-	fs.StringVar(&f.modelOut, "model-out", "", "save the fitted features model (safetensors) to this file")
+	fs.IntVar(&f.sample, f.prefix+"sample", features.DefaultSample, "documents the features model is fitted on, drawn uniformly from the whole input")
+	if f.prefix == "" {
+		fs.IntVar(&f.workers, "workers", 0, "goroutines computing features (0: all cores); the output does not depend on it")
+	}
+	fs.StringVar(&f.model, f.prefix+"model", "", "reuse a features model saved with --"+f.prefix+"model-out instead of fitting one")
+	fs.StringVar(&f.modelOut, f.prefix+"model-out", "", "save the fitted features model (safetensors) to this file")
 }
 
 // passes is how many times the inputs are read: twice when a model is
@@ -50,7 +54,7 @@ func (f *featureFlags) config(e *env) (features.Config, error) {
 		return features.Config{}, usageError{err}
 	}
 	if f.dim < 1 || f.dim > 4096 || f.vocab < 1 || f.sample < 2 || f.workers < 0 {
-		return features.Config{}, usagef("--dim must be 1..4096, --vocab at least 1, --sample at least 2 and --workers at least 0")
+		return features.Config{}, usagef("--dim must be 1..4096, --vocab at least 1, --%ssample at least 2 and --workers at least 0", f.prefix)
 	}
 	return features.Config{TextCol: f.textCol, Semantic: f.semantic, Dim: f.dim, Vocab: f.vocab,
 		Sample: f.sample, Workers: f.workers, Seed: e.seed, Log: e.log}, nil
@@ -89,6 +93,21 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 	}
 	src, err := rp.Second()
 	if err != nil {
+		rp.Close()
+		return nil, err
+	}
+	record := cfg.Record()
+	if f.model != "" {
+		h, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: f.model, Path: f.model}})
+		if err != nil {
+			src.Close()
+			rp.Close()
+			return nil, err
+		}
+		record["model_sha256"] = h[0].SHA256
+	}
+	if cfg.Provenance, err = pipeline.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
+		src.Close()
 		rp.Close()
 		return nil, err
 	}

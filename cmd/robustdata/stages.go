@@ -22,27 +22,6 @@ func plannedCmd(use, short, long string) *cobra.Command {
 	}
 }
 
-func newPartitionCmd(e *env) *cobra.Command {
-	return plannedCmd("partition [-i IN]... [-o OUT] --k N|auto",
-		"Cluster documents into K sub-tasks (k-means on pattern+semantic features)",
-		`Fit k-means on a sample of the pattern and semantic features and assign
-every document a "task" column; with -o DIR/ write per-task shards too.`)
-}
-
-func newShardCmd(e *env) *cobra.Command {
-	return plannedCmd("shard [-i IN]... -o DIR",
-		"Write per-task Parquet shards and a manifest.json",
-		`Split an input with a "task" column into DIR/task=NNN/part-NNNNN.parquet
-shards and write DIR/manifest.json with rows, bytes and sha256 of each.`)
-}
-
-func newVerifyCmd(e *env) *cobra.Command {
-	return plannedCmd("verify DIR",
-		"Check a sharded dataset against its manifest",
-		`Recompute checksums and counts of DIR's shards, check that every doc_id
-appears once and that rows in = rows in shards + rejected rows.`)
-}
-
 func newTrainCmd(e *env) *cobra.Command {
 	return plannedCmd("train -i DIR -o RUNDIR --strategy erm|uniform|minimax|group-dro|doremi",
 		"Pre-train over task shards, minimising the worst task's loss",

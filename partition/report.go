@@ -1,0 +1,286 @@
+package partition
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// ReportInput is what a partition report is made of.
+type ReportInput struct {
+	Model  *Model
+	Sample *Sample
+	Stats  *Stats
+	// PatternNames names the pattern features (from the column's metadata).
+	PatternNames []string
+	// Terms splits a text into its content words (stop words removed); nil
+	// leaves top terms out.
+	Terms func(text string) []string
+	// Source names the input.
+	Source string
+}
+
+// Quality holds the overall figures of a partition.
+type Quality struct {
+	Inertia    float64  `json:"inertia"`
+	Silhouette float64  `json:"silhouette"`
+	NMI        *float64 `json:"nmi,omitempty"`
+	ARI        *float64 `json:"ari,omitempty"`
+	Purity     *float64 `json:"purity,omitempty"`
+}
+
+// Contingency returns the label × task table of the stats, or nil when
+// no label column was named.
+func (s *Stats) Contingency() *Contingency {
+	if s.LabelTask == nil {
+		return nil
+	}
+	c := &Contingency{}
+	for l := range s.LabelTask {
+		c.Labels = append(c.Labels, l)
+	}
+	sort.Strings(c.Labels)
+	for t := range s.K {
+		c.Clusters = append(c.Clusters, t)
+	}
+	for _, l := range c.Labels {
+		row := append([]int64(nil), s.LabelTask[l]...)
+		c.Counts = append(c.Counts, row)
+		for _, v := range row {
+			c.N += v
+		}
+	}
+	return c
+}
+
+// Measure computes the partition's quality: inertia of the sample,
+// silhouette of (at most) its first 5,000 rows, and against the labels,
+// when there are some, NMI, ARI and purity over all rows.
+func Measure(in ReportInput) Quality {
+	q := Quality{Inertia: in.Model.Inertia, Silhouette: math.NaN()}
+	x := design(in.Sample.Pattern, in.Sample.Semantic, in.Model.transform())
+	n, d := x.Dims()
+	m := min(n, 5000)
+	if s, err := Silhouette(x.Slice(0, m, 0, d).(*mat.Dense), in.Sample.Assign[:m]); err == nil {
+		q.Silhouette = s
+	}
+	if c := in.Stats.Contingency(); c != nil && c.N > 0 {
+		nmi, ari, pur := c.NMI(), c.ARI(), c.Purity()
+		q.NMI, q.ARI, q.Purity = &nmi, &ari, &pur
+	}
+	return q
+}
+
+// Report renders the partition report as Markdown: per task its size,
+// share, top terms, the sample texts nearest its centroid and the pattern
+// features that stand out; overall inertia, silhouette and, with labels,
+// NMI, ARI, purity and the contingency table.
+func Report(in ReportInput, q Quality) string {
+	var b strings.Builder
+	m, s, st := in.Model, in.Sample, in.Stats
+	fmt.Fprintf(&b, "# Partition report\n\n")
+	fmt.Fprintf(&b, "- input: %s\n", in.Source)
+	fmt.Fprintf(&b, "- rows: %d (%d usable, %d rejected)\n", st.Rows, st.Rows-st.Rejected, st.Rejected)
+	fmt.Fprintf(&b, "- tasks: K = %d", m.K)
+	if m.KChoice != nil {
+		fmt.Fprintf(&b, " — %s", m.KChoice.Why)
+	}
+	fmt.Fprintf(&b, "\n- model: fitted on %d sampled rows, seed %d, pattern weight %g, semantic weight %g\n",
+		m.SampleRows, m.Seed, m.PatternWeight, m.SemanticWeight)
+	fmt.Fprintf(&b, "- inertia (sample): %.4f\n", q.Inertia)
+	if !math.IsNaN(q.Silhouette) {
+		fmt.Fprintf(&b, "- silhouette (first %d sample rows): %.4f\n", min(len(s.Assign), 5000), q.Silhouette)
+	}
+	if q.NMI != nil {
+		fmt.Fprintf(&b, "- against the labels (all rows): NMI %.4f, ARI %.4f, purity %.4f\n", *q.NMI, *q.ARI, *q.Purity)
+	}
+	if len(st.Reasons) > 0 {
+		reasons := make([]string, 0, len(st.Reasons))
+		for r := range st.Reasons {
+			reasons = append(reasons, r)
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(&b, "- rejected rows by reason:")
+		for _, r := range reasons {
+			fmt.Fprintf(&b, " %s: %d;", r, st.Reasons[r])
+		}
+		b.WriteString("\n")
+	}
+	if m.KChoice != nil {
+		b.WriteString("\n| K tried | silhouette |\n|---:|---:|\n")
+		for _, t := range m.KChoice.Tried {
+			fmt.Fprintf(&b, "| %d | %.4f |\n", t.K, t.Silhouette)
+		}
+	}
+
+	terms := topTerms(in, 8)
+	standout := standOut(in, 3)
+	b.WriteString("\n## Tasks\n\n| task | rows | share | top terms | stand-out pattern features |\n|---:|---:|---:|---|---|\n")
+	usable := st.Rows - st.Rejected
+	for t := range m.K {
+		share := 0.0
+		if usable > 0 {
+			share = 100 * float64(st.TaskRows[t]) / float64(usable)
+		}
+		fmt.Fprintf(&b, "| %d | %d | %.1f%% | %s | %s |\n", t, st.TaskRows[t], share,
+			escapeCell(strings.Join(terms[t], ", ")), escapeCell(strings.Join(standout[t], ", ")))
+	}
+	for t := range m.K {
+		fmt.Fprintf(&b, "\n### Task %d\n\n", t)
+		if len(terms[t]) > 0 {
+			fmt.Fprintf(&b, "Top terms: %s\n\n", strings.Join(terms[t], ", "))
+		}
+		for _, i := range nearestRows(s, t, 3) {
+			id := ""
+			if s.IDs[i] != "" {
+				id = " (" + s.IDs[i] + ")"
+			}
+			fmt.Fprintf(&b, "> %s%s\n\n", snippet(s.Texts[i], 240), id)
+		}
+	}
+	if c := st.Contingency(); c != nil {
+		b.WriteString("\n## Labels × tasks\n\n")
+		b.WriteString(c.Markdown(40))
+	}
+	return b.String()
+}
+
+// topTerms ranks, per task, the words of its sample texts by how much
+// more often they occur in the task than in the sample overall (c-TF-IDF:
+// frequency in the task × log(1 + rows / rows containing the word)).
+func topTerms(in ReportInput, n int) [][]string {
+	k := in.Model.K
+	out := make([][]string, k)
+	if in.Terms == nil {
+		return out
+	}
+	s := in.Sample
+	taskCounts := make([]map[string]int, k)
+	for t := range taskCounts {
+		taskCounts[t] = map[string]int{}
+	}
+	docFreq := map[string]int{}
+	for i, text := range s.Texts {
+		seen := map[string]bool{}
+		for _, w := range in.Terms(text) {
+			taskCounts[s.Assign[i]][w]++
+			if !seen[w] {
+				seen[w] = true
+				docFreq[w]++
+			}
+		}
+	}
+	rows := float64(len(s.Texts))
+	for t := range k {
+		type scored struct {
+			w string
+			s float64
+		}
+		var ws []scored
+		for w, c := range taskCounts[t] {
+			if c < 2 {
+				continue
+			}
+			ws = append(ws, scored{w, float64(c) * math.Log(1+rows/float64(docFreq[w]))})
+		}
+		slices.SortFunc(ws, func(a, b scored) int {
+			if c := cmp.Compare(b.s, a.s); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.w, b.w)
+		})
+		for _, x := range ws[:min(n, len(ws))] {
+			out[t] = append(out[t], x.w)
+		}
+	}
+	return out
+}
+
+// standOut names, per task, the pattern features whose mean over the
+// task's sample rows is furthest from the overall mean, in standard
+// deviations.
+func standOut(in ReportInput, n int) [][]string {
+	m, s := in.Model, in.Sample
+	out := make([][]string, m.K)
+	rows, p := s.Pattern.Dims()
+	sum := make([][]float64, m.K)
+	cnt := make([]int, m.K)
+	for t := range sum {
+		sum[t] = make([]float64, p)
+	}
+	for i := range rows {
+		t := s.Assign[i]
+		cnt[t]++
+		for j, v := range s.Pattern.RawRowView(i) {
+			sum[t][j] += v
+		}
+	}
+	for t := range m.K {
+		if cnt[t] == 0 {
+			continue
+		}
+		type z struct {
+			j int
+			z float64
+		}
+		var zs []z
+		for j := range p {
+			if m.PatternStd[j] > 0 {
+				zs = append(zs, z{j, (sum[t][j]/float64(cnt[t]) - m.PatternMean[j]) / m.PatternStd[j]})
+			}
+		}
+		slices.SortFunc(zs, func(a, b z) int {
+			if c := cmp.Compare(math.Abs(b.z), math.Abs(a.z)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.j, b.j)
+		})
+		for _, x := range zs[:min(n, len(zs))] {
+			name := fmt.Sprintf("pattern[%d]", x.j)
+			if x.j < len(in.PatternNames) {
+				name = in.PatternNames[x.j]
+			}
+			out[t] = append(out[t], fmt.Sprintf("%s %+.1fσ", name, x.z))
+		}
+	}
+	return out
+}
+
+// nearestRows returns up to n sample rows of task t nearest its centroid.
+func nearestRows(s *Sample, t, n int) []int {
+	var idx []int
+	for i, a := range s.Assign {
+		if a == t && s.Texts[i] != "" {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(s.Dist[a], s.Dist[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	return idx[:min(n, len(idx))]
+}
+
+// snippet flattens white space and cuts text to about n bytes.
+func snippet(text string, n int) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if len(t) > n {
+		cut := n
+		for cut > 0 && (t[cut]&0xC0) == 0x80 {
+			cut--
+		}
+		t = t[:cut] + "…"
+	}
+	return t
+}
+
+func escapeCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}

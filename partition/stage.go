@@ -1,0 +1,353 @@
+package partition
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"runtime"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/robustdata/robustdata/pipeline"
+)
+
+// Columns the stage reads and writes.
+const (
+	PatternColumn  = "pattern"
+	SemanticColumn = "semantic"
+	TaskColumn     = "task"
+	DistanceColumn = "task_distance"
+)
+
+// Defaults of Config.
+const (
+	DefaultSample         = 200_000
+	DefaultPatternWeight  = 0.2
+	DefaultSemanticWeight = 1.0
+	DefaultKMin           = 2
+	DefaultKMax           = 64
+	// snippetBytes bounds the text kept per sampled row for the report.
+	snippetBytes = 400
+)
+
+// Config configures the partition stage.
+type Config struct {
+	// K is the number of sub-tasks; 0 chooses it by silhouette in
+	// [KMin, KMax].
+	K, KMin, KMax int
+	// Sample is the number of rows k-means is fitted on (default 200,000),
+	// drawn uniformly from the whole input.
+	Sample int
+	// Restarts and MaxIter configure k-means (defaults 4 and 100).
+	Restarts, MaxIter int
+	// PatternWeight and SemanticWeight weigh the two feature blocks. The
+	// standardised pattern block is divided by √P so that, at weight w,
+	// its expected squared norm is w², as is the unit semantic block's at
+	// its weight.
+	PatternWeight, SemanticWeight float64
+	// Workers bounds the goroutines (default GOMAXPROCS); the output does
+	// not depend on it.
+	Workers int
+	// Seed seeds the sample and k-means.
+	Seed uint64
+	// TextCol and LabelCol name the text (for the report's snippets and
+	// terms) and an optional label column (for NMI, ARI and purity).
+	TextCol, LabelCol string
+	// Mem allocates the output columns.
+	Mem memory.Allocator
+	// Log receives progress messages.
+	Log *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Sample <= 0 {
+		c.Sample = DefaultSample
+	}
+	if c.KMin <= 0 {
+		c.KMin = DefaultKMin
+	}
+	if c.KMax <= 0 {
+		c.KMax = DefaultKMax
+	}
+	if c.Workers <= 0 {
+		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.TextCol == "" {
+		c.TextCol = "text"
+	}
+	if c.Mem == nil {
+		c.Mem = memory.DefaultAllocator
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Sample is the sample a partition model is fitted on, kept for the
+// report.
+type Sample struct {
+	// Pattern and Semantic hold the rows' feature vectors.
+	Pattern, Semantic *mat.Dense
+	// Texts holds the start of each row's text ("" when the input has no
+	// text column), Labels its label ("" without a label column), IDs its
+	// doc_id.
+	Texts, Labels, IDs []string
+	// Usable is the number of usable rows the sample was drawn from.
+	Usable int64
+	// Assign and Dist give each sample row's task and distance under the
+	// fitted model.
+	Assign []int
+	Dist   []float64
+}
+
+// SampleSeed derives the partition stage's sampling seed from the run's
+// seed, so that it differs from the features stage's.
+func SampleSeed(seed uint64) uint64 { return seed ^ 0x7061727469746e }
+
+// DrawSample reads rd to its end and keeps a uniform sample of k usable
+// rows (not rejected) with their features, text start, label and doc_id.
+func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg Config, source string) (*Sample, error) {
+	cfg.defaults()
+	sc := rd.Schema()
+	pi, pdim, err := vectorColumn(sc, PatternColumn, source)
+	if err != nil {
+		return nil, err
+	}
+	si, sdim, err := vectorColumn(sc, SemanticColumn, source)
+	if err != nil {
+		return nil, err
+	}
+	ti := optionalString(sc, cfg.TextCol)
+	li := optionalString(sc, cfg.LabelCol)
+	if cfg.LabelCol != "" && li < 0 {
+		return nil, &pipeline.DataError{Source: source, Row: -1, Column: cfg.LabelCol,
+			Err: fmt.Errorf("no such string label column; the input has %s", fieldNames(sc))}
+	}
+	ii := optionalString(sc, pipeline.DefaultDocIDColumn)
+	res := pipeline.NewReservoir(k, seed)
+	var (
+		pat, sem           [][]float32
+		texts, labels, ids []string
+	)
+	put := func(slot int, p, s []float32, t, l, id string) {
+		if slot == len(pat) {
+			pat, sem = append(pat, p), append(sem, s)
+			texts, labels, ids = append(texts, t), append(labels, l), append(ids, id)
+			return
+		}
+		pat[slot], sem[slot], texts[slot], labels[slot], ids[slot] = p, s, t, l, id
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		rej := pipeline.Rejects(rec)
+		pv := rec.Column(pi).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
+		sv := rec.Column(si).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
+		pOff := rec.Column(pi).Data().Offset() * pdim
+		sOff := rec.Column(si).Data().Offset() * sdim
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if pipeline.IsRejected(rej, i) {
+				continue
+			}
+			slot, keep := res.Offer()
+			if !keep {
+				continue
+			}
+			p := append([]float32(nil), pv[pOff+i*pdim:pOff+(i+1)*pdim]...)
+			s := append([]float32(nil), sv[sOff+i*sdim:sOff+(i+1)*sdim]...)
+			put(slot, p, s, stringAt(rec, ti, i, snippetBytes), stringAt(rec, li, i, 1<<10), stringAt(rec, ii, i, 1<<10))
+		}
+	}
+	n := len(pat)
+	if n == 0 {
+		return nil, &pipeline.DataError{Source: source, Row: -1, Err: errors.New("no usable row to partition (every row is rejected or the input is empty)")}
+	}
+	out := &Sample{Pattern: mat.NewDense(n, pdim, nil), Semantic: mat.NewDense(n, sdim, nil),
+		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen()}
+	for i := range n {
+		for j, v := range pat[i] {
+			out.Pattern.Set(i, j, float64(v))
+		}
+		for j, v := range sem[i] {
+			out.Semantic.Set(i, j, float64(v))
+		}
+	}
+	return out, nil
+}
+
+// vectorColumn finds a fixed_size_list<float32> feature column.
+func vectorColumn(sc *arrow.Schema, name, source string) (int, int, error) {
+	idx := sc.FieldIndices(name)
+	if len(idx) == 0 {
+		return 0, 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+			Err: fmt.Errorf("no such feature column; the input has %s (run robustdata features first, or give the raw corpus)", fieldNames(sc))}
+	}
+	fl, ok := sc.Field(idx[0]).Type.(*arrow.FixedSizeListType)
+	if !ok || fl.Elem().ID() != arrow.FLOAT32 {
+		return 0, 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+			Err: fmt.Errorf("feature column is %s, expected fixed_size_list<float32>", sc.Field(idx[0]).Type)}
+	}
+	return idx[0], int(fl.Len()), nil
+}
+
+// HasFeatures tells whether a schema has the pattern and semantic columns.
+func HasFeatures(sc *arrow.Schema) bool {
+	return len(sc.FieldIndices(PatternColumn)) > 0 && len(sc.FieldIndices(SemanticColumn)) > 0
+}
+
+func optionalString(sc *arrow.Schema, name string) int {
+	if name == "" {
+		return -1
+	}
+	idx := sc.FieldIndices(name)
+	if len(idx) == 0 || sc.Field(idx[0]).Type.ID() != arrow.STRING {
+		return -1
+	}
+	return idx[0]
+}
+
+// stringAt returns the start (at most max bytes, cut at a rune boundary)
+// of row i of string column idx, or "" when idx < 0 or the value is null.
+func stringAt(rec arrow.RecordBatch, idx, i, max int) string {
+	if idx < 0 {
+		return ""
+	}
+	col := rec.Column(idx).(*array.String)
+	if col.IsNull(i) {
+		return ""
+	}
+	s := col.Value(i)
+	if len(s) > max {
+		n := max
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return strings.Clone(s)
+}
+
+func fieldNames(sc *arrow.Schema) string {
+	names := make([]string, sc.NumFields())
+	for i, f := range sc.Fields() {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// transform turns a row's features into the row k-means sees: the
+// standardised pattern block scaled by wp/√P, beside the semantic block
+// centred on the sample's mean vector, renormalised to unit length and
+// scaled by ws. Centring removes the direction every document shares (in
+// LSA space most documents lean the same way, and k-means would put most
+// of them in one cluster around it).
+type transform struct {
+	patMean, patStd, semMean []float64
+	wp, ws                   float64
+}
+
+func (m *Model) transform() transform {
+	return transform{patMean: m.PatternMean, patStd: m.PatternStd, semMean: m.SemanticMean,
+		wp: m.PatternWeight, ws: m.SemanticWeight}
+}
+
+// row writes the transformed features into out (len(pat)+len(sem)).
+func (t transform) row(pat, sem []float64, out []float64) {
+	p := len(pat)
+	if p > 0 {
+		pw := t.wp / math.Sqrt(float64(p))
+		for j, v := range pat {
+			out[j] = 0
+			if t.patStd[j] > 0 {
+				out[j] = pw * (v - t.patMean[j]) / t.patStd[j]
+			}
+		}
+	}
+	var ss float64
+	for j, v := range sem {
+		c := v
+		if t.semMean != nil {
+			c -= t.semMean[j]
+		}
+		out[p+j] = c
+		ss += c * c
+	}
+	scale := 0.0
+	if ss > 0 {
+		scale = t.ws / math.Sqrt(ss)
+	}
+	for j := range sem {
+		out[p+j] *= scale
+	}
+}
+
+// design builds the rows k-means sees from a sample's features.
+func design(pattern, semantic *mat.Dense, t transform) *mat.Dense {
+	n, p := pattern.Dims()
+	_, s := semantic.Dims()
+	x := mat.NewDense(n, p+s, nil)
+	for i := range n {
+		t.row(pattern.RawRowView(i), semantic.RawRowView(i), x.RawRowView(i))
+	}
+	return x
+}
+
+// columnMeans returns the mean of each column.
+func columnMeans(m *mat.Dense) []float64 {
+	n, d := m.Dims()
+	mean := make([]float64, d)
+	for i := range n {
+		for j, v := range m.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	return mean
+}
+
+// standardisation returns the mean and (population) standard deviation of
+// each column; a constant column gets std 0 and is left out.
+func standardisation(m *mat.Dense) (mean, std []float64) {
+	n, d := m.Dims()
+	mean = make([]float64, d)
+	std = make([]float64, d)
+	for i := range n {
+		for j, v := range m.RawRowView(i) {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	for i := range n {
+		for j, v := range m.RawRowView(i) {
+			dv := v - mean[j]
+			std[j] += dv * dv
+		}
+	}
+	for j := range std {
+		std[j] = math.Sqrt(std[j] / float64(n))
+		if std[j] < 1e-9 {
+			std[j] = 0
+		}
+	}
+	return mean, std
+}

@@ -1,0 +1,15 @@
+package partition
+
+// CheckTarget tells, before any work, whether dir can receive a dataset:
+// the error wraps ErrExists when it holds another dataset (and overwrite
+// is false) or other files.
+func CheckTarget(dir string, overwrite bool) error {
+	_, err := checkShardTarget(dir, overwrite)
+	return err
+}
+
+// Files a partition writes beside its shards with -o DIR/.
+const (
+	ModelFile  = "partition.json"
+	ReportFile = "report.md"
+)
