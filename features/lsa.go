@@ -22,7 +22,7 @@ const (
 	DefaultVocab      = 1 << 14
 	DefaultBucketBits = 20
 	DefaultMinDF      = 2
-	DefaultMaxDF      = 0.5
+	DefaultMaxDF      = 1.0
 )
 
 // LSAConfig tells FitLSA what to fit.
@@ -35,7 +35,8 @@ type LSAConfig struct {
 	// MinDF drops terms found in fewer sample documents (default 2).
 	MinDF int
 	// MaxDF drops terms found in more than this share of the sample
-	// documents (default 0.5).
+	// documents (default 1: none; stop words are gone already and idf
+	// weighs common terms down).
 	MaxDF float64
 	// BucketBits sets the hashing space, 2^BucketBits buckets (default 20).
 	BucketBits uint8
@@ -330,7 +331,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 		}
 	}
 	if len(cand) == 0 {
-		return nil, &pipeline.DataError{Source: "sample", Row: -1, Err: fmt.Errorf("no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)}
+		return nil, &pipeline.DataError{Source: "features sample", Row: -1, Err: fmt.Errorf("no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)}
 	}
 	slices.SortFunc(cand, func(a, b uint32) int {
 		if c := cmp.Compare(df[b], df[a]); c != 0 {

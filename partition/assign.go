@@ -74,13 +74,13 @@ func Assign(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, out 
 	cent := m.centroidMatrix()
 	newFn := func() pipeline.MapFunc {
 		return func(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-			return assignBatch(rec, m, cent, pi, si, out, cfg.Mem)
+			return assignBatch(rec, m, cent, pi, si, out, cfg.Mem, source)
 		}
 	}
 	return pipeline.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
 }
 
-func assignBatch(rec arrow.RecordBatch, m *Model, cent *mat.Dense, pi, si int, out *arrow.Schema, mem memory.Allocator) (arrow.RecordBatch, error) {
+func assignBatch(rec arrow.RecordBatch, m *Model, cent *mat.Dense, pi, si int, out *arrow.Schema, mem memory.Allocator, source string) (arrow.RecordBatch, error) {
 	n := int(rec.NumRows())
 	pdim, sdim := m.PatternDim, m.SemanticDim
 	rej := pipeline.Rejects(rec)
@@ -93,9 +93,13 @@ func assignBatch(rec arrow.RecordBatch, m *Model, cent *mat.Dense, pi, si int, o
 	t := m.transform()
 	pat := make([]float64, pdim)
 	sem := make([]float64, sdim)
+	idCol := optionalString(rec.Schema(), pipeline.DefaultDocIDColumn)
 	for i := range n {
 		if pipeline.IsRejected(rej, i) {
 			continue
+		}
+		if err := checkFinite(rec, idCol, i, pv[pOff+i*pdim:pOff+(i+1)*pdim], sv[sOff+i*sdim:sOff+(i+1)*sdim], source); err != nil {
+			return nil, err
 		}
 		for j, v := range pv[pOff+i*pdim : pOff+(i+1)*pdim] {
 			pat[j] = float64(v)

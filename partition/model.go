@@ -93,7 +93,7 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	x := design(s.Pattern, s.Semantic, m.transform())
 	k := cfg.K
 	if k == 0 {
-		choice, err := chooseK(ctx, x, cfg)
+		choice, err := chooseK(ctx, x, cfg, s.Source)
 		if err != nil {
 			return nil, err
 		}
@@ -102,8 +102,8 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 		cfg.Log.Info("partition: chose K by silhouette", "k", k, "why", choice.Why)
 	}
 	if k > n {
-		return nil, &pipeline.DataError{Source: "sample", Row: -1,
-			Err: fmt.Errorf("K = %d is larger than the %d usable rows", k, n)}
+		return nil, &pipeline.DataError{Source: s.Source, Row: -1,
+			Err: fmt.Errorf("K = %d is larger than the %d usable rows sampled (give a smaller --k)", k, n)}
 	}
 	res, err := KMeans(ctx, x, KMeansConfig{K: k, Restarts: cfg.Restarts, MaxIter: cfg.MaxIter, Seed: cfg.Seed, Workers: cfg.Workers})
 	if err != nil {
@@ -134,14 +134,14 @@ func (m *Model) AssignSample(s *Sample) {
 // chooseK tries the Ks of cfg's range on a subsample (the first 20,000
 // rows of the sample, itself uniform) and scores each by the silhouette
 // of the first 5,000 of them.
-func chooseK(ctx context.Context, x *mat.Dense, cfg Config) (*KChoice, error) {
+func chooseK(ctx context.Context, x *mat.Dense, cfg Config, source string) (*KChoice, error) {
 	n, d := x.Dims()
 	sub := x.Slice(0, min(n, 20000), 0, d).(*mat.Dense)
 	sn, _ := sub.Dims()
 	ev := sub.Slice(0, min(sn, 5000), 0, d).(*mat.Dense)
 	hi := min(cfg.KMax, sn-1)
 	if cfg.KMin > hi {
-		return nil, &pipeline.DataError{Source: "sample", Row: -1,
+		return nil, &pipeline.DataError{Source: source, Row: -1,
 			Err: fmt.Errorf("--k auto needs more rows than %d to try K in %d:%d", sn, cfg.KMin, cfg.KMax)}
 	}
 	c := &KChoice{Min: cfg.KMin, Max: cfg.KMax}

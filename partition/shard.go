@@ -209,7 +209,7 @@ func checkShardTarget(dir string, overwrite bool) (int, error) {
 		return 0, fmt.Errorf("robustdata/partition: %s is not empty and holds no %s: refusing to replace it: %w", dir, pipeline.ManifestName, ErrExists)
 	}
 	if !overwrite {
-		return 0, fmt.Errorf("robustdata/partition: %s already holds a dataset (use overwrite to replace it): %w", dir, ErrExists)
+		return 0, fmt.Errorf("robustdata/partition: %s already holds a dataset (replace it with --overwrite): %w", dir, ErrExists)
 	}
 	return shardTargetDataset, nil
 }

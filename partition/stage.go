@@ -102,6 +102,8 @@ type Sample struct {
 	Texts, Labels, IDs []string
 	// Usable is the number of usable rows the sample was drawn from.
 	Usable int64
+	// Source names the input, for error messages.
+	Source string
 	// Assign and Dist give each sample row's task and distance under the
 	// fitted model.
 	Assign []int
@@ -165,12 +167,16 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 			if pipeline.IsRejected(rej, i) {
 				continue
 			}
+			pr, sr := pv[pOff+i*pdim:pOff+(i+1)*pdim], sv[sOff+i*sdim:sOff+(i+1)*sdim]
+			if err := checkFinite(rec, ii, i, pr, sr, source); err != nil {
+				return nil, err
+			}
 			slot, keep := res.Offer()
 			if !keep {
 				continue
 			}
-			p := append([]float32(nil), pv[pOff+i*pdim:pOff+(i+1)*pdim]...)
-			s := append([]float32(nil), sv[sOff+i*sdim:sOff+(i+1)*sdim]...)
+			p := append([]float32(nil), pr...)
+			s := append([]float32(nil), sr...)
 			put(slot, p, s, stringAt(rec, ti, i, snippetBytes), stringAt(rec, li, i, 1<<10), stringAt(rec, ii, i, 1<<10))
 		}
 	}
@@ -179,7 +185,7 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 		return nil, &pipeline.DataError{Source: source, Row: -1, Err: errors.New("no usable row to partition (every row is rejected or the input is empty)")}
 	}
 	out := &Sample{Pattern: mat.NewDense(n, pdim, nil), Semantic: mat.NewDense(n, sdim, nil),
-		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen()}
+		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen(), Source: source}
 	for i := range n {
 		for j, v := range pat[i] {
 			out.Pattern.Set(i, j, float64(v))
@@ -189,6 +195,24 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 		}
 	}
 	return out, nil
+}
+
+// checkFinite refuses a row whose features hold NaN or an infinity,
+// naming it by its doc_id when there is one.
+func checkFinite(rec arrow.RecordBatch, idCol, i int, pat, sem []float32, source string) error {
+	for k, vals := range [2][]float32{pat, sem} {
+		name := [2]string{PatternColumn, SemanticColumn}[k]
+		for j, v := range vals {
+			if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+				err := fmt.Errorf("value %d is %v, expected a finite number", j, v)
+				if id := stringAt(rec, idCol, i, 1<<10); id != "" {
+					err = fmt.Errorf("doc_id %q: %w", id, err)
+				}
+				return &pipeline.DataError{Source: source, Row: -1, Column: name, Err: err}
+			}
+		}
+	}
+	return nil
 }
 
 // vectorColumn finds a fixed_size_list<float32> feature column.

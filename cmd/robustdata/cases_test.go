@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -126,8 +127,19 @@ func dumpStream(t *testing.T, data []byte) string {
 	return dumpReader(t, []string{"-"}, pipeline.WithStdin(bytes.NewReader(data)))
 }
 
-// dumpFile renders a data file as its schema and rows as JSONL.
+// dumpFile renders a data file as its schema and rows as JSONL, and a
+// folder as each of its files in path order.
 func dumpFile(t *testing.T, name string) string {
+	if st, err := os.Stat(name); err == nil && st.IsDir() {
+		var b strings.Builder
+		filepath.WalkDir(name, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				fmt.Fprintf(&b, "--- file %s ---\n%s", filepath.ToSlash(p), dumpFile(t, p))
+			}
+			return nil
+		})
+		return b.String()
+	}
 	if f, _ := pipeline.FormatOf(name); f == pipeline.FormatUnknown {
 		data, _ := os.ReadFile(name)
 		return string(data)
