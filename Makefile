@@ -16,12 +16,11 @@ build:
 quickstart: build
 	@mkdir -p $(OUT)
 	$(BIN) inspect $(CORPUS)
-	$(BIN) cat -i $(CORPUS) --doc-id --columns doc_id,label,text -o $(OUT)/fortunes.arrows
-	$(BIN) cat -i $(OUT)/fortunes.arrows --limit 3 -o $(OUT)/peek.jsonl
-	$(BIN) features -i $(CORPUS) -o $(OUT)/features.parquet --model-out $(OUT)/features.model
-	$(BIN) synth --docs 20000 --tasks 8 -o $(OUT)/synth.parquet
-	$(BIN) inspect $(OUT)/features.parquet $(OUT)/synth.parquet
-	@echo "quickstart: outputs in $(OUT)/; first rows: $(OUT)/peek.jsonl"
+	$(BIN) cat -i $(CORPUS) --limit 3 -o $(OUT)/peek.jsonl
+	$(BIN) partition -i $(CORPUS) --k 12 --label-col label --overwrite -o $(OUT)/dataset/
+	$(BIN) verify $(OUT)/dataset
+	$(BIN) inspect $(OUT)/dataset
+	@echo "quickstart: dataset in $(OUT)/dataset/, report: $(OUT)/dataset/report.md"
 
 test:
 	@unformatted=$$(gofmt -l .); \

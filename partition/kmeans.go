@@ -27,7 +27,8 @@ type KMeansConfig struct {
 	// K is the number of clusters, 1 <= K <= rows.
 	K int
 	// Restarts is the number of seedings tried; the lowest inertia wins
-	// (default 4).
+	// (default 4). Above 32,768 rows, the restarts are run on 32,768 rows
+	// spread evenly over x and the winner is refined on all rows.
 	Restarts int
 	// MaxIter bounds the Lloyd iterations of one restart (default 100).
 	MaxIter int
@@ -88,15 +89,22 @@ func KMeans(ctx context.Context, x *mat.Dense, cfg KMeansConfig) (*KMeansResult,
 	if cfg.K < 1 || cfg.K > n {
 		return nil, fmt.Errorf("%w: K = %d, but there are %d rows to cluster (K must be 1..%d)", ErrK, cfg.K, n, n)
 	}
-	norms := rowNorms(x)
+	// With many rows, the restarts compete on an evenly spread subset and
+	// only the winner is refined on every row: restarts cost a fraction of
+	// a full fit each.
+	sub := x
+	if n > restartRows && cfg.Restarts > 1 {
+		sub = strided(x, restartRows)
+	}
+	subNorms := rowNorms(sub)
 	var best *KMeansResult
 	for r := range cfg.Restarts {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6b6d65616e73+uint64(r)))
-		c, err := seedPlusPlus(ctx, x, norms, cfg.K, rng, cfg.Workers)
+		c, err := seedPlusPlus(ctx, sub, subNorms, cfg.K, rng, cfg.Workers)
 		if err != nil {
 			return nil, err
 		}
-		res, err := lloyd(ctx, x, norms, c, cfg)
+		res, err := lloyd(ctx, sub, subNorms, c, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +113,28 @@ func KMeans(ctx context.Context, x *mat.Dense, cfg KMeansConfig) (*KMeansResult,
 			best = res
 		}
 	}
-	return best, nil
+	if sub == x {
+		return best, nil
+	}
+	res, err := lloyd(ctx, x, rowNorms(x), best.Centroids, cfg)
+	if err != nil {
+		return nil, err
+	}
+	res.Restart = best.Restart
+	return res, nil
+}
+
+// restartRows bounds the rows the restarts of KMeans compete on.
+const restartRows = 32768
+
+// strided returns m rows of x spread evenly (rows i·n/m).
+func strided(x *mat.Dense, m int) *mat.Dense {
+	n, d := x.Dims()
+	out := mat.NewDense(m, d, nil)
+	for i := range m {
+		out.SetRow(i, x.RawRowView(i*n/m))
+	}
+	return out
 }
 
 // rowNorms returns ‖x_i‖² of every row.

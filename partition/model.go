@@ -109,6 +109,7 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Log.Info("partition: fitted k-means", "k", k, "rows", n, "iterations", res.Iters, "restart", res.Restart, "inertia", res.Inertia)
 	m.K, m.Inertia = k, res.Inertia
 	m.centroids = res.Centroids
 	m.Centroids = make([][]float64, k)

@@ -63,10 +63,11 @@ func (s *Stats) Contingency() *Contingency {
 // when there are some, NMI, ARI and purity over all rows.
 func Measure(in ReportInput) Quality {
 	q := Quality{Inertia: in.Model.Inertia, Silhouette: math.NaN()}
-	x := design(in.Sample.Pattern, in.Sample.Semantic, in.Model.transform())
-	n, d := x.Dims()
+	n, p := in.Sample.Pattern.Dims()
+	_, sd := in.Sample.Semantic.Dims()
 	m := min(n, 5000)
-	if s, err := Silhouette(x.Slice(0, m, 0, d).(*mat.Dense), in.Sample.Assign[:m]); err == nil {
+	x := design(in.Sample.Pattern.Slice(0, m, 0, p).(*mat.Dense), in.Sample.Semantic.Slice(0, m, 0, sd).(*mat.Dense), in.Model.transform())
+	if s, err := Silhouette(x, in.Sample.Assign[:m]); err == nil {
 		q.Silhouette = s
 	}
 	if c := in.Stats.Contingency(); c != nil && c.N > 0 {
@@ -165,7 +166,9 @@ func topTerms(in ReportInput, n int) [][]string {
 		taskCounts[t] = map[string]int{}
 	}
 	docFreq := map[string]int{}
-	for i, text := range s.Texts {
+	// The first rows of the sample are a uniform sample too: 20,000 of
+	// them name the terms well enough.
+	for i, text := range s.Texts[:min(len(s.Texts), 20000)] {
 		seen := map[string]bool{}
 		for _, w := range in.Terms(text) {
 			taskCounts[s.Assign[i]][w]++
@@ -175,7 +178,7 @@ func topTerms(in ReportInput, n int) [][]string {
 			}
 		}
 	}
-	rows := float64(len(s.Texts))
+	rows := float64(min(len(s.Texts), 20000))
 	for t := range k {
 		type scored struct {
 			w string

@@ -135,17 +135,30 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 	}
 	ii := optionalString(sc, pipeline.DefaultDocIDColumn)
 	res := pipeline.NewReservoir(k, seed)
+	// The sampled rows' features, flat and row-major, straight into the
+	// matrices' backing arrays.
 	var (
-		pat, sem           [][]float32
+		pat, sem           []float64
 		texts, labels, ids []string
 	)
 	put := func(slot int, p, s []float32, t, l, id string) {
-		if slot == len(pat) {
-			pat, sem = append(pat, p), append(sem, s)
+		if slot == len(texts) {
+			for _, v := range p {
+				pat = append(pat, float64(v))
+			}
+			for _, v := range s {
+				sem = append(sem, float64(v))
+			}
 			texts, labels, ids = append(texts, t), append(labels, l), append(ids, id)
 			return
 		}
-		pat[slot], sem[slot], texts[slot], labels[slot], ids[slot] = p, s, t, l, id
+		for j, v := range p {
+			pat[slot*pdim+j] = float64(v)
+		}
+		for j, v := range s {
+			sem[slot*sdim+j] = float64(v)
+		}
+		texts[slot], labels[slot], ids[slot] = t, l, id
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -175,26 +188,15 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 			if !keep {
 				continue
 			}
-			p := append([]float32(nil), pr...)
-			s := append([]float32(nil), sr...)
-			put(slot, p, s, stringAt(rec, ti, i, snippetBytes), stringAt(rec, li, i, 1<<10), stringAt(rec, ii, i, 1<<10))
+			put(slot, pr, sr, stringAt(rec, ti, i, snippetBytes), stringAt(rec, li, i, 1<<10), stringAt(rec, ii, i, 1<<10))
 		}
 	}
-	n := len(pat)
+	n := len(texts)
 	if n == 0 {
 		return nil, &pipeline.DataError{Source: source, Row: -1, Err: errors.New("no usable row to partition (every row is rejected or the input is empty)")}
 	}
-	out := &Sample{Pattern: mat.NewDense(n, pdim, nil), Semantic: mat.NewDense(n, sdim, nil),
-		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen(), Source: source}
-	for i := range n {
-		for j, v := range pat[i] {
-			out.Pattern.Set(i, j, float64(v))
-		}
-		for j, v := range sem[i] {
-			out.Semantic.Set(i, j, float64(v))
-		}
-	}
-	return out, nil
+	return &Sample{Pattern: mat.NewDense(n, pdim, pat), Semantic: mat.NewDense(n, sdim, sem),
+		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen(), Source: source}, nil
 }
 
 // checkFinite refuses a row whose features hold NaN or an infinity,
