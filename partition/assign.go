@@ -112,7 +112,9 @@ func assignBatch(rec arrow.RecordBatch, m *Model, cent *mat.Dense, pi, si int, o
 	assign := make([]int, max(n, 1))
 	dist := make([]float64, max(n, 1))
 	if n > 0 {
-		Nearest(x.Slice(0, n, 0, pdim+sdim).(*mat.Dense), cent, assign, dist)
+		if err := Nearest(x.Slice(0, n, 0, pdim+sdim).(*mat.Dense), cent, assign, dist); err != nil {
+			return nil, err
+		}
 	}
 	tb := array.NewInt32Builder(mem)
 	defer tb.Release()

@@ -291,6 +291,7 @@ func fitOn(t testing.TB, mem memory.Allocator, rows []asgRow, dcfg Config, fcfg 
 	t.Helper()
 	rd := newRecsReader(t, mem, asgSpec{}, rows, 64)
 	defer rd.Close()
+	dcfg.Mem = mem
 	s, err := DrawSample(context.Background(), rd, 100000, 9, dcfg, "in.parquet")
 	if err != nil {
 		t.Fatal(err)
@@ -328,7 +329,9 @@ func expectedTasks(rows []asgRow, m *Model) (task []int, dist []float64, direct 
 		cm.SetRow(j, c)
 	}
 	task, dist = make([]int, n), make([]float64, n)
-	Nearest(x, cm, task, dist)
+	if err := Nearest(x, cm, task, dist); err != nil {
+		panic(err) // the shapes are built above
+	}
 	direct = make([]float64, n)
 	for i := range n {
 		direct[i] = math.Sqrt(sqDist(x.RawRowView(i), cm.RawRowView(task[i])))
@@ -664,6 +667,7 @@ func TestDrawSample(t *testing.T) {
 	draw := func(t *testing.T, rd pipeline.Reader, k int, seed uint64, cfg Config) (*Sample, error) {
 		t.Helper()
 		defer rd.Close()
+		cfg.Mem = mem
 		return DrawSample(context.Background(), rd, k, seed, cfg, "in.parquet")
 	}
 	t.Run("k above the rows keeps every usable row in order", func(t *testing.T) {

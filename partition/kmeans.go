@@ -377,11 +377,14 @@ func parallelBlocks(n, workers int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// Nearest returns, for each row of x, the nearest centroid and the
-// (Euclidean) distance to it.
-func Nearest(x, centroids *mat.Dense, assign []int, dist []float64) {
-	n, _ := x.Dims()
-	k, _ := centroids.Dims()
+// Nearest writes, for each row of x, the nearest centroid and the
+// (Euclidean) distance to it into assign and dist (len ≥ rows).
+func Nearest(x, centroids *mat.Dense, assign []int, dist []float64) error {
+	n, d := x.Dims()
+	k, cd := centroids.Dims()
+	if d != cd || len(assign) < n || len(dist) < n {
+		return fmt.Errorf("robustdata/partition: rows of %d values against centroids of %d (or short outputs)", d, cd)
+	}
 	norms := rowNorms(x)
 	cn := rowNorms(centroids)
 	g := mat.NewDense(n, k, nil)
@@ -397,6 +400,7 @@ func Nearest(x, centroids *mat.Dense, assign []int, dist []float64) {
 		assign[i] = bj
 		dist[i] = math.Sqrt(max(0, bd))
 	}
+	return nil
 }
 
 // Clusters expresses a clustering in muesli/clusters' vocabulary: one

@@ -118,6 +118,9 @@ func TestKMeansRecoversBlobs(t *testing.T) {
 		{name: "3 blobs 2-D", per: 50, d: 2, k: 3, sep: 20},
 		// 3,000 rows: two row blocks, so block sums are reduced.
 		{name: "6 blobs 12-D, several blocks", per: 500, d: 12, k: 6, sep: 10, workers: 3},
+		// 40,000 rows: above restartRows, the restarts compete on a
+		// strided subset and the winner is refined on every row.
+		{name: "8 blobs 6-D, restarts on a subset", per: 5000, d: 6, k: 8, sep: 10, restarts: 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x, ids := gaussBlobs(tc.per, tc.d, tc.k, tc.sep, 1)
@@ -259,6 +262,32 @@ func TestKMeansDeterministic(t *testing.T) {
 			}
 		})
 	}
+	t.Run("restarts on a subset", func(t *testing.T) {
+		// Above restartRows rows with Restarts > 1: the subset, the
+		// restarts and the refinement must not depend on the workers.
+		y, _ := gaussBlobs(6000, 5, 6, 1.5, 12) // 36,000 rows
+		if n, _ := y.Dims(); n <= restartRows {
+			t.Fatalf("%d rows: not above restartRows (%d)", n, restartRows)
+		}
+		var ref *KMeansResult
+		for _, w := range []int{1, 2, 5} {
+			got, err := KMeans(context.Background(), y, KMeansConfig{K: 6, Restarts: 3, Seed: 7, Workers: w})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := inertiaByHand(y, got); math.Abs(got.Inertia-want) > 1e-9*want {
+				t.Errorf("workers %d: Inertia %.17g, by hand over every row %.17g", w, got.Inertia, want)
+			}
+			if len(got.Assign) != 36000 {
+				t.Fatalf("workers %d: %d rows assigned", w, len(got.Assign))
+			}
+			if ref == nil {
+				ref = got
+			} else if err := sameResult(ref, got); err != nil {
+				t.Errorf("workers %d vs 1: %v", w, err)
+			}
+		}
+	})
 	t.Run("other seeds", func(t *testing.T) {
 		// A different seed may give another local optimum; at least one
 		// of a few seeds does on data without clear clusters.
@@ -519,7 +548,9 @@ func TestNearestBruteForce(t *testing.T) {
 			}
 			assign := make([]int, tc.n)
 			dist := make([]float64, tc.n)
-			Nearest(x, c, assign, dist)
+			if err := Nearest(x, c, assign, dist); err != nil {
+				t.Fatal(err)
+			}
 			for i := range tc.n {
 				j, sd := nearestByHand(x.RawRowView(i), c)
 				want := math.Sqrt(sd)

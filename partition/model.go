@@ -118,18 +118,27 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	}
 	s.Assign = make([]int, n)
 	s.Dist = make([]float64, n)
-	Nearest(x, m.centroids, s.Assign, s.Dist)
+	if err := Nearest(x, m.centroids, s.Assign, s.Dist); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
 // AssignSample assigns the sample's rows with the model (for the report
-// when the model was loaded rather than fitted).
-func (m *Model) AssignSample(s *Sample) {
+// when the model was loaded rather than fitted). Features of other widths
+// than the model's are a *pipeline.DataError.
+func (m *Model) AssignSample(s *Sample) error {
+	_, p := s.Pattern.Dims()
+	_, sd := s.Semantic.Dims()
+	if p != m.PatternDim || sd != m.SemanticDim {
+		return &pipeline.DataError{Source: s.Source, Row: -1,
+			Err: fmt.Errorf("features have %d pattern and %d semantic values, the partition model expects %d and %d", p, sd, m.PatternDim, m.SemanticDim)}
+	}
 	x := design(s.Pattern, s.Semantic, m.transform())
 	n, _ := x.Dims()
 	s.Assign = make([]int, n)
 	s.Dist = make([]float64, n)
-	Nearest(x, m.centroidMatrix(), s.Assign, s.Dist)
+	return Nearest(x, m.centroidMatrix(), s.Assign, s.Dist)
 }
 
 // chooseK tries the Ks of cfg's range on a subsample (the first 20,000
@@ -177,7 +186,9 @@ func bestK(tried []KScore) int {
 }
 
 // kGrid lists the Ks to try in [lo, hi]: all of them when there are at
-// most 16, else 16 spread geometrically (always including lo and hi).
+// most 16, else 16 spread geometrically (always including lo and hi): 16
+// evenly spaced picks from the distinct rounded values of a dense
+// geometric sequence.
 func kGrid(lo, hi int) []int {
 	if hi-lo+1 <= 16 {
 		var out []int
@@ -186,12 +197,17 @@ func kGrid(lo, hi int) []int {
 		}
 		return out
 	}
-	var out []int
-	for i := range 16 {
-		k := int(math.Round(float64(lo) * math.Pow(float64(hi)/float64(lo), float64(i)/15)))
-		if len(out) == 0 || k > out[len(out)-1] {
-			out = append(out, k)
+	var dense []int
+	const steps = 1000
+	for i := range steps + 1 {
+		k := int(math.Round(float64(lo) * math.Pow(float64(hi)/float64(lo), float64(i)/steps)))
+		if len(dense) == 0 || k > dense[len(dense)-1] {
+			dense = append(dense, k)
 		}
+	}
+	out := make([]int, 16)
+	for i := range out {
+		out[i] = dense[i*(len(dense)-1)/15]
 	}
 	return out
 }
@@ -273,6 +289,9 @@ func ParseModel(name string, data []byte) (*Model, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, bad("not a partition model: %v", err)
 	}
+	if dec.More() {
+		return nil, bad("not a partition model: data after the JSON object")
+	}
 	switch {
 	case m.Format != ModelFormat:
 		return nil, bad("not a partition model (format %q)", m.Format)
@@ -283,6 +302,9 @@ func ParseModel(name string, data []byte) (*Model, error) {
 	case m.PatternDim < 0 || m.SemanticDim < 1 || len(m.PatternMean) != m.PatternDim || len(m.PatternStd) != m.PatternDim ||
 		len(m.SemanticMean) != m.SemanticDim:
 		return nil, bad("inconsistent dimensions")
+	}
+	if m.PatternWeight < 0 || m.SemanticWeight < 0 || slices.ContainsFunc(m.PatternStd, func(v float64) bool { return v < 0 }) {
+		return nil, bad("negative weight or standard deviation")
 	}
 	for j, c := range m.Centroids {
 		if len(c) != m.PatternDim+m.SemanticDim {

@@ -407,12 +407,16 @@ func TestModelSaveLoad(t *testing.T) {
 			}
 			// The loaded model assigns the sample as the fitted one did.
 			s2 := pd.sample()
-			back.AssignSample(s2)
+			if err := back.AssignSample(s2); err != nil {
+				t.Fatal(err)
+			}
 			if !slices.Equal(s.Assign, s2.Assign) || !slices.Equal(s.Dist, s2.Dist) {
 				t.Errorf("loaded model assigns differently")
 			}
 			s3 := pd.sample()
-			m.AssignSample(s3)
+			if err := m.AssignSample(s3); err != nil {
+				t.Fatal(err)
+			}
 			if !slices.Equal(s.Assign, s3.Assign) || !slices.Equal(s.Dist, s3.Dist) {
 				t.Errorf("AssignSample with the fitted model differs from Fit's assignment")
 			}
@@ -519,6 +523,50 @@ func TestParseModelRejects(t *testing.T) {
 			t.Errorf("err = %v, want a DataError naming %s and the version", err, path)
 		}
 	})
+}
+
+// TestParseModelTrailingData: a model file is one JSON object. ParseModel
+// decodes the first value only, so a file with anything after the model
+// (two models concatenated, a half-written second copy) passes as the
+// first model, and model.Hash() (recorded in provenance and manifests)
+// then differs from the file's sha256, which verify compares.
+func TestParseModelTrailingData(t *testing.T) {
+	m, err := Fit(context.Background(), planted(60, 3, 3).sample(), Config{K: 3, Seed: 1, PatternWeight: 0.2, SemanticWeight: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := m.marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, tail string }{
+		{"whitespace only", "\n\n  \t\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := ParseModel("m.json", append(slices.Clone(good), tc.tail...)); err != nil {
+				t.Errorf("trailing white space refused: %v", err)
+			}
+		})
+	}
+	for _, tc := range []struct{ name, tail string }{
+		{"garbage", "garbage"},
+		{"a second object", `{"format": "robustdata-partition"}`},
+		{"the model twice", string(good)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := append(slices.Clone(good), tc.tail...)
+			got, err := ParseModel("m.json", data)
+			if err == nil {
+				h, _ := got.Hash()
+				sum := sha256.Sum256(data)
+				t.Errorf("accepted a model followed by %q; its Hash %s… is not the file's sha256 %x…", tc.tail[:min(len(tc.tail), 12)], h[:12], sum[:6])
+				return
+			}
+			if !pipeline.IsDataError(err) || !strings.Contains(err.Error(), "m.json") {
+				t.Errorf("err = %v, want a DataError naming m.json", err)
+			}
+		})
+	}
 }
 
 // TestModelNonFinite: JSON has no NaN or infinity, so a model holding one
@@ -639,7 +687,10 @@ func TestAssignSampleOtherWidths(t *testing.T) {
 					t.Errorf("AssignSample on %d+%d features (model %d+%d) panics: %v", tc.p, tc.s, plantedP, plantedS, r)
 				}
 			}()
-			m.AssignSample(s)
+			err := m.AssignSample(s)
+			if err == nil || !pipeline.IsDataError(err) || !strings.Contains(err.Error(), "the partition model expects") {
+				t.Errorf("AssignSample on %d+%d features (model %d+%d): %v, want a DataError about widths", tc.p, tc.s, plantedP, plantedS, err)
+			}
 		})
 	}
 }

@@ -227,7 +227,9 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 			return err
 		}
 	} else {
-		model.AssignSample(sample)
+		if err := model.AssignSample(sample); err != nil {
+			return err
+		}
 	}
 	hash, err := model.Hash()
 	if err != nil {
