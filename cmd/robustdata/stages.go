@@ -22,20 +22,6 @@ func plannedCmd(use, short, long string) *cobra.Command {
 	}
 }
 
-func newTrainCmd(e *env) *cobra.Command {
-	return plannedCmd("train -i DIR -o RUNDIR --strategy erm|uniform|minimax|group-dro|doremi",
-		"Pre-train over task shards, minimising the worst task's loss",
-		`Pre-train a model over the shards of K sub-tasks, weighing the task losses
-by the chosen strategy (minimax: softmax of the losses).`)
-}
-
-func newEvalCmd(e *env) *cobra.Command {
-	return plannedCmd("eval RUNDIR...",
-		"Evaluate training runs per task: mean and worst-case loss, probes",
-		`Report validation loss per task, the mean and the worst, and downstream
-probe accuracy, for one or more training runs.`)
-}
-
 func newRunCmd(e *env) *cobra.Command {
 	return plannedCmd("run CONFIG.yaml",
 		"Run the whole chain from one YAML config, skipping stages that are up to date",

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/train"
+)
+
+// hashedWords tokenizes a text into the hashed content words the
+// masked-token objective predicts.
+func hashedWords(text string) []uint64 {
+	words := features.ContentWords(text)
+	out := make([]uint64, len(words))
+	for i, w := range words {
+		out[i] = features.TermHash(w)
+	}
+	return out
+}
+
+func newTrainCmd(e *env) *cobra.Command {
+	var (
+		cfg    train.Config
+		runDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "train -i DIR -o RUNDIR --strategy erm|uniform|minimax|group-dro|doremi",
+		Short: "Pre-train over task shards, minimising the worst task's loss",
+		Long: `Pre-train a model over the K sub-tasks of a sharded dataset (written by
+robustdata partition/shard). Every step draws --per-task-batch examples from
+every task (a fixed 5% of each task, by doc_id hash, is held out for
+validation) and descends on Σ_k w_k·L_k, the strategy setting the weights:
+
+  erm        w ∝ task sizes (what training on the pooled corpus does)
+  uniform    w = 1/K
+  minimax    w = softmax(L̃/μ), μ = --temperature, L̃ the losses smoothed by an
+             exponential moving average (--smoothing): the gradient of
+             μ·log Σ exp(L_k/μ), the paper's objective
+  group-dro  q ← q·exp(η·L), normalised (Sagawa et al. 2020)
+  doremi     excess loss over --reference RUNDIR, clipped at 0, in
+             exponentiated-gradient weights (Xie et al. 2023)
+
+Objectives (--objective): masked-regression hides part of a vector column
+(--vector-col, default semantic) and regresses it from the rest with an MLP;
+masked-token masks 15% of a window of hashed words and predicts them from
+the pooled context.
+
+The run folder gets model.json, checkpoint.safetensors (every
+--checkpoint-every steps; --resume continues a killed run to the same final
+checkpoint), train_log.parquet (step, task, loss, weight), weights.json
+(final and time-averaged weights: a data mixture) and eval.json (validation
+loss per task, mean, worst).
+
+Examples:
+  robustdata train -i out/ -o runs/minimax --strategy minimax --steps 1000
+  robustdata train -i out/ -o runs/erm --strategy erm --objective masked-token`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if cfg.Dataset == "" || runDir == "" {
+				return usagef("train needs -i DIR (a sharded dataset) and -o RUNDIR")
+			}
+			if cfg.Steps < 1 || cfg.PerTask < 1 || cfg.LR <= 0 || cfg.Temp <= 0 || cfg.Smoothing < 0 || cfg.Smoothing >= 1 {
+				return usagef("--steps and --per-task-batch must be at least 1, --lr and --temperature positive, --smoothing in [0, 1)")
+			}
+			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
+			cfg.Tokenize = hashedWords
+			progress := e.trainProgress(cfg.Steps)
+			cfg.Progress = progress
+			ev, err := train.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			e.log.Info("train: done", "run", runDir, "steps", cfg.Steps, "strategy", cfg.Strategy,
+				"mean_loss", ev.Mean, "worst_loss", ev.Worst, "worst_task", ev.WorstTask)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&cfg.Dataset, "input", "i", "", "the sharded dataset folder (with manifest.json)")
+	f.StringVarP(&runDir, "output", "o", "", "the run folder to write")
+	f.StringVar(&cfg.Objective, "objective", train.ObjectiveRegression, "masked-regression (vectors) or masked-token (text)")
+	f.StringVar(&cfg.Strategy, "strategy", "minimax", "how task losses are weighed: erm, uniform, minimax, group-dro or doremi")
+	f.Float64Var(&cfg.Temp, "temperature", 0.1, "minimax temperature μ (small: the worst task; large: the average)")
+	f.Float64Var(&cfg.Smoothing, "smoothing", 0.9, "minimax: weight of the past in the moving average of the task losses")
+	f.Float64Var(&cfg.Eta, "eta", 0, "group-dro step (default 0.01) or doremi step (default 1)")
+	f.StringVar(&cfg.Reference, "reference", "", "doremi: the run folder of a reference run (for example an erm run)")
+	f.IntVar(&cfg.Steps, "steps", train.DefaultSteps, "training steps")
+	f.IntVar(&cfg.PerTask, "per-task-batch", train.DefaultPerTaskBatch, "examples drawn from every task at every step")
+	f.Float64Var(&cfg.LR, "lr", train.DefaultLR, "Adam learning rate")
+	f.IntVar(&cfg.Hidden, "hidden", train.DefaultHidden, "hidden units")
+	f.IntVar(&cfg.Vocab, "vocab", train.DefaultVocab, "masked-token: hashed vocabulary size")
+	f.IntVar(&cfg.Embed, "embed", train.DefaultEmbed, "masked-token: embedding size")
+	f.IntVar(&cfg.Window, "window", train.DefaultWindow, "masked-token: words per window")
+	f.StringVar(&cfg.VectorCol, "vector-col", train.DefaultVectorColumn, "masked-regression: the vector column")
+	f.StringVar(&cfg.TextCol, "text-col", train.DefaultTextColumn, "masked-token: the text column")
+	f.IntVar(&cfg.CheckpointEvery, "checkpoint-every", train.DefaultCheckpointEvery, "write a checkpoint every N steps")
+	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
+	return cmd
+}
+
+// trainProgress shows step, mean and worst loss: a bar on a terminal, a
+// log line every 10% otherwise.
+func (e *env) trainProgress(steps int) func(int, []float64) {
+	var bar *progressbar.ProgressBar
+	if e.showProgress() {
+		bar = progressbar.NewOptions(steps, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("train"),
+			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
+	}
+	every := max(1, steps/10)
+	return func(step int, losses []float64) {
+		mean, worst := 0.0, math.Inf(-1)
+		for _, l := range losses {
+			mean += l / float64(len(losses))
+			worst = max(worst, l)
+		}
+		if bar != nil {
+			bar.Describe(fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
+			bar.Set(step)
+			return
+		}
+		if step%every == 0 || step == steps {
+			e.log.Info("train: step", "step", step, "mean_loss", mean, "worst_loss", worst)
+		}
+	}
+}
+
+func newEvalCmd(e *env) *cobra.Command {
+	var (
+		shards string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "eval --shards DIR RUNDIR...",
+		Short: "Evaluate training runs per task: mean and worst-case loss",
+		Long: `Compute, for each run, the validation loss of every task of the dataset in
+--shards (its held-out 5%), and print the runs side by side: per-task loss,
+mean, worst and which task is worst.
+
+Examples:
+  robustdata eval --shards out/ runs/erm runs/minimax`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if shards == "" || len(args) == 0 {
+				return usagef("eval needs --shards DIR and at least one RUNDIR")
+			}
+			var evals []*train.Eval
+			for _, run := range args {
+				ev, err := train.EvaluateRun(cmd.Context(), run, shards, hashedWords)
+				if err != nil {
+					return err
+				}
+				evals = append(evals, ev)
+			}
+			if asJSON {
+				out := map[string]*train.Eval{}
+				for i, run := range args {
+					out[run] = evals[i]
+				}
+				return printJSON(e, out)
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintf(tw, "task\t%s\t\n", strings.Join(args, "\t"))
+			for t := range evals[0].Tasks {
+				row := []string{fmt.Sprint(t)}
+				for _, ev := range evals {
+					row = append(row, fmt.Sprintf("%.4f", ev.Tasks[t].Loss))
+				}
+				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+			}
+			for _, name := range []string{"mean", "worst", "worst task"} {
+				row := []string{name}
+				for _, ev := range evals {
+					switch name {
+					case "mean":
+						row = append(row, fmt.Sprintf("%.4f", ev.Mean))
+					case "worst":
+						row = append(row, fmt.Sprintf("%.4f", ev.Worst))
+					default:
+						row = append(row, fmt.Sprint(ev.WorstTask))
+					}
+				}
+				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&shards, "shards", "", "the dataset whose held-out rows the runs are evaluated on")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
+	return cmd
+}

@@ -1,0 +1,449 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/robustdata/robustdata/pipeline"
+)
+
+// Objectives.
+const (
+	ObjectiveRegression = "masked-regression"
+	ObjectiveToken      = "masked-token"
+)
+
+// Loader defaults.
+const (
+	DefaultHoldoutPerMille = 50 // 5%
+	DefaultShuffleBuffer   = 2048
+	DefaultVectorColumn    = "semantic"
+	DefaultTextColumn      = "text"
+	DefaultWindow          = 32
+)
+
+// LoaderConfig configures a Loader.
+type LoaderConfig struct {
+	// Dir is the dataset folder (with manifest.json).
+	Dir string
+	// Objective is ObjectiveRegression (examples are vectors of VectorCol)
+	// or ObjectiveToken (examples are windows of Window hashed tokens of
+	// TextCol, ids in [0, Vocab)).
+	Objective string
+	VectorCol string
+	TextCol   string
+	Vocab     int
+	Window    int
+	// PerTask is the number of examples drawn from every task per step.
+	PerTask int
+	// ShuffleBuffer is the per-task shuffle buffer (default 2048 rows).
+	ShuffleBuffer int
+	// Seed seeds the shuffles and windows.
+	Seed uint64
+	// Tokenize splits a text into hashed word ids (ObjectiveToken).
+	Tokenize func(text string) []uint64
+}
+
+// Held out reports whether a row belongs to the validation set: a fixed
+// 5% of each task, chosen by the FNV-1a hash of its doc_id, whatever the
+// seed, so that every run validates on the same rows.
+func HeldOut(docID string) bool {
+	h := fnv.New64a()
+	io.WriteString(h, docID)
+	return h.Sum64()%1000 < DefaultHoldoutPerMille
+}
+
+// example is one training example of a task.
+type example struct {
+	vec    []float32
+	tokens []uint64 // hashed words of the document (token objective)
+}
+
+// taskStream yields a task's training rows forever, cycling over its
+// shards, through a seeded shuffle buffer.
+type taskStream struct {
+	ctx    context.Context
+	cfg    *LoaderConfig
+	task   int
+	shards []string
+	rng    *rand.Rand
+	buf    []example
+	rd     pipeline.Reader
+	cur    arrow.RecordBatch
+	row    int
+	shard  int
+	epoch  int
+}
+
+// Loader draws each step's batch: PerTask examples of every task.
+type Loader struct {
+	cfg     LoaderConfig
+	K       int
+	D       int
+	streams []*taskStream
+	// Rows and Held count each task's rows in the manifest and how many of
+	// them are held out.
+	Rows []int64
+	m    *pipeline.Manifest
+}
+
+// OpenLoader reads the dataset's manifest, checks every shard's size and
+// sha256 (a corrupted dataset is refused before training), and prepares
+// one stream per task. A task without rows is an error.
+func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
+	if cfg.ShuffleBuffer <= 0 {
+		cfg.ShuffleBuffer = DefaultShuffleBuffer
+	}
+	if cfg.VectorCol == "" {
+		cfg.VectorCol = DefaultVectorColumn
+	}
+	if cfg.TextCol == "" {
+		cfg.TextCol = DefaultTextColumn
+	}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	m, err := pipeline.ReadManifest(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Tasks) == 0 {
+		return nil, &pipeline.DataError{Source: filepath.Join(cfg.Dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+	}
+	l := &Loader{cfg: cfg, K: len(m.Tasks), m: m}
+	for _, t := range m.Tasks {
+		if t.Rows == 0 {
+			return nil, &pipeline.DataError{Source: filepath.Join(cfg.Dir, pipeline.ManifestName), Row: -1,
+				Err: fmt.Errorf("task %d has no rows: every task needs examples (partition with a smaller K)", t.Task)}
+		}
+		var paths []string
+		for _, s := range t.Shards {
+			p := filepath.Join(cfg.Dir, filepath.FromSlash(s.Path))
+			h, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: s.Path, Path: p}})
+			if err != nil {
+				return nil, err
+			}
+			if h[0].Bytes != s.Bytes || h[0].SHA256 != s.SHA256 {
+				return nil, &pipeline.DataError{Source: p, Row: -1,
+					Err: fmt.Errorf("corrupted shard: %d bytes, sha256 %s; the manifest says %d bytes, sha256 %s (run robustdata verify)", h[0].Bytes, h[0].SHA256, s.Bytes, s.SHA256)}
+			}
+			paths = append(paths, p)
+		}
+		l.Rows = append(l.Rows, t.Rows)
+		l.streams = append(l.streams, &taskStream{ctx: ctx, cfg: &l.cfg, task: t.Task, shards: paths,
+			rng: rand.New(rand.NewPCG(cfg.Seed, 0x7472616e+uint64(t.Task)))})
+	}
+	// The vector width, from the first shard's schema.
+	if cfg.Objective == ObjectiveRegression {
+		rd, err := pipeline.Open(ctx, []string{l.streams[0].shards[0]}, pipeline.WithColumns(cfg.VectorCol), pipeline.WithLimit(0))
+		if err != nil {
+			return nil, err
+		}
+		d, err := vectorWidth(rd.Schema(), cfg.VectorCol, l.streams[0].shards[0])
+		rd.Close()
+		if err != nil {
+			return nil, err
+		}
+		l.D = d
+	}
+	return l, nil
+}
+
+// Manifest returns the dataset's manifest.
+func (l *Loader) Manifest() *pipeline.Manifest { return l.m }
+
+func vectorWidth(sc *arrow.Schema, col, source string) (int, error) {
+	idx := sc.FieldIndices(col)
+	if len(idx) == 0 {
+		return 0, &pipeline.DataError{Source: source, Row: -1, Column: col, Err: errors.New("no such vector column")}
+	}
+	if fl, ok := sc.Field(idx[0]).Type.(*arrow.FixedSizeListType); ok {
+		return int(fl.Len()), nil
+	}
+	return 0, &pipeline.DataError{Source: source, Row: -1, Column: col,
+		Err: fmt.Errorf("vector column is %s, expected a fixed-size list of numbers", sc.Field(idx[0]).Type)}
+}
+
+// Next returns the next step's batch (seed from the step number).
+func (l *Loader) Next(step int) (*Batch, error) {
+	k, b := l.K, l.cfg.PerTask
+	batch := &Batch{K: k, B: b, Seed: stepSeed(l.cfg.Seed, step)}
+	switch l.cfg.Objective {
+	case ObjectiveRegression:
+		batch.D = l.D
+		batch.X = make([]float32, 0, k*b*l.D)
+	default:
+		batch.W = l.cfg.Window
+		batch.Tokens = make([]int32, 0, k*b*l.cfg.Window)
+	}
+	for t, s := range l.streams {
+		for range b {
+			ex, err := s.draw()
+			if err != nil {
+				return nil, fmt.Errorf("robustdata/train: task %d: %w", t, err)
+			}
+			if err := l.add(batch, ex, s.rng); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return batch, nil
+}
+
+// add appends an example to a batch: the vector, or a window of the
+// document's tokens starting at a random position.
+func (l *Loader) add(b *Batch, ex example, rng *rand.Rand) error {
+	if b.D > 0 {
+		if len(ex.vec) != b.D {
+			return fmt.Errorf("robustdata/train: a vector has %d values, expected %d", len(ex.vec), b.D)
+		}
+		b.X = append(b.X, ex.vec...)
+		return nil
+	}
+	w := l.cfg.Window
+	start := 0
+	if n := len(ex.tokens); n > w {
+		start = rng.IntN(n - w + 1)
+	}
+	for j := range w {
+		id := int32(-1)
+		if start+j < len(ex.tokens) {
+			id = int32(ex.tokens[start+j] % uint64(l.cfg.Vocab))
+		}
+		b.Tokens = append(b.Tokens, id)
+	}
+	return nil
+}
+
+// stepSeed derives a step's mask seed.
+func stepSeed(seed uint64, step int) uint64 {
+	z := seed ^ (uint64(step)+1)*0x9E3779B97F4A7C15
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
+	return z ^ (z >> 27)
+}
+
+// Close closes the streams.
+func (l *Loader) Close() error {
+	for _, s := range l.streams {
+		s.close()
+	}
+	return nil
+}
+
+// draw returns the next example of the task: a random one of the shuffle
+// buffer, replaced by the next row of the stream.
+func (s *taskStream) draw() (example, error) {
+	for len(s.buf) < s.cfg.ShuffleBuffer {
+		ex, ok, err := s.next()
+		if err != nil {
+			return example{}, err
+		}
+		if !ok {
+			break // a small task: its whole epoch fits the buffer
+		}
+		s.buf = append(s.buf, ex)
+	}
+	if len(s.buf) == 0 {
+		return example{}, errors.New("no training rows (every row is held out for validation)")
+	}
+	i := s.rng.IntN(len(s.buf))
+	out := s.buf[i]
+	ex, ok, err := s.next()
+	if err != nil {
+		return example{}, err
+	}
+	if ok {
+		s.buf[i] = ex
+	} else {
+		s.buf[i] = s.buf[len(s.buf)-1]
+		s.buf = s.buf[:len(s.buf)-1]
+	}
+	return out, nil
+}
+
+// next reads the task's next training row, starting a new epoch at the
+// end of the last shard; ok is false once, at the end of each epoch.
+func (s *taskStream) next() (example, bool, error) {
+	for {
+		if s.cur == nil || s.row >= int(s.cur.NumRows()) {
+			if s.rd == nil {
+				if s.shard >= len(s.shards) {
+					s.shard, s.epoch = 0, s.epoch+1
+					return example{}, false, nil
+				}
+				cols := []string{pipeline.DefaultDocIDColumn}
+				if s.cfg.Objective == ObjectiveRegression {
+					cols = append(cols, s.cfg.VectorCol)
+				} else {
+					cols = append(cols, s.cfg.TextCol)
+				}
+				rd, err := pipeline.Open(s.ctx, []string{s.shards[s.shard]}, pipeline.WithColumns(cols...))
+				if err != nil {
+					return example{}, false, err
+				}
+				s.rd = rd
+			}
+			rec, err := s.rd.Read()
+			if errors.Is(err, io.EOF) {
+				s.rd.Close()
+				s.rd, s.cur = nil, nil
+				s.shard++
+				continue
+			}
+			if err != nil {
+				return example{}, false, err
+			}
+			s.cur, s.row = rec, 0
+		}
+		i := s.row
+		s.row++
+		ids := s.cur.Column(0).(*array.String)
+		if ids.IsNull(i) || HeldOut(ids.Value(i)) {
+			continue
+		}
+		return rowExample(s.cur, i, s.cfg)
+	}
+}
+
+// rowExample reads row i of a batch whose columns are doc_id and the
+// example column.
+func rowExample(rec arrow.RecordBatch, i int, cfg *LoaderConfig) (example, bool, error) {
+	if cfg.Objective == ObjectiveRegression {
+		v, err := vectorAt(rec.Column(1), i)
+		return example{vec: v}, err == nil, err
+	}
+	col, ok := rec.Column(1).(*array.String)
+	if !ok {
+		return example{}, false, fmt.Errorf("text column is %s, expected string", rec.Column(1).DataType())
+	}
+	return example{tokens: cfg.Tokenize(col.Value(i))}, true, nil
+}
+
+// vectorAt copies row i of a fixed-size list of numbers.
+func vectorAt(a arrow.Array, i int) ([]float32, error) {
+	fl, ok := a.(*array.FixedSizeList)
+	if !ok {
+		return nil, fmt.Errorf("vector column is %s, expected a fixed-size list", a.DataType())
+	}
+	d := int(fl.DataType().(*arrow.FixedSizeListType).Len())
+	start := (fl.Data().Offset() + i) * d
+	out := make([]float32, d)
+	switch v := fl.ListValues().(type) {
+	case *array.Float32:
+		copy(out, v.Float32Values()[start:start+d])
+	case *array.Float64:
+		for j, x := range v.Float64Values()[start : start+d] {
+			out[j] = float32(x)
+		}
+	case *array.Uint8:
+		for j, x := range v.Uint8Values()[start : start+d] {
+			out[j] = float32(x) / 255
+		}
+	default:
+		return nil, fmt.Errorf("vector values are %s, expected float32, float64 or uint8", v.DataType())
+	}
+	return out, nil
+}
+
+func (s *taskStream) close() {
+	if s.rd != nil {
+		s.rd.Close()
+		s.rd = nil
+	}
+	s.cur = nil
+}
+
+// Validation returns up to max held-out examples of every task, in shard
+// order (the same rows for every run).
+func (l *Loader) Validation(max int) ([][]example, error) {
+	out := make([][]example, l.K)
+	for t, s := range l.streams {
+		for _, p := range s.shards {
+			if len(out[t]) >= max {
+				break
+			}
+			cols := []string{pipeline.DefaultDocIDColumn, s.cfg.TextCol}
+			if s.cfg.Objective == ObjectiveRegression {
+				cols[1] = s.cfg.VectorCol
+			}
+			rd, err := pipeline.Open(s.ctx, []string{p}, pipeline.WithColumns(cols...))
+			if err != nil {
+				return nil, err
+			}
+			for len(out[t]) < max {
+				rec, err := rd.Read()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					rd.Close()
+					return nil, err
+				}
+				ids := rec.Column(0).(*array.String)
+				for i := 0; i < int(rec.NumRows()) && len(out[t]) < max; i++ {
+					if ids.IsNull(i) || !HeldOut(ids.Value(i)) {
+						continue
+					}
+					ex, _, err := rowExample(rec, i, s.cfg)
+					if err != nil {
+						rd.Close()
+						return nil, err
+					}
+					out[t] = append(out[t], ex)
+				}
+			}
+			rd.Close()
+		}
+	}
+	return out, nil
+}
+
+// batches groups per-task examples into full batches of PerTask examples
+// per task, for evaluation: round r holds examples r·B .. (r+1)·B−1 of
+// every task, cycling over a task's examples when it has fewer; count
+// tells, per round and task, how many of its examples are new (so that
+// means count each example once).
+func (l *Loader) batches(sets [][]example, seed uint64) ([]*Batch, [][]int, error) {
+	b := l.cfg.PerTask
+	rounds := 0
+	for _, s := range sets {
+		rounds = max(rounds, (len(s)+b-1)/b)
+	}
+	var out []*Batch
+	var counts [][]int
+	rng := rand.New(rand.NewPCG(seed, 0x6576616c))
+	for r := range rounds {
+		batch := &Batch{K: l.K, B: b, Seed: stepSeed(seed, -1-r)}
+		if l.cfg.Objective == ObjectiveRegression {
+			batch.D = l.D
+		} else {
+			batch.W = l.cfg.Window
+		}
+		cnt := make([]int, l.K)
+		for t, s := range sets {
+			if len(s) == 0 {
+				return nil, nil, fmt.Errorf("robustdata/train: task %d has no held-out rows to evaluate on", t)
+			}
+			for j := range b {
+				idx := r*b + j
+				if idx < len(s) {
+					cnt[t]++
+				}
+				if err := l.add(batch, s[idx%len(s)], rng); err != nil {
+					return nil, nil, err
+				}
+			}
+		}
+		out = append(out, batch)
+		counts = append(counts, cnt)
+	}
+	return out, counts, nil
+}

@@ -1,0 +1,527 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/safetensors"
+)
+
+// Files of a run folder.
+const (
+	ModelJSON      = "model.json"
+	CheckpointFile = "checkpoint.safetensors"
+	TrainLogFile   = "train_log.parquet"
+	WeightsFile    = "weights.json"
+	EvalFile       = "eval.json"
+)
+
+// Defaults of Config.
+const (
+	DefaultSteps           = 500
+	DefaultPerTaskBatch    = 32
+	DefaultLR              = 1e-3
+	DefaultCheckpointEvery = 100
+	DefaultVocab           = 1 << 14
+	DefaultHidden          = 128
+	DefaultEmbed           = 64
+	DefaultEvalRows        = 2048
+)
+
+// Config configures a training run. Its JSON form is the run's model.json.
+type Config struct {
+	Dataset   string  `json:"dataset"`
+	Objective string  `json:"objective"`
+	Tasks     string  `json:"tasks"` // "cluster"
+	Strategy  string  `json:"strategy"`
+	Temp      float64 `json:"temperature"`
+	Smoothing float64 `json:"smoothing"`
+	Eta       float64 `json:"eta,omitempty"`
+	Reference string  `json:"reference,omitempty"`
+	Steps     int     `json:"steps"`
+	PerTask   int     `json:"per_task_batch"`
+	LR        float64 `json:"lr"`
+	Seed      uint64  `json:"seed"`
+	Vocab     int     `json:"vocab,omitempty"`
+	Window    int     `json:"window,omitempty"`
+	Hidden    int     `json:"hidden"`
+	Embed     int     `json:"embed,omitempty"`
+	VectorCol string  `json:"vector_col,omitempty"`
+	TextCol   string  `json:"text_col,omitempty"`
+	// Dim is the vector width (masked-regression), read from the dataset.
+	Dim int `json:"dim,omitempty"`
+	// DatasetManifest is the sha256 of the dataset's manifest.json.
+	DatasetManifest string `json:"dataset_manifest_sha256"`
+
+	CheckpointEvery int          `json:"-"`
+	Resume          bool         `json:"-"`
+	RunDir          string       `json:"-"`
+	Log             *slog.Logger `json:"-"`
+	// Tokenize splits texts into hashed word ids (masked-token).
+	Tokenize func(string) []uint64 `json:"-"`
+	// Progress, when set, is called after every step.
+	Progress func(step int, losses []float64) `json:"-"`
+}
+
+func (c *Config) defaults() {
+	if c.Steps <= 0 {
+		c.Steps = DefaultSteps
+	}
+	if c.PerTask <= 0 {
+		c.PerTask = DefaultPerTaskBatch
+	}
+	if c.LR <= 0 {
+		c.LR = DefaultLR
+	}
+	if c.CheckpointEvery <= 0 {
+		c.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if c.Hidden <= 0 {
+		c.Hidden = DefaultHidden
+	}
+	if c.Tasks == "" {
+		c.Tasks = "cluster"
+	}
+	if c.Objective == ObjectiveToken {
+		if c.Vocab <= 0 {
+			c.Vocab = DefaultVocab
+		}
+		if c.Embed <= 0 {
+			c.Embed = DefaultEmbed
+		}
+		if c.Window <= 0 {
+			c.Window = DefaultWindow
+		}
+		if c.TextCol == "" {
+			c.TextCol = DefaultTextColumn
+		}
+	} else if c.VectorCol == "" {
+		c.VectorCol = DefaultVectorColumn
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+}
+
+// LogRow is one row of train_log.parquet: a task's loss and weight at a
+// step.
+type LogRow struct {
+	Step   int64   `parquet:"step"`
+	Task   int32   `parquet:"task"`
+	Loss   float64 `parquet:"loss"`
+	Weight float64 `parquet:"weight"`
+}
+
+// Weights is weights.json: the final and the time-averaged task weights
+// (the data mixture to feed a large pre-training run).
+type Weights struct {
+	Strategy string    `json:"strategy"`
+	Final    []float64 `json:"final"`
+	Average  []float64 `json:"average"`
+	Sizes    []int64   `json:"task_rows"`
+}
+
+// Eval is eval.json: validation loss per task, their mean and the worst.
+type Eval struct {
+	Tasks     []TaskEval `json:"tasks"`
+	Mean      float64    `json:"mean"`
+	Worst     float64    `json:"worst"`
+	WorstTask int        `json:"worst_task"`
+}
+
+// TaskEval is one task of an Eval.
+type TaskEval struct {
+	Task int     `json:"task"`
+	Rows int     `json:"rows"`
+	Loss float64 `json:"loss"`
+}
+
+// NaNError reports a loss that became NaN or infinite.
+type NaNError struct {
+	Step, Task int
+	Loss       float64
+}
+
+func (e *NaNError) Error() string {
+	return fmt.Sprintf("robustdata/train: step %d: task %d loss is %v; stopped (the last checkpoint is kept); lower --lr", e.Step, e.Task, e.Loss)
+}
+
+// NewModel builds the model a config trains.
+func NewModel(cfg *Config, k int) (Model, error) {
+	switch cfg.Objective {
+	case ObjectiveRegression:
+		return NewMaskedRegression(RegressionConfig{K: k, B: cfg.PerTask, D: cfg.Dim, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed})
+	case ObjectiveToken:
+		return NewMaskedToken(TokenConfig{K: k, B: cfg.PerTask, W: cfg.Window, Vocab: cfg.Vocab, Embed: cfg.Embed, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed})
+	}
+	return nil, fmt.Errorf("robustdata/train: unknown objective %q (masked-regression or masked-token)", cfg.Objective)
+}
+
+// Run trains a model over the dataset's tasks and writes the run folder:
+// model.json, checkpoint.safetensors (every CheckpointEvery steps and at
+// the end), train_log.parquet, weights.json and eval.json. With Resume it
+// continues from the folder's checkpoint and reaches the same final
+// checkpoint as an uninterrupted run.
+func Run(ctx context.Context, cfg Config) (*Eval, error) {
+	cfg.defaults()
+	loader, err := OpenLoader(ctx, LoaderConfig{Dir: cfg.Dataset, Objective: cfg.Objective, VectorCol: cfg.VectorCol,
+		TextCol: cfg.TextCol, Vocab: cfg.Vocab, Window: cfg.Window, PerTask: cfg.PerTask, Seed: cfg.Seed, Tokenize: cfg.Tokenize})
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	k := loader.K
+	cfg.Dim = loader.D
+	mh, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: pipeline.ManifestName, Path: filepath.Join(cfg.Dataset, pipeline.ManifestName)}})
+	if err != nil {
+		return nil, err
+	}
+	cfg.DatasetManifest = mh[0].SHA256
+
+	scfg := StrategyConfig{Name: cfg.Strategy, Sizes: loader.Rows, Temperature: cfg.Temp, Smoothing: cfg.Smoothing, Eta: cfg.Eta, Relative: true}
+	if cfg.Strategy == "doremi" {
+		ref, err := referenceLosses(cfg.Reference, &cfg, k)
+		if err != nil {
+			return nil, err
+		}
+		scfg.Reference = ref
+	}
+	strat, err := NewStrategy(k, scfg)
+	if err != nil {
+		return nil, err
+	}
+	model, err := NewModel(&cfg, k)
+	if err != nil {
+		return nil, err
+	}
+	defer model.Close()
+
+	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
+		return nil, fmt.Errorf("robustdata/train: creating %s: %w", cfg.RunDir, err)
+	}
+	cfgJSON, err := json.MarshalIndent(&cfg, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	cfgJSON = append(cfgJSON, '\n')
+
+	start := 0
+	var log []LogRow
+	weights := initialWeights(strat.Name(), loader.Rows)
+	ckpt := filepath.Join(cfg.RunDir, CheckpointFile)
+	if cfg.Resume {
+		if old, err := os.ReadFile(filepath.Join(cfg.RunDir, ModelJSON)); err == nil && !bytes.Equal(old, cfgJSON) {
+			return nil, errors.New("robustdata/train: --resume with other settings than the run's model.json")
+		}
+		if _, err := os.Stat(ckpt); err == nil {
+			if start, weights, err = restore(ckpt, model, strat, k); err != nil {
+				return nil, err
+			}
+			if log, err = readLog(filepath.Join(cfg.RunDir, TrainLogFile), start); err != nil {
+				return nil, err
+			}
+			// Replay the loader's draws up to the checkpoint.
+			for s := range start {
+				if _, err := loader.Next(s); err != nil {
+					return nil, err
+				}
+			}
+			cfg.Log.Info("train: resumed", "step", start)
+		}
+	}
+	if err := writeBytes(filepath.Join(cfg.RunDir, ModelJSON), cfgJSON); err != nil {
+		return nil, err
+	}
+
+	for step := start; step < cfg.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		batch, err := loader.Next(step)
+		if err != nil {
+			return nil, err
+		}
+		losses, err := model.Step(batch, weights)
+		if err != nil {
+			return nil, err
+		}
+		for t, l := range losses {
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return nil, &NaNError{Step: step, Task: t, Loss: l}
+			}
+			log = append(log, LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
+		}
+		// The weights of the next step, from this step's losses.
+		if weights, err = strat.Weights(losses); err != nil {
+			return nil, fmt.Errorf("robustdata/train: step %d: %w", step, err)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(step+1, losses)
+		}
+		if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
+			if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
+				return nil, err
+			}
+			if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if start >= cfg.Steps {
+		if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+			return nil, err
+		}
+	}
+	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
+	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
+		return nil, err
+	}
+	ev, err := Evaluate(loader, model, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(cfg.RunDir, EvalFile), ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// initialWeights are the weights of the first step: size-proportional for
+// erm, equal otherwise.
+func initialWeights(strategy string, sizes []int64) []float64 {
+	w := make([]float64, len(sizes))
+	var total int64
+	for _, s := range sizes {
+		total += s
+	}
+	for i := range w {
+		if strategy == "erm" && total > 0 {
+			w[i] = float64(sizes[i]) / float64(total)
+		} else {
+			w[i] = 1 / float64(len(w))
+		}
+	}
+	return w
+}
+
+// Evaluate computes each task's mean loss over (at most DefaultEvalRows of)
+// its held-out rows.
+func Evaluate(loader *Loader, model Model, seed uint64) (*Eval, error) {
+	sets, err := loader.Validation(DefaultEvalRows)
+	if err != nil {
+		return nil, err
+	}
+	batches, counts, err := loader.batches(sets, seed)
+	if err != nil {
+		return nil, err
+	}
+	sum := make([]float64, loader.K)
+	n := make([]int, loader.K)
+	for r, b := range batches {
+		losses, err := model.Loss(b)
+		if err != nil {
+			return nil, err
+		}
+		for t, l := range losses {
+			sum[t] += l * float64(counts[r][t])
+			n[t] += counts[r][t]
+		}
+	}
+	ev := &Eval{WorstTask: -1}
+	for t := range loader.K {
+		l := sum[t] / float64(max(n[t], 1))
+		ev.Tasks = append(ev.Tasks, TaskEval{Task: t, Rows: n[t], Loss: l})
+		ev.Mean += l / float64(loader.K)
+		if ev.WorstTask < 0 || l > ev.Worst {
+			ev.Worst, ev.WorstTask = l, t
+		}
+	}
+	return ev, nil
+}
+
+// checkpoint writes the model's and the strategy's state, the step and
+// the next weights, atomically.
+func checkpoint(path string, model Model, strat Strategy, step int, weights []float64) error {
+	tensors, err := model.State()
+	if err != nil {
+		return err
+	}
+	st := strat.State()
+	tensors = append(tensors,
+		safetensors.F64("strategy.state", []int64{int64(len(st))}, st),
+		safetensors.F64("strategy.weights", []int64{int64(len(weights))}, weights),
+		safetensors.I64("train.step", []int64{1}, []int64{int64(step)}))
+	f := &safetensors.File{Metadata: map[string]string{"format": "robustdata-checkpoint", "strategy": strat.Name()}, Tensors: tensors}
+	return pipeline.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f) })
+}
+
+// restore loads a checkpoint into the model and strategy; it returns the
+// step to continue from and the next weights.
+func restore(path string, model Model, strat Strategy, k int) (int, []float64, error) {
+	bad := func(err error) (int, []float64, error) {
+		return 0, nil, &pipeline.DataError{Source: path, Row: -1, Err: err}
+	}
+	f, err := safetensors.ReadFile(path)
+	if err != nil {
+		return bad(err)
+	}
+	if err := model.SetState(f); err != nil {
+		return bad(err)
+	}
+	get := func(name string) (safetensors.Tensor, error) {
+		t, ok := f.Tensor(name)
+		if !ok {
+			return t, fmt.Errorf("checkpoint has no tensor %s", name)
+		}
+		return t, nil
+	}
+	t, err := get("strategy.state")
+	if err != nil {
+		return bad(err)
+	}
+	st, err := t.Float64s()
+	if err != nil {
+		return bad(err)
+	}
+	if err := strat.SetState(st); err != nil {
+		return bad(err)
+	}
+	t, err = get("strategy.weights")
+	if err != nil {
+		return bad(err)
+	}
+	w, err := t.Float64s()
+	if err != nil || len(w) != k {
+		return bad(fmt.Errorf("checkpoint weights: %d for %d tasks", len(w), k))
+	}
+	t, err = get("train.step")
+	if err != nil {
+		return bad(err)
+	}
+	steps, err := t.Int64s()
+	if err != nil || len(steps) != 1 {
+		return bad(errors.New("checkpoint step unreadable"))
+	}
+	return int(steps[0]), w, nil
+}
+
+// writeLog writes train_log.parquet (parquet-go), atomically.
+func writeLog(path string, rows []LogRow) error {
+	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+		pw := parquet.NewGenericWriter[LogRow](w)
+		if _, err := pw.Write(rows); err != nil {
+			return err
+		}
+		return pw.Close()
+	})
+}
+
+// readLog reads a run's log up to (not including) step.
+func readLog(path string, step int) ([]LogRow, error) {
+	rows, err := parquet.ReadFile[LogRow](path)
+	if err != nil {
+		return nil, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
+	}
+	return slices.DeleteFunc(rows, func(r LogRow) bool { return r.Step >= int64(step) }), nil
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeBytes(path, append(data, '\n'))
+}
+
+func writeBytes(path string, data []byte) error {
+	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// referenceLosses reads the per-task validation losses of a reference run
+// (doremi) and checks it is comparable: same tasks and model sizes.
+func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
+	if dir == "" {
+		return nil, errors.New("robustdata/train: doremi needs --reference RUNDIR (for example an erm run)")
+	}
+	var ref Config
+	if err := readJSON(filepath.Join(dir, ModelJSON), &ref); err != nil {
+		return nil, err
+	}
+	if ref.Objective != cfg.Objective || ref.Vocab != cfg.Vocab || ref.Dim != cfg.Dim || ref.Window != cfg.Window {
+		return nil, &pipeline.DataError{Source: filepath.Join(dir, ModelJSON), Row: -1,
+			Err: fmt.Errorf("reference run is %s with vocab %d, dim %d, window %d; this run is %s with vocab %d, dim %d, window %d",
+				ref.Objective, ref.Vocab, ref.Dim, ref.Window, cfg.Objective, cfg.Vocab, cfg.Dim, cfg.Window)}
+	}
+	var ev Eval
+	if err := readJSON(filepath.Join(dir, EvalFile), &ev); err != nil {
+		return nil, err
+	}
+	if len(ev.Tasks) != k {
+		return nil, &pipeline.DataError{Source: filepath.Join(dir, EvalFile), Row: -1,
+			Err: fmt.Errorf("reference run has %d tasks, the dataset %d", len(ev.Tasks), k)}
+	}
+	out := make([]float64, k)
+	for i, t := range ev.Tasks {
+		out[i] = t.Loss
+	}
+	return out, nil
+}
+
+func readJSON(path string, v any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &pipeline.DataError{Source: path, Row: -1, Err: errors.New("cannot read")}
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
+	}
+	return nil
+}
+
+// EvaluateRun loads a run folder's configuration and final checkpoint and
+// evaluates it on the held-out rows of dataset.
+func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(string) []uint64) (*Eval, error) {
+	var cfg Config
+	if err := readJSON(filepath.Join(runDir, ModelJSON), &cfg); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	loader, err := OpenLoader(ctx, LoaderConfig{Dir: dataset, Objective: cfg.Objective, VectorCol: cfg.VectorCol,
+		TextCol: cfg.TextCol, Vocab: cfg.Vocab, Window: cfg.Window, PerTask: cfg.PerTask, Seed: cfg.Seed, Tokenize: tokenize})
+	if err != nil {
+		return nil, err
+	}
+	defer loader.Close()
+	if cfg.Objective == ObjectiveRegression && loader.D != cfg.Dim {
+		return nil, &pipeline.DataError{Source: dataset, Row: -1,
+			Err: fmt.Errorf("vectors of %d values; run %s was trained on %d", loader.D, runDir, cfg.Dim)}
+	}
+	model, err := NewModel(&cfg, loader.K)
+	if err != nil {
+		return nil, err
+	}
+	defer model.Close()
+	f, err := safetensors.ReadFile(filepath.Join(runDir, CheckpointFile))
+	if err != nil {
+		return nil, &pipeline.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+	}
+	if err := model.SetState(f); err != nil {
+		return nil, &pipeline.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+	}
+	return Evaluate(loader, model, cfg.Seed)
+}
