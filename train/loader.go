@@ -50,6 +50,9 @@ type LoaderConfig struct {
 	Seed uint64
 	// Tokenize splits a text into hashed word ids (ObjectiveToken).
 	Tokenize func(text string) []uint64
+	// Tasks is TasksCluster (default: the dataset's tasks) or TasksPOS
+	// (ObjectiveToken only: the part of speech of the masked word).
+	Tasks string
 }
 
 // Held out reports whether a row belongs to the validation set: a fixed
@@ -64,7 +67,9 @@ func HeldOut(docID string) bool {
 // example is one training example of a task.
 type example struct {
 	vec    []float32
-	tokens []uint64 // hashed words of the document (token objective)
+	tokens []uint64    // hashed words of the document (token objective)
+	text   string      // the text (part-of-speech tasks: tagged later)
+	pos    *posExample // a tagged window (part-of-speech tasks)
 }
 
 // taskStream yields a task's training rows forever, cycling over its
@@ -89,10 +94,21 @@ type Loader struct {
 	K       int
 	D       int
 	streams []*taskStream
-	// Rows and Held count each task's rows in the manifest and how many of
-	// them are held out.
+	// Rows counts each task's rows in the manifest (with part-of-speech
+	// tasks: each class's words in the tagged held-out documents).
 	Rows []int64
 	m    *pipeline.Manifest
+	pos  *posState
+}
+
+// posState draws part-of-speech examples: documents of every shard task
+// in turn, tagged, cut into windows whose examples fill a buffer per
+// class.
+type posState struct {
+	tag  *tagger
+	rng  *rand.Rand
+	buf  [numPOS][]*posExample
+	next int // the shard task the next document comes from
 }
 
 // OpenLoader reads the dataset's manifest, checks every shard's size and
@@ -141,6 +157,22 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 		l.streams = append(l.streams, &taskStream{ctx: ctx, cfg: &l.cfg, task: t.Task, shards: paths,
 			rng: rand.New(rand.NewPCG(cfg.Seed, 0x7472616e+uint64(t.Task)))})
 	}
+	if cfg.Tasks == TasksPOS {
+		if cfg.Objective != ObjectiveToken {
+			return nil, fmt.Errorf("robustdata/train: --tasks pos needs --objective masked-token")
+		}
+		tg, err := newTagger()
+		if err != nil {
+			return nil, err
+		}
+		l.pos = &posState{tag: tg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x706f73))}
+		l.K = len(POSClasses)
+		if l.Rows, err = l.posSizes(); err != nil {
+			return nil, err
+		}
+	} else if cfg.Tasks != "" && cfg.Tasks != TasksCluster {
+		return nil, fmt.Errorf("robustdata/train: --tasks must be cluster or pos, not %q", cfg.Tasks)
+	}
 	// The vector width, from the first shard's schema.
 	if cfg.Objective == ObjectiveRegression {
 		rd, err := pipeline.Open(ctx, []string{l.streams[0].shards[0]}, pipeline.WithColumns(cfg.VectorCol), pipeline.WithLimit(0))
@@ -184,6 +216,9 @@ func (l *Loader) Next(step int) (*Batch, error) {
 		batch.W = l.cfg.Window
 		batch.Tokens = make([]int32, 0, k*b*l.cfg.Window)
 	}
+	if l.pos != nil {
+		return batch, l.posNext(batch)
+	}
 	for t, s := range l.streams {
 		for range b {
 			ex, err := s.draw()
@@ -198,9 +233,50 @@ func (l *Loader) Next(step int) (*Batch, error) {
 	return batch, nil
 }
 
+// posNext fills a batch with PerTask tagged examples of every class,
+// tagging documents of the shard tasks in turn until every class has
+// enough.
+func (l *Loader) posNext(batch *Batch) error {
+	p := l.pos
+	for c := range POSClasses {
+		for tries := 0; len(p.buf[c]) < batch.B; tries++ {
+			if tries > 100000 {
+				return fmt.Errorf("robustdata/train: no %s among 100,000 documents", POSClasses[c])
+			}
+			s := l.streams[p.next]
+			p.next = (p.next + 1) % len(l.streams)
+			ex, err := s.draw()
+			if err != nil {
+				return err
+			}
+			ids, classes, err := p.tag.words(ex.text)
+			if err != nil {
+				return err
+			}
+			for k, e := range windowExamples(ids, classes, l.cfg.Window, l.cfg.Vocab, p.rng) {
+				if e != nil {
+					p.buf[k] = append(p.buf[k], e)
+				}
+			}
+		}
+		for _, e := range p.buf[c][:batch.B] {
+			if err := l.add(batch, example{pos: e}, nil); err != nil {
+				return err
+			}
+		}
+		p.buf[c] = p.buf[c][batch.B:]
+	}
+	return nil
+}
+
 // add appends an example to a batch: the vector, or a window of the
 // document's tokens starting at a random position.
 func (l *Loader) add(b *Batch, ex example, rng *rand.Rand) error {
+	if ex.pos != nil {
+		b.Tokens = append(b.Tokens, ex.pos.tokens...)
+		b.Targets = append(b.Targets, ex.pos.target)
+		return nil
+	}
 	if b.D > 0 {
 		if len(ex.vec) != b.D {
 			return fmt.Errorf("robustdata/train: a vector has %d values, expected %d", len(ex.vec), b.D)
@@ -324,6 +400,9 @@ func rowExample(rec arrow.RecordBatch, i int, cfg *LoaderConfig) (example, bool,
 	if !ok {
 		return example{}, false, fmt.Errorf("text column is %s, expected string", rec.Column(1).DataType())
 	}
+	if cfg.Tasks == TasksPOS {
+		return example{text: col.Value(i)}, true, nil
+	}
 	return example{tokens: cfg.Tokenize(col.Value(i))}, true, nil
 }
 
@@ -362,9 +441,62 @@ func (s *taskStream) close() {
 }
 
 // Validation returns up to max held-out examples of every task, in shard
-// order (the same rows for every run).
+// order (the same rows for every run). With part-of-speech tasks, the
+// held-out documents are tagged into examples of each class.
 func (l *Loader) Validation(max int) ([][]example, error) {
-	out := make([][]example, l.K)
+	if l.pos != nil {
+		out, _, err := l.posValidation(max)
+		return out, err
+	}
+	return l.taskValidation(max)
+}
+
+// posValidation tags the held-out documents of every shard task into up
+// to max examples per class, and counts each class's words.
+func (l *Loader) posValidation(max int) ([][]example, []int64, error) {
+	docs, err := l.taskValidation(max)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([][]example, len(POSClasses))
+	counts := make([]int64, len(POSClasses))
+	rng := rand.New(rand.NewPCG(l.cfg.Seed, 0x76616c))
+	for i := 0; ; i++ {
+		more := false
+		for _, task := range docs {
+			if i >= len(task) {
+				continue
+			}
+			more = true
+			ids, classes, err := l.pos.tag.words(task[i].text)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, c := range classes {
+				counts[c]++
+			}
+			for c, e := range windowExamples(ids, classes, l.cfg.Window, l.cfg.Vocab, rng) {
+				if e != nil && len(out[c]) < max {
+					out[c] = append(out[c], example{pos: e})
+				}
+			}
+		}
+		if !more {
+			return out, counts, nil
+		}
+	}
+}
+
+// posSizes are the class sizes for erm: each class's words in the tagged
+// held-out documents.
+func (l *Loader) posSizes() ([]int64, error) {
+	_, counts, err := l.posValidation(DefaultEvalRows)
+	return counts, err
+}
+
+// taskValidation is Validation over the dataset's shard tasks.
+func (l *Loader) taskValidation(max int) ([][]example, error) {
+	out := make([][]example, len(l.streams))
 	for t, s := range l.streams {
 		for _, p := range s.shards {
 			if len(out[t]) >= max {

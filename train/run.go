@@ -44,7 +44,7 @@ const (
 type Config struct {
 	Dataset   string  `json:"dataset"`
 	Objective string  `json:"objective"`
-	Tasks     string  `json:"tasks"` // "cluster"
+	Tasks     string  `json:"tasks"` // TasksCluster or TasksPOS
 	Strategy  string  `json:"strategy"`
 	Temp      float64 `json:"temperature"`
 	Smoothing float64 `json:"smoothing"`
@@ -62,6 +62,8 @@ type Config struct {
 	TextCol   string  `json:"text_col,omitempty"`
 	// Dim is the vector width (masked-regression), read from the dataset.
 	Dim int `json:"dim,omitempty"`
+	// TaskCount is K, the number of tasks the model was built for.
+	TaskCount int `json:"task_count"`
 	// DatasetManifest is the sha256 of the dataset's manifest.json.
 	DatasetManifest string `json:"dataset_manifest_sha256"`
 
@@ -92,7 +94,7 @@ func (c *Config) defaults() {
 		c.Hidden = DefaultHidden
 	}
 	if c.Tasks == "" {
-		c.Tasks = "cluster"
+		c.Tasks = TasksCluster
 	}
 	if c.Objective == ObjectiveToken {
 		if c.Vocab <= 0 {
@@ -176,14 +178,14 @@ func NewModel(cfg *Config, k int) (Model, error) {
 // checkpoint as an uninterrupted run.
 func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	cfg.defaults()
-	loader, err := OpenLoader(ctx, LoaderConfig{Dir: cfg.Dataset, Objective: cfg.Objective, VectorCol: cfg.VectorCol,
-		TextCol: cfg.TextCol, Vocab: cfg.Vocab, Window: cfg.Window, PerTask: cfg.PerTask, Seed: cfg.Seed, Tokenize: cfg.Tokenize})
+	loader, err := OpenLoader(ctx, cfg.loaderConfig(cfg.Dataset))
 	if err != nil {
 		return nil, err
 	}
 	defer loader.Close()
 	k := loader.K
 	cfg.Dim = loader.D
+	cfg.TaskCount = k
 	mh, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: pipeline.ManifestName, Path: filepath.Join(cfg.Dataset, pipeline.ManifestName)}})
 	if err != nil {
 		return nil, err
@@ -296,6 +298,12 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 		return nil, err
 	}
 	return ev, nil
+}
+
+// loaderConfig is the loader of the run's settings over dataset.
+func (c *Config) loaderConfig(dataset string) LoaderConfig {
+	return LoaderConfig{Dir: dataset, Objective: c.Objective, VectorCol: c.VectorCol, TextCol: c.TextCol,
+		Vocab: c.Vocab, Window: c.Window, PerTask: c.PerTask, Seed: c.Seed, Tokenize: c.Tokenize, Tasks: c.Tasks}
 }
 
 // initialWeights are the weights of the first step: size-proportional for
@@ -501,8 +509,8 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 		return nil, err
 	}
 	cfg.defaults()
-	loader, err := OpenLoader(ctx, LoaderConfig{Dir: dataset, Objective: cfg.Objective, VectorCol: cfg.VectorCol,
-		TextCol: cfg.TextCol, Vocab: cfg.Vocab, Window: cfg.Window, PerTask: cfg.PerTask, Seed: cfg.Seed, Tokenize: tokenize})
+	cfg.Tokenize = tokenize
+	loader, err := OpenLoader(ctx, cfg.loaderConfig(dataset))
 	if err != nil {
 		return nil, err
 	}

@@ -85,6 +85,7 @@ Examples:
 	f.StringVarP(&cfg.Dataset, "input", "i", "", "the sharded dataset folder (with manifest.json)")
 	f.StringVarP(&runDir, "output", "o", "", "the run folder to write")
 	f.StringVar(&cfg.Objective, "objective", train.ObjectiveRegression, "masked-regression (vectors) or masked-token (text)")
+	f.StringVar(&cfg.Tasks, "tasks", train.TasksCluster, "what makes a task: cluster (the dataset's shard tasks) or pos (the part of speech of the masked word: noun, verb, adjective, adverb, other; masked-token only)")
 	f.StringVar(&cfg.Strategy, "strategy", "minimax", "how task losses are weighed: erm, uniform, minimax, group-dro or doremi")
 	f.Float64Var(&cfg.Temp, "temperature", 0.1, "minimax temperature μ (small: the worst task; large: the average)")
 	f.Float64Var(&cfg.Smoothing, "smoothing", 0.9, "minimax: weight of the past in the moving average of the task losses")
@@ -132,34 +133,63 @@ func (e *env) trainProgress(steps int) func(int, []float64) {
 
 func newEvalCmd(e *env) *cobra.Command {
 	var (
-		shards string
-		asJSON bool
+		shards     string
+		asJSON     bool
+		downstream []string
 	)
 	cmd := &cobra.Command{
-		Use:   "eval --shards DIR RUNDIR...",
+		Use:   "eval --shards DIR [--downstream NAME=PATH[:LABELCOL]]... RUNDIR...",
 		Short: "Evaluate training runs per task: mean and worst-case loss",
 		Long: `Compute, for each run, the validation loss of every task of the dataset in
 --shards (its held-out 5%), and print the runs side by side: per-task loss,
 mean, worst and which task is worst.
 
+Downstream adaptation (the metric the paper improves): each
+--downstream NAME=PATH[:LABELCOL] is a labelled set (label column "label" by
+default) holding the run's text or vector column. A linear probe (ridge
+regression onto one-hot labels) is fitted on the frozen model's
+representations of 80% of its rows and scored on the other 20%; the table
+gives the accuracy per downstream set, the mean and the worst.
+
 Examples:
-  robustdata eval --shards out/ runs/erm runs/minimax`,
+  robustdata eval --shards out/ runs/erm runs/minimax
+  robustdata eval --shards out/ runs/erm runs/minimax --downstream fortunes=examples/data/fortunes.parquet`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if shards == "" || len(args) == 0 {
 				return usagef("eval needs --shards DIR and at least one RUNDIR")
 			}
+			var sets []train.Downstream
+			for _, d := range downstream {
+				ds, err := train.ParseDownstream(d)
+				if err != nil {
+					return usageError{err}
+				}
+				sets = append(sets, ds)
+			}
 			var evals []*train.Eval
-			for _, run := range args {
+			probes := make([][]*train.ProbeResult, len(args))
+			for i, run := range args {
 				ev, err := train.EvaluateRun(cmd.Context(), run, shards, hashedWords)
 				if err != nil {
 					return err
 				}
 				evals = append(evals, ev)
+				for _, d := range sets {
+					p, err := train.Probe(cmd.Context(), run, d, hashedWords)
+					if err != nil {
+						return err
+					}
+					probes[i] = append(probes[i], p)
+				}
 			}
 			if asJSON {
-				out := map[string]*train.Eval{}
+				type runEval struct {
+					*train.Eval
+					Downstream []*train.ProbeResult `json:"downstream,omitempty"`
+				}
+				out := map[string]runEval{}
 				for i, run := range args {
-					out[run] = evals[i]
+					out[run] = runEval{evals[i], probes[i]}
 				}
 				return printJSON(e, out)
 			}
@@ -186,9 +216,35 @@ Examples:
 				}
 				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
 			}
+			for j, d := range sets {
+				row := []string{"probe " + d.Name}
+				for i := range args {
+					row = append(row, fmt.Sprintf("%.4f", probes[i][j].Accuracy))
+				}
+				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+			}
+			if len(sets) > 0 {
+				for _, name := range []string{"probe mean", "probe worst"} {
+					row := []string{name}
+					for i := range args {
+						mean, worst := 0.0, 1.0
+						for _, p := range probes[i] {
+							mean += p.Accuracy / float64(len(probes[i]))
+							worst = min(worst, p.Accuracy)
+						}
+						if name == "probe mean" {
+							row = append(row, fmt.Sprintf("%.4f", mean))
+						} else {
+							row = append(row, fmt.Sprintf("%.4f", worst))
+						}
+					}
+					fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+				}
+			}
 			return tw.Flush()
 		},
 	}
+	cmd.Flags().StringArrayVar(&downstream, "downstream", nil, "a labelled downstream set NAME=PATH[:LABELCOL] to fit a linear probe on (repeatable)")
 	cmd.Flags().StringVar(&shards, "shards", "", "the dataset whose held-out rows the runs are evaluated on")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
 	return cmd
