@@ -91,6 +91,7 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	m.PatternMean, m.PatternStd = standardisation(s.Pattern)
 	m.SemanticMean = columnMeans(s.Semantic)
 	x := design(s.Pattern, s.Semantic, m.transform())
+	s.trimSemantic()
 	k := cfg.K
 	if k == 0 {
 		choice, err := chooseK(ctx, x, cfg, s.Source)
@@ -138,7 +139,11 @@ func (m *Model) AssignSample(s *Sample) error {
 	n, _ := x.Dims()
 	s.Assign = make([]int, n)
 	s.Dist = make([]float64, n)
-	return Nearest(x, m.centroidMatrix(), s.Assign, s.Dist)
+	if err := Nearest(x, m.centroidMatrix(), s.Assign, s.Dist); err != nil {
+		return err
+	}
+	s.trimSemantic()
+	return nil
 }
 
 // chooseK tries the Ks of cfg's range on a subsample (the first 20,000
@@ -148,7 +153,7 @@ func chooseK(ctx context.Context, x *mat.Dense, cfg Config, source string) (*KCh
 	n, d := x.Dims()
 	sub := x.Slice(0, min(n, 20000), 0, d).(*mat.Dense)
 	sn, _ := sub.Dims()
-	ev := sub.Slice(0, min(sn, 5000), 0, d).(*mat.Dense)
+	ev := sub.Slice(0, min(sn, silhouetteSample), 0, d).(*mat.Dense)
 	hi := min(cfg.KMax, sn-1)
 	if cfg.KMin > hi {
 		return nil, &pipeline.DataError{Source: source, Row: -1,

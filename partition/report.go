@@ -65,7 +65,7 @@ func Measure(in ReportInput) Quality {
 	q := Quality{Inertia: in.Model.Inertia, Silhouette: math.NaN()}
 	n, p := in.Sample.Pattern.Dims()
 	_, sd := in.Sample.Semantic.Dims()
-	m := min(n, 5000)
+	m := min(n, silhouetteSample)
 	x := design(in.Sample.Pattern.Slice(0, m, 0, p).(*mat.Dense), in.Sample.Semantic.Slice(0, m, 0, sd).(*mat.Dense), in.Model.transform())
 	if s, err := Silhouette(x, in.Sample.Assign[:m]); err == nil {
 		q.Silhouette = s
@@ -95,7 +95,7 @@ func Report(in ReportInput, q Quality) string {
 		m.SampleRows, m.Seed, m.PatternWeight, m.SemanticWeight)
 	fmt.Fprintf(&b, "- inertia (sample): %.4f\n", q.Inertia)
 	if !math.IsNaN(q.Silhouette) {
-		fmt.Fprintf(&b, "- silhouette (first %d sample rows): %.4f\n", min(len(s.Assign), 5000), q.Silhouette)
+		fmt.Fprintf(&b, "- silhouette (first %d sample rows): %.4f\n", min(len(s.Assign), silhouetteSample), q.Silhouette)
 	}
 	if q.NMI != nil {
 		fmt.Fprintf(&b, "- against the labels (all rows): NMI %.4f, ARI %.4f, purity %.4f\n", *q.NMI, *q.ARI, *q.Purity)

@@ -28,7 +28,7 @@ const (
 	DefaultTaskColumn   = "task"
 	DefaultMaxRows      = 1 << 20
 	DefaultMaxBytes     = 256 << 20
-	DefaultMemoryBudget = 256 << 20
+	DefaultMemoryBudget = 192 << 20
 	// MinRowGroupBytes is the smallest row-group buffer a shard writer
 	// is given, however many tasks share the memory budget.
 	MinRowGroupBytes = 1 << 20

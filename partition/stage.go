@@ -35,7 +35,13 @@ const (
 	DefaultKMin           = 2
 	DefaultKMax           = 64
 	// snippetBytes bounds the text kept per sampled row for the report.
-	snippetBytes = 400
+	snippetBytes = 256
+	// silhouetteSample is how many sample rows the silhouette is measured
+	// on (it costs their count squared).
+	silhouetteSample = 5000
+	// sampleStartRows is the sample size up to which DrawSample grows its
+	// buffers by doubling.
+	sampleStartRows = 1 << 14
 )
 
 // Config configures the partition stage.
@@ -94,7 +100,10 @@ func (c *Config) defaults() {
 // Sample is the sample a partition model is fitted on, kept for the
 // report.
 type Sample struct {
-	// Pattern and Semantic hold the rows' feature vectors.
+	// Pattern and Semantic hold the rows' feature vectors. Once the
+	// sample is assigned (Fit, AssignSample), Semantic keeps only its
+	// first 5,000 rows, all that Measure needs, so that the rest of the
+	// stage does not carry the whole sample's vectors.
 	Pattern, Semantic *mat.Dense
 	// Texts holds the start of each row's text ("" when the input has no
 	// text column), Labels its label ("" without a label column), IDs its
@@ -108,6 +117,17 @@ type Sample struct {
 	// fitted model.
 	Assign []int
 	Dist   []float64
+}
+
+// trimSemantic drops the semantic vectors Measure does not use.
+func (s *Sample) trimSemantic() {
+	n, d := s.Semantic.Dims()
+	if n <= silhouetteSample {
+		return
+	}
+	keep := mat.NewDense(silhouetteSample, d, nil)
+	keep.Copy(s.Semantic.Slice(0, silhouetteSample, 0, d))
+	s.Semantic = keep
 }
 
 // SampleSeed derives the partition stage's sampling seed from the run's
@@ -143,6 +163,13 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 	)
 	put := func(slot int, p, s []float32, t, l, id string) {
 		if slot == len(texts) {
+			if slot == sampleStartRows && k > slot {
+				// Past the first rows the sample is large: grow once to
+				// its full size rather than doubling (which would hold
+				// the old and the new copy at the peak).
+				pat = append(make([]float64, 0, k*pdim), pat...)
+				sem = append(make([]float64, 0, k*sdim), sem...)
+			}
 			for _, v := range p {
 				pat = append(pat, float64(v))
 			}
