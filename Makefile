@@ -8,19 +8,16 @@ BIN := bin/robustdata
 CORPUS := examples/data/fortunes.parquet
 OUT := out/quickstart
 
-.PHONY: build quickstart test bench bench-features clean
+.PHONY: build quickstart test bench bench-features bench-suite clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/robustdata
 
 quickstart: build
-	@mkdir -p $(OUT)
 	$(BIN) inspect $(CORPUS)
-	$(BIN) cat -i $(CORPUS) --limit 3 -o $(OUT)/peek.jsonl
-	$(BIN) partition -i $(CORPUS) --k 12 --label-col label --overwrite -o $(OUT)/dataset/
+	$(BIN) run examples/quickstart/pipeline.yaml
 	$(BIN) verify $(OUT)/dataset
-	$(BIN) inspect $(OUT)/dataset
-	@echo "quickstart: dataset in $(OUT)/dataset/, report: $(OUT)/dataset/report.md"
+	@echo "quickstart: open $(OUT)/report.html"
 
 test:
 	@unformatted=$$(gofmt -l .); \
@@ -33,6 +30,9 @@ bench:
 
 bench-features:
 	scripts/bench-features.sh
+
+bench-suite:
+	scripts/bench-suite.sh
 
 clean:
 	rm -rf bin out

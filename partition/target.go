@@ -12,4 +12,6 @@ func CheckTarget(dir string, overwrite bool) error {
 const (
 	ModelFile  = "partition.json"
 	ReportFile = "report.md"
+	// HTMLReportFile is where robustdata report writes by default.
+	HTMLReportFile = "report.html"
 )

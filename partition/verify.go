@@ -129,8 +129,8 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		v.rep.Rejected += n
 	}
 	// The partition model and the report may sit beside the data: the
-	// model must be the one the manifest names; the report is free text.
-	listed[ReportFile] = true
+	// model must be the one the manifest names; the reports are free text.
+	listed[ReportFile], listed[HTMLReportFile] = true, true
 	if m.PartitionModel != "" {
 		p := filepath.Join(dir, ModelFile)
 		if _, err := os.Stat(p); err == nil {

@@ -170,6 +170,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err != nil {
 		return err
 	}
+	cfg.TextCol = ff.textCol // the report's snippets come from the same column
 	if err := sf.check(); err != nil {
 		return err
 	}

@@ -1,0 +1,811 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/robustdata/robustdata/pipeline"
+)
+
+// smallRunConfig is the test pipeline: the first 2000 rows of the shipped
+// corpus, k 4, a short training (steps and checkpoint_every filled in).
+const smallRunConfig = `output: out
+seed: 1
+inputs:
+  paths: [small.parquet]
+  label_col: label
+partition: {k: 4}
+train:
+  strategies: [erm, minimax]
+  steps: %d
+  checkpoint_every: %d
+eval:
+  downstream: ["small=small.parquet:label"]
+report: false
+`
+
+// runTestDir makes a folder with small.parquet (the first 2000 rows of the
+// shipped corpus) and pipeline.yaml; it returns the config's path.
+func runTestDir(t *testing.T, steps, every int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", corpus, "--limit", "2000", "-o", filepath.Join(dir, "small.parquet")); code != 0 {
+		t.Fatal(stderr)
+	}
+	cfg := filepath.Join(dir, "pipeline.yaml")
+	writeRunConfig(t, cfg, fmt.Sprintf(smallRunConfig, steps, every))
+	return cfg
+}
+
+func writeRunConfig(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runSummary is the "run summary" log line.
+type runSummary struct {
+	Stages  []stageSummary `json:"stages"`
+	Seconds float64        `json:"seconds"`
+	Output  string         `json:"output"`
+}
+
+func (s *runSummary) statuses() map[string]string {
+	out := map[string]string{}
+	if s != nil {
+		for _, st := range s.Stages {
+			out[st.Stage] = st.Status
+		}
+	}
+	return out
+}
+
+// runJSON runs the CLI with JSON logs and returns the run summary, if one
+// was logged.
+func runJSON(t *testing.T, ctx context.Context, args ...string) (int, string, string, *runSummary) {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, ctx, nil, false, append([]string{"--log-format", "json"}, args...)...)
+	var sum *runSummary
+	sc := bufio.NewScanner(strings.NewReader(stderr))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var line struct {
+			Msg string `json:"msg"`
+			runSummary
+		}
+		if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "run summary" {
+			s := line.runSummary
+			sum = &s
+		}
+	}
+	return code, string(stdout), stderr, sum
+}
+
+func wantStatuses(t *testing.T, what string, sum *runSummary, want map[string]string) {
+	t.Helper()
+	got := sum.statuses()
+	if len(got) != len(want) {
+		t.Errorf("%s: stages %v, want %v", what, got, want)
+		return
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: stages %v, want %v", what, got, want)
+			return
+		}
+	}
+}
+
+func allStatuses(status string) map[string]string {
+	return map[string]string{"features": status, "partition": status, "train:erm": status, "train:minimax": status, "eval": status}
+}
+
+// fileState is a file's sha256 and modification time.
+type fileState struct {
+	sha   string
+	mtime time.Time
+}
+
+// snapshot sums every file under dir (relative paths).
+func snapshot(t *testing.T, dir string) map[string]fileState {
+	t.Helper()
+	out := map[string]fileState{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		st, err := d.Info()
+		if err != nil {
+			return err
+		}
+		h := sha256.Sum256(data)
+		rel, _ := filepath.Rel(dir, p)
+		out[filepath.ToSlash(rel)] = fileState{hex.EncodeToString(h[:]), st.ModTime()}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRunSkipsUpToDate: the first run makes every stage's outputs and
+// records; a second run skips everything in a fraction of the time;
+// changing only a train setting reruns train and eval and leaves the
+// features and the dataset alone.
+func TestRunSkipsUpToDate(t *testing.T) {
+	ctx := context.Background()
+	cfg := runTestDir(t, 30, 10)
+	out := filepath.Join(filepath.Dir(cfg), "out")
+
+	t0 := time.Now()
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	first := time.Since(t0)
+	if code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "first run", sum, allStatuses("ran"))
+	if sum.Output != out {
+		t.Errorf("summary output %q, want %q", sum.Output, out)
+	}
+	for _, f := range []string{
+		"features/features.arrow", "features/features.model", "features/" + pipeline.StageRecordName,
+		"dataset/manifest.json", "dataset/partition.json", "dataset/report.md", "dataset/task=003/part-00000.parquet",
+		".robustdata-stage.partition.json",
+		"runs/erm/checkpoint.safetensors", "runs/erm/model.json", "runs/erm/eval.json", "runs/erm/" + pipeline.StageRecordName,
+		"runs/minimax/train_log.parquet", "runs/minimax/weights.json", "runs/minimax/" + pipeline.StageRecordName,
+		"eval/eval.json", "eval/downstream/small.arrow", "eval/" + pipeline.StageRecordName,
+	} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("after the first run: %v", err)
+		}
+	}
+	for _, gone := range []string{pipeline.RunLockName, "runs/erm/" + pipeline.StageStartName} {
+		if _, err := os.Stat(filepath.Join(out, gone)); err == nil {
+			t.Errorf("%s left after the run", gone)
+		}
+	}
+	var ev map[string]json.RawMessage
+	if data, err := os.ReadFile(filepath.Join(out, "eval/eval.json")); err != nil || json.Unmarshal(data, &ev) != nil || len(ev) != 2 {
+		t.Errorf("eval.json: %d runs, %v", len(ev), err)
+	}
+	if sum.Stages[1].Rows == nil || *sum.Stages[1].Rows != 2000 {
+		t.Errorf("partition rows %v", sum.Stages[1].Rows)
+	}
+	// The dataset still verifies: the run's records sit outside it.
+	if code, stdout, stderr := runCLI(t, ctx, nil, false, "verify", filepath.Join(out, "dataset")); code != 0 {
+		t.Errorf("verify: exit %d\n%s%s", code, stdout, stderr)
+	}
+	before := snapshot(t, out)
+
+	t0 = time.Now()
+	code, _, stderr, sum = runJSON(t, ctx, "run", cfg)
+	second := time.Since(t0)
+	if code != 0 {
+		t.Fatalf("second run: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "unchanged rerun", sum, allStatuses("skipped"))
+	if !strings.Contains(stderr, `"msg":"features: up to date"`) {
+		t.Errorf("no skip line:\n%s", stderr)
+	}
+	t.Logf("first run %v, unchanged rerun %v (%.1f%%)", first.Round(time.Millisecond), second.Round(time.Millisecond), 100*second.Seconds()/first.Seconds())
+	if second*20 > first {
+		t.Errorf("unchanged rerun took %v, more than 5%% of the first run's %v", second, first)
+	}
+	if after := snapshot(t, out); !mapsEqual(before, after) {
+		t.Errorf("an unchanged rerun changed files")
+	}
+
+	// Only a train setting changes.
+	writeRunConfig(t, cfg, fmt.Sprintf(smallRunConfig, 40, 10))
+	code, _, stderr, sum = runJSON(t, ctx, "run", cfg)
+	if code != 0 {
+		t.Fatalf("run with other steps: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "steps changed", sum, map[string]string{"features": "skipped", "partition": "skipped", "train:erm": "ran", "train:minimax": "ran", "eval": "ran"})
+	if !strings.Contains(stderr, "steps 30 → 40") {
+		t.Errorf("the log does not say why train runs:\n%s", stderr)
+	}
+	after := snapshot(t, out)
+	for f, st := range before {
+		if strings.HasPrefix(f, "features/") || strings.HasPrefix(f, "dataset/") || f == ".robustdata-stage.partition.json" {
+			if after[f] != st {
+				t.Errorf("%s changed: %v → %v", f, st, after[f])
+			}
+		}
+	}
+	if before["runs/erm/checkpoint.safetensors"].sha == after["runs/erm/checkpoint.safetensors"].sha {
+		t.Errorf("train did not rerun")
+	}
+}
+
+func mapsEqual(a, b map[string]fileState) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRunDryRunAndFrom: --dry-run plans without writing; --from forces a
+// stage and everything downstream of it.
+func TestRunDryRunAndFrom(t *testing.T) {
+	ctx := context.Background()
+	cfg := runTestDir(t, 30, 10)
+	out := filepath.Join(filepath.Dir(cfg), "out")
+
+	code, stdout, stderr, _ := runJSON(t, ctx, "run", "--dry-run", cfg)
+	if code != 0 {
+		t.Fatalf("dry run: exit %d\n%s", code, stderr)
+	}
+	for _, st := range []string{"features", "partition", "train:erm", "train:minimax", "eval"} {
+		if !regexpLine(stdout, st, "run") {
+			t.Errorf("dry run does not plan %s to run:\n%s", st, stdout)
+		}
+	}
+	if !strings.Contains(stdout, "no completion record") || !strings.Contains(stdout, "upstream features runs") {
+		t.Errorf("dry run does not say why:\n%s", stdout)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("dry run created %s", out)
+	}
+
+	if code, _, stderr, _ := runJSON(t, ctx, "run", cfg); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	before := snapshot(t, out)
+	code, stdout, _, _ = runJSON(t, ctx, "run", "--dry-run", cfg)
+	if code != 0 || strings.Count(stdout, "up to date") != 5 {
+		t.Errorf("dry run after a run: exit %d\n%s", code, stdout)
+	}
+	// Another k: partition and what follows would run.
+	writeRunConfig(t, cfg, strings.Replace(fmt.Sprintf(smallRunConfig, 30, 10), "k: 4", "k: 5", 1))
+	code, stdout, _, _ = runJSON(t, ctx, "run", "--dry-run", cfg)
+	if code != 0 || !regexpLine(stdout, "features", "up to date") || !regexpLine(stdout, "partition", "run") ||
+		!strings.Contains(stdout, `settings changed: k "4" → "5"`) || !regexpLine(stdout, "eval", "run") {
+		t.Errorf("dry run with another k: exit %d\n%s", code, stdout)
+	}
+	code, stdout, _, _ = runJSON(t, ctx, "run", "--dry-run", "--from", "train", cfg)
+	if code != 0 || !strings.Contains(stdout, "forced by --from train") {
+		t.Errorf("dry run --from train: exit %d\n%s", code, stdout)
+	}
+	if after := snapshot(t, out); !mapsEqual(before, after) {
+		t.Errorf("dry runs changed files")
+	}
+
+	writeRunConfig(t, cfg, fmt.Sprintf(smallRunConfig, 30, 10))
+	code, _, stderr, sum := runJSON(t, ctx, "run", "--from", "partition", cfg)
+	if code != 0 {
+		t.Fatalf("--from partition: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "--from partition", sum, map[string]string{"features": "skipped", "partition": "ran", "train:erm": "ran", "train:minimax": "ran", "eval": "ran"})
+	// The same settings and seed: the same outputs.
+	after := snapshot(t, out)
+	for f, st := range before {
+		if after[f].sha != st.sha {
+			t.Errorf("%s differs after a forced rerun", f)
+		}
+	}
+	if code, _, stderr := runCLI(t, ctx, nil, false, "run", "--from", "shard", cfg); code != exitUsage || !strings.Contains(stderr, "--from must be features, partition, train, eval or report") {
+		t.Errorf("--from shard: exit %d %s", code, stderr)
+	}
+}
+
+// regexpLine tells whether a plan line names stage then what.
+func regexpLine(plan, stage, what string) bool {
+	for _, l := range strings.Split(plan, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == stage && strings.HasPrefix(strings.Join(f[1:], " "), what) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestRunBadConfig: config mistakes are exit status 3 naming the key and
+// its line; so are missing inputs.
+func TestRunBadConfig(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "pipeline.yaml")
+	writeRunConfig(t, cfg, "output: out\ninputs:\n  paths: [x.parquet]\npartition:\n  k: 4\n  smaple: 100\n")
+	code, _, stderr := runCLI(t, ctx, nil, false, "run", cfg)
+	if code != exitBadInput || !strings.Contains(stderr, cfg+": line 6: unknown key \"smaple\" in partition") || !strings.Contains(stderr, "known: k, k_range, sample") {
+		t.Errorf("unknown key: exit %d %q", code, stderr)
+	}
+	writeRunConfig(t, cfg, "output: out\ninputs:\n  paths: [x.parquet]\npartition: {k: 4}\ntrain: {steps: lots}\n")
+	code, _, stderr = runCLI(t, ctx, nil, false, "run", cfg)
+	if code != exitBadInput || !strings.Contains(stderr, "line 5: train.steps: expected a whole number") {
+		t.Errorf("wrong type: exit %d %q", code, stderr)
+	}
+	writeRunConfig(t, cfg, "output: out\npartition: {k: 4}\n")
+	code, _, stderr = runCLI(t, ctx, nil, false, "run", cfg)
+	if code != exitBadInput || !strings.Contains(stderr, `missing key "paths" in inputs`) {
+		t.Errorf("no inputs: exit %d %q", code, stderr)
+	}
+	writeRunConfig(t, cfg, "output: out\ninputs:\n  paths: [x.parquet]\npartition: {k: 4}\n")
+	for _, args := range [][]string{{"run", cfg}, {"run", "--dry-run", cfg}} {
+		code, _, stderr = runCLI(t, ctx, nil, false, args...)
+		if code != exitBadInput || !strings.Contains(stderr, filepath.Join(dir, "x.parquet")+": no such file") {
+			t.Errorf("%v with a missing input: exit %d %q", args, code, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Errorf("a failed config created the output root")
+	}
+	code, _, stderr = runCLI(t, ctx, nil, false, "run", filepath.Join(dir, "none.yaml"))
+	if code != exitBadInput || !strings.Contains(stderr, "none.yaml: no such file") {
+		t.Errorf("missing config: exit %d %q", code, stderr)
+	}
+	code, _, stderr = runCLI(t, ctx, nil, false, "run")
+	if code != exitUsage {
+		t.Errorf("no config: exit %d %q", code, stderr)
+	}
+	writeRunConfig(t, cfg, "output: out\nseed: 3\ninputs:\n  paths: [x.parquet]\npartition: {k: 4}\n")
+	code, _, stderr = runCLI(t, ctx, nil, false, "--seed", "4", "run", cfg)
+	if code != exitUsage || !strings.Contains(stderr, "--seed 4 disagrees with the config's seed 3") {
+		t.Errorf("--seed against the config: exit %d %q", code, stderr)
+	}
+}
+
+// TestRunLock: a lock of a live process stops the run; a stale one is
+// taken over; the lock is gone after the run.
+func TestRunLock(t *testing.T) {
+	ctx := context.Background()
+	cfg := runTestDir(t, 10, 10)
+	out := filepath.Join(filepath.Dir(cfg), "out")
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lockPath := filepath.Join(out, pipeline.RunLockName)
+	host, _ := os.Hostname()
+	writeLock := func(pid int) {
+		data, _ := json.Marshal(pipeline.LockInfo{PID: pid, Host: host, Since: "2001-02-03T04:05:06Z", Command: "robustdata run"})
+		if err := os.WriteFile(lockPath, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeLock(os.Getpid())
+	code, _, stderr := runCLI(t, ctx, nil, false, "run", cfg)
+	want := fmt.Sprintf("robustdata: %s is locked by robustdata run (pid %d, since 2001-02-03T04:05:06Z); remove %s if that process is gone", out, os.Getpid(), lockPath)
+	if code != exitFailure || !strings.Contains(stderr, want) {
+		t.Errorf("live lock: exit %d\n%s\nwant %s", code, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(out, "features")); err == nil {
+		t.Errorf("a locked run started a stage")
+	}
+	if _, err := os.Stat(lockPath); err != nil {
+		t.Errorf("the other process's lock was removed")
+	}
+
+	writeLock(2147483646) // no such process
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	if code != 0 || !strings.Contains(stderr, "took over the lock of a process that is gone") || !strings.Contains(stderr, `"pid":2147483646`) {
+		t.Errorf("stale lock: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "after a stale lock", sum, allStatuses("ran"))
+	if _, err := os.Stat(lockPath); err == nil {
+		t.Errorf("lock left after the run")
+	}
+}
+
+// TestRunFailureAndInterrupt: a failing stage's status is the run's, the
+// stages before it are kept, and the lock is removed; an interrupted run
+// (SIGINT) removes its lock and the next run continues training from the
+// checkpoint.
+func TestRunFailureAndInterrupt(t *testing.T) {
+	ctx := context.Background()
+	cfg := runTestDir(t, 200, 10)
+	out := filepath.Join(filepath.Dir(cfg), "out")
+	good := fmt.Sprintf(smallRunConfig, 200, 10)
+	writeRunConfig(t, cfg, strings.Replace(good, "  steps:", "  vector_col: nosuch\n  steps:", 1))
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	if code != exitBadInput || !strings.Contains(stderr, `"nosuch"`) {
+		t.Errorf("failing train: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "failing train", sum, map[string]string{"features": "ran", "partition": "ran", "train:erm": "failed"})
+	for _, f := range []string{"features/" + pipeline.StageRecordName, ".robustdata-stage.partition.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("record of a finished stage: %v", err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, pipeline.RunLockName)); err == nil {
+		t.Errorf("lock left after a failure")
+	}
+
+	writeRunConfig(t, cfg, good)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for cctx.Err() == nil {
+			if _, err := os.Stat(filepath.Join(out, "runs/erm/checkpoint.safetensors")); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	code, _, stderr, sum = runJSON(t, cctx, "run", cfg)
+	if code != exitSignal || !strings.Contains(stderr, "interrupted") {
+		t.Errorf("interrupted run: exit %d\n%s", code, stderr)
+	}
+	if st := sum.statuses(); st["train:erm"] != "failed" || st["features"] != "skipped" {
+		t.Errorf("interrupted run: %v", st)
+	}
+	if _, err := os.Stat(filepath.Join(out, pipeline.RunLockName)); err == nil {
+		t.Errorf("lock left after an interrupt")
+	}
+	code, _, stderr, sum = runJSON(t, ctx, "run", cfg)
+	if code != 0 || !strings.Contains(stderr, "train:erm: continuing the interrupted run") || !strings.Contains(stderr, `"msg":"train: resumed"`) {
+		t.Errorf("run after the interrupt: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "after the interrupt", sum, map[string]string{"features": "skipped", "partition": "skipped", "train:erm": "ran", "train:minimax": "ran", "eval": "ran"})
+}
+
+// TestRunKillResume kills `robustdata run` with SIGKILL at several points
+// and restarts it each time; the outputs, records included, must equal an
+// uninterrupted run's byte for byte.
+func TestRunKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the pipeline seven times")
+	}
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go is not on PATH: cannot build the robustdata binary for the kill test")
+	}
+	bin := filepath.Join(t.TempDir(), "robustdata")
+	if out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := runTestDir(t, 400, 20)
+	out := filepath.Join(filepath.Dir(cfg), "out")
+	start := func() (*exec.Cmd, *bytes.Buffer) {
+		var stderr bytes.Buffer
+		cmd := exec.Command(bin, "run", cfg)
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, &stderr
+	}
+	exists := func(rel string) bool {
+		_, err := os.Stat(filepath.Join(out, rel))
+		return err == nil
+	}
+	sums := func() map[string]string {
+		m := map[string]string{}
+		for f, st := range snapshot(t, out) {
+			m[f] = st.sha
+		}
+		return m
+	}
+
+	t0 := time.Now()
+	cmd, stderr := start()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, stderr)
+	}
+	t.Logf("uninterrupted run: %v", time.Since(t0).Round(time.Millisecond))
+	want := sums()
+	if err := os.RemoveAll(out); err != nil {
+		t.Fatal(err)
+	}
+
+	type killPoint struct {
+		name   string
+		record string // the stage's record: absent when the kill hit the stage
+		ready  func() bool
+	}
+	points := []killPoint{
+		{"features (fitting or writing features.arrow)", "features/" + pipeline.StageRecordName,
+			func() bool { return exists("features") }},
+		{"partition (k-means, before the dataset is published)", ".robustdata-stage.partition.json",
+			func() bool { return exists("features/"+pipeline.StageRecordName) && !exists("dataset") }},
+		{"partition (dataset published, partition.json/report.md not yet written)", ".robustdata-stage.partition.json",
+			func() bool { return exists("dataset/manifest.json") && !exists("dataset/report.md") }},
+		{"train:erm (after a checkpoint and its log)", "runs/erm/" + pipeline.StageRecordName,
+			func() bool { return exists("runs/erm/train_log.parquet") }},
+		{"train:minimax (as its first checkpoint appears, maybe before its log)", "runs/minimax/" + pipeline.StageRecordName,
+			func() bool { return exists("runs/minimax/checkpoint.safetensors") }},
+		{"eval (featurizing the downstream set or probing)", "eval/" + pipeline.StageRecordName,
+			func() bool { return exists("eval") }},
+	}
+	var hit, missed []string
+	resumed, restarted := 0, 0
+	for _, p := range points {
+		cmd, stderr := start()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		killed := false
+	poll:
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("run before the kill point %q failed: %v\n%s", p.name, err, stderr)
+				}
+				break poll
+			default:
+			}
+			if p.ready() {
+				cmd.Process.Kill() // SIGKILL
+				<-done
+				killed = true
+				break
+			}
+			time.Sleep(500 * time.Microsecond)
+		}
+		if strings.Contains(stderr.String(), "continuing the interrupted run") {
+			resumed++
+		}
+		if strings.Contains(stderr.String(), "cannot continue the interrupted run") {
+			restarted++
+		}
+		if !killed {
+			missed = append(missed, p.name+" (the run finished first)")
+			break
+		}
+		if exists(p.record) {
+			missed = append(missed, p.name+" (the stage had finished)")
+		} else {
+			hit = append(hit, p.name)
+		}
+	}
+	cmd, stderr = start()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, stderr)
+	}
+	if strings.Contains(stderr.String(), "continuing the interrupted run") {
+		resumed++
+	}
+	if strings.Contains(stderr.String(), "cannot continue the interrupted run") {
+		restarted++
+	}
+	t.Logf("kill points hit: %q", hit)
+	if len(missed) > 0 {
+		t.Logf("kill points missed: %q", missed)
+	}
+	t.Logf("restarts that continued a training run from its checkpoint: %d; that started one again (checkpoint without its log): %d", resumed, restarted)
+	if len(hit) < 3 {
+		t.Errorf("only %d kill points hit", len(hit))
+	}
+	got := sums()
+	for f, s := range want {
+		if got[f] != s {
+			t.Errorf("%s differs from the uninterrupted run's", f)
+		}
+	}
+	for f := range got {
+		if _, ok := want[f]; !ok {
+			t.Errorf("%s is left over (not in the uninterrupted run)", f)
+		}
+	}
+	if len(want) < 20 {
+		t.Errorf("only %d files compared", len(want))
+	}
+}
+
+// TestRunConfigMapsToFlags: every key of the config reaches the stage flag
+// of the same meaning, and a config that sets nothing passes exactly the
+// flags' own defaults.
+func TestRunConfigMapsToFlags(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, f := range []string{"c.parquet", "d.parquet"} {
+		if code, _, stderr := runCLI(t, ctx, nil, false, "-q", "cat", "-i", corpus, "--limit", "5", "-o", filepath.Join(dir, f)); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	e := &env{stdin: strings.NewReader(""), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, isTerminal: func(any) bool { return false }}
+	commandsByName := map[string]*cobra.Command{}
+	for _, c := range commands(e) {
+		commandsByName[c.Name()] = c
+	}
+
+	// Defaults: every flag given has the command's own default.
+	minimal := filepath.Join(dir, "min.yaml")
+	writeRunConfig(t, minimal, "output: out\ninputs: {paths: [c.parquet]}\npartition: {k: 3}\ntrain: {strategies: [erm, doremi]}\n")
+	parsed, err := pipeline.LoadRunConfig(minimal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newRunner(ctx, e, parsed, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notDefaults := map[string]bool{"input": true, "i": true, "output": true, "o": true, "model-out": true, "model": true, "k": true,
+		"overwrite": true, "resume": true, "strategy": true, "reference": true, "shards": true, "json": true, "downstream": true}
+	for _, s := range r.stages {
+		c := commandsByName[s.args[0]]
+		if c == nil {
+			t.Fatalf("%s: no command %q", s.name, s.args[0])
+		}
+		for i := 1; i < len(s.args); i++ {
+			a := s.args[i]
+			if !strings.HasPrefix(a, "-") {
+				continue
+			}
+			name := strings.TrimLeft(a, "-")
+			f := c.Flags().Lookup(name)
+			if f == nil {
+				f = c.Flags().ShorthandLookup(name)
+			}
+			if f == nil {
+				t.Errorf("%s: %s has no flag %s", s.name, s.args[0], a)
+				continue
+			}
+			if f.Value.Type() == "bool" {
+				continue
+			}
+			i++
+			if !notDefaults[name] && s.args[i] != f.DefValue {
+				t.Errorf("%s: %s %s: the config's default %q is not the flag's %q", s.name, s.args[0], a, s.args[i], f.DefValue)
+			}
+		}
+	}
+
+	// Every key set to something else reaches its flag.
+	full := filepath.Join(dir, "full.yaml")
+	writeRunConfig(t, full, `output: o
+seed: 9
+inputs: {paths: [c.parquet, d.parquet], text_col: text, label_col: label}
+features: {semantic: lsa, dim: 16, vocab: 1000, sample: 50}
+partition: {k: auto, k_range: "3:7", sample: 60, restarts: 2, max_iter: 7, weights: {pattern: 0.5, semantic: 2}}
+shard: {max_rows: 11, max_bytes: 12345}
+train:
+  objective: masked-token
+  tasks: pos
+  strategies: [doremi, group-dro, erm]
+  steps: 13
+  per_task_batch: 5
+  lr: 0.02
+  temperature: 0.3
+  smoothing: 0.4
+  eta: 0.05
+  checkpoint_every: 6
+  vocab: 512
+  window: 8
+  hidden: 24
+  embed: 12
+  vector_col: vec
+  text_col: label
+eval: {downstream: ["dd=d.parquet:label"]}
+report: true
+`)
+	parsed, err = pipeline.LoadRunConfig(full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = newRunner(ctx, e, parsed, parsed.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := map[string]*runStage{}
+	var names []string
+	for _, s := range r.stages {
+		stages[s.name] = s
+		names = append(names, s.name)
+	}
+	if !slices.Equal(names, []string{"features", "partition", "train:erm", "train:doremi", "train:group-dro", "eval", "report"}) {
+		t.Fatalf("stages %v", names)
+	}
+	o := filepath.Join(dir, "o")
+	// The YAML key ↔ flag table.
+	for _, m := range []struct {
+		key, stage, flag string
+		want             []string
+	}{
+		{"inputs.paths", "features", "-i", []string{filepath.Join(dir, "c.parquet"), filepath.Join(dir, "d.parquet")}},
+		{"inputs.text_col", "features", "--text-col", []string{"text"}},
+		{"inputs.text_col", "partition", "--text-col", []string{"text"}},
+		{"inputs.label_col", "partition", "--label-col", []string{"label"}},
+		{"features.semantic", "features", "--semantic", []string{"lsa"}},
+		{"features.dim", "features", "--dim", []string{"16"}},
+		{"features.vocab", "features", "--vocab", []string{"1000"}},
+		{"features.sample", "features", "--sample", []string{"50"}},
+		{"output", "features", "-o", []string{filepath.Join(o, "features", "features.arrow")}},
+		{"output", "features", "--model-out", []string{filepath.Join(o, "features", "features.model")}},
+		{"output", "partition", "-i", []string{filepath.Join(o, "features", "features.arrow")}},
+		{"output", "partition", "-o", []string{filepath.Join(o, "dataset") + string(filepath.Separator)}},
+		{"partition.k", "partition", "--k", []string{"auto"}},
+		{"partition.k_range", "partition", "--k-range", []string{"3:7"}},
+		{"partition.sample", "partition", "--sample", []string{"60"}},
+		{"partition.restarts", "partition", "--restarts", []string{"2"}},
+		{"partition.max_iter", "partition", "--max-iter", []string{"7"}},
+		{"partition.weights", "partition", "--weights", []string{"pattern=0.5,semantic=2"}},
+		{"shard.max_rows", "partition", "--max-rows", []string{"11"}},
+		{"shard.max_bytes", "partition", "--max-bytes", []string{"12345"}},
+		{"train.strategies", "train:group-dro", "--strategy", []string{"group-dro"}},
+		{"train.strategies (doremi's reference)", "train:doremi", "--reference", []string{filepath.Join(o, "runs", "erm")}},
+		{"output", "train:erm", "-i", []string{filepath.Join(o, "dataset")}},
+		{"output", "train:erm", "-o", []string{filepath.Join(o, "runs", "erm")}},
+		{"train.objective", "train:erm", "--objective", []string{"masked-token"}},
+		{"train.tasks", "train:erm", "--tasks", []string{"pos"}},
+		{"train.steps", "train:erm", "--steps", []string{"13"}},
+		{"train.per_task_batch", "train:erm", "--per-task-batch", []string{"5"}},
+		{"train.lr", "train:erm", "--lr", []string{"0.02"}},
+		{"train.temperature", "train:erm", "--temperature", []string{"0.3"}},
+		{"train.smoothing", "train:erm", "--smoothing", []string{"0.4"}},
+		{"train.eta", "train:doremi", "--eta", []string{"0.05"}},
+		{"train.checkpoint_every", "train:erm", "--checkpoint-every", []string{"6"}},
+		{"train.vocab", "train:erm", "--vocab", []string{"512"}},
+		{"train.window", "train:erm", "--window", []string{"8"}},
+		{"train.hidden", "train:erm", "--hidden", []string{"24"}},
+		{"train.embed", "train:erm", "--embed", []string{"12"}},
+		{"train.vector_col", "train:erm", "--vector-col", []string{"vec"}},
+		{"train.text_col", "train:erm", "--text-col", []string{"label"}},
+		{"output", "eval", "--shards", []string{filepath.Join(o, "dataset")}},
+		{"eval.downstream", "eval", "--downstream", []string{"dd=" + filepath.Join(dir, "d.parquet") + ":label"}},
+	} {
+		s := stages[m.stage]
+		if got := flagValues(s.args, m.flag); !slices.Equal(got, m.want) {
+			t.Errorf("%s → %s %s: %q, want %q", m.key, m.stage, m.flag, got, m.want)
+		}
+	}
+	if e := stages["eval"].args; !slices.Equal(e[len(e)-3:], []string{filepath.Join(o, "runs", "erm"), filepath.Join(o, "runs", "doremi"), filepath.Join(o, "runs", "group-dro")}) {
+		t.Errorf("eval runs: %q", e)
+	}
+	if got := stages["report"].args; !slices.Equal(got, []string{"report", o}) {
+		t.Errorf("report: %q", got)
+	}
+	if r.seed != 9 {
+		t.Errorf("seed %d", r.seed)
+	}
+	// masked-token reads text: the downstream set is given as it is.
+	if len(stages["eval"].pre) != 0 {
+		t.Errorf("masked-token eval featurizes its downstream sets: %q", stages["eval"].pre)
+	}
+}
+
+// flagValues returns the values given to a flag, in order.
+func flagValues(args []string, flag string) []string {
+	var out []string
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == flag {
+			out = append(out, args[i+1])
+		}
+	}
+	return out
+}
+
+// TestRunQuickstartConfig parses the shipped example config and checks
+// it names the shipped corpus.
+func TestRunQuickstartConfig(t *testing.T) {
+	cfg, err := pipeline.LoadRunConfig("../../examples/quickstart/pipeline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Resolve(cfg.Inputs.Paths[0]); got != filepath.Clean(corpus) {
+		t.Errorf("input %q, want %q", got, corpus)
+	}
+	if got := cfg.OutputDir(); got != filepath.Clean("../../out/quickstart") {
+		t.Errorf("output %q", got)
+	}
+	if cfg.Partition.K != "12" || cfg.Train.Steps != 300 || !slices.Equal(cfg.Train.Strategies, []string{"erm", "minimax"}) || !cfg.Report {
+		t.Errorf("quickstart config: %+v", cfg)
+	}
+}

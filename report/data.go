@@ -1,0 +1,755 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
+
+	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline"
+)
+
+// Columns read from the shards besides the configured text, label and
+// task columns.
+const (
+	distanceColumn = partition.DistanceColumn
+	docIDColumn    = pipeline.DefaultDocIDColumn
+	// patternNamesKey is the pattern field's metadata key naming its
+	// values (written by the features stage).
+	patternNamesKey = "robustdata.pattern.names"
+	// keepTextBytes bounds the text kept per sampled row.
+	keepTextBytes = 2000
+	// minPerTask is the smallest share of the sample a task gets (when it
+	// has that many rows), so that small tasks still show examples.
+	minPerTask = 5
+)
+
+// dataset is what the report reads from a dataset folder.
+type dataset struct {
+	dir   string
+	man   *pipeline.Manifest
+	model *partition.Model // nil without partition.json
+	k     int
+
+	textCol, labelCol, taskCol string
+	patternNames               []string
+	// hasPattern and hasSemantic tell whether the shards have the
+	// feature columns (fixed_size_list<float32>).
+	hasPattern, hasSemantic bool
+
+	sample sample
+	// cont is the labels × tasks table over all rows, nil without a
+	// label column.
+	cont *partition.Contingency
+}
+
+// sample is the rows drawn evenly from the shards.
+type sample struct {
+	task     []int
+	pattern  []float64 // row-major, pdim per row
+	semantic []float64 // row-major, sdim per row
+	pdim     int
+	sdim     int
+	texts    []string
+	ids      []string
+	dist     []float64 // task_distance, NaN when absent
+}
+
+func (s *sample) len() int { return len(s.task) }
+
+// readDataset reads the manifest, the partition model (when there is
+// one), a sample of at most n rows and, with a label column, the labels
+// × tasks table over every row.
+func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error) {
+	man, err := pipeline.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	d := &dataset{dir: dir, man: man, k: len(man.Tasks)}
+	if d.k == 0 {
+		return nil, &pipeline.DataError{Source: filepath.Join(dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+	}
+	mp := filepath.Join(dir, partition.ModelFile)
+	if _, err := os.Stat(mp); err == nil {
+		if d.model, err = partition.LoadModel(mp); err != nil {
+			return nil, err
+		}
+	}
+	d.taskCol = configString(man.Config, "", partition.ConfigTaskColumn, partition.DefaultTaskColumn)
+	d.textCol = cmp.Or(opts.TextCol, configString(man.Config, "features", "text_col", "text"))
+
+	first := firstShard(d)
+	if first == "" {
+		return nil, &pipeline.DataError{Source: filepath.Join(dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
+	}
+	sc, err := shardSchema(ctx, first)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.columns(sc, opts, first); err != nil {
+		return nil, err
+	}
+	if err := d.read(ctx, sc, opts.SampleRows); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// configString returns man.Config[stage][key] (or man.Config[key] when
+// stage is "") when it is a non-empty string, else def.
+func configString(cfg map[string]any, stage, key, def string) string {
+	m := cfg
+	if stage != "" {
+		sub, ok := cfg[stage].(map[string]any)
+		if !ok {
+			return def
+		}
+		m = sub
+	}
+	if s, ok := m[key].(string); ok && s != "" {
+		return s
+	}
+	return def
+}
+
+// firstShard returns the path of the first task shard.
+func firstShard(d *dataset) string {
+	for _, t := range d.man.Tasks {
+		if len(t.Shards) > 0 {
+			return filepath.Join(d.dir, filepath.FromSlash(t.Shards[0].Path))
+		}
+	}
+	return ""
+}
+
+// shardSchema returns the schema of one shard.
+func shardSchema(ctx context.Context, path string) (*arrow.Schema, error) {
+	rd, err := pipeline.Open(ctx, []string{path})
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return rd.Schema(), nil
+}
+
+// columns decides which columns to read.
+func (d *dataset) columns(sc *arrow.Schema, opts Options, source string) error {
+	isString := func(name string) bool {
+		idx := sc.FieldIndices(name)
+		return name != "" && len(idx) > 0 && sc.Field(idx[0]).Type.ID() == arrow.STRING
+	}
+	switch {
+	case opts.LabelCol != "":
+		if !isString(opts.LabelCol) {
+			return &pipeline.DataError{Source: source, Row: -1, Column: opts.LabelCol,
+				Err: fmt.Errorf("no such string label column; the shards have %s", fieldNames(sc))}
+		}
+		d.labelCol = opts.LabelCol
+	case isString(configString(d.man.Config, "partition", "label_col", "")):
+		d.labelCol = configString(d.man.Config, "partition", "label_col", "")
+	case isString("label"):
+		d.labelCol = "label"
+	}
+	if !isString(d.textCol) {
+		d.textCol = ""
+	}
+	if idx := sc.FieldIndices(partition.PatternColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
+		d.hasPattern = true
+		d.sample.pdim = vectorLen(sc.Field(idx[0]).Type)
+		d.patternNames = patternNames(sc.Field(idx[0]), d.sample.pdim)
+	}
+	if idx := sc.FieldIndices(partition.SemanticColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
+		d.hasSemantic = true
+		d.sample.sdim = vectorLen(sc.Field(idx[0]).Type)
+	}
+	if d.model != nil && (d.model.K != d.k || d.model.PatternDim != d.sample.pdim || d.model.SemanticDim != d.sample.sdim) {
+		// A model of other tasks or features: not this dataset's.
+		d.model = nil
+	}
+	return nil
+}
+
+func isFloatVector(t arrow.DataType) bool {
+	fl, ok := t.(*arrow.FixedSizeListType)
+	return ok && fl.Elem().ID() == arrow.FLOAT32 && fl.Len() > 0
+}
+
+func vectorLen(t arrow.DataType) int { return int(t.(*arrow.FixedSizeListType).Len()) }
+
+// patternNames names the pattern values from the field's metadata, else
+// the features stage's names when the width matches, else pattern[j].
+func patternNames(f arrow.Field, n int) []string {
+	if i := f.Metadata.FindKey(patternNamesKey); i >= 0 {
+		if names := strings.Split(f.Metadata.Values()[i], ","); len(names) == n {
+			return names
+		}
+	}
+	if names := features.PatternNames(); len(names) == n {
+		return names
+	}
+	names := make([]string, n)
+	for j := range names {
+		names[j] = fmt.Sprintf("pattern[%d]", j)
+	}
+	return names
+}
+
+func fieldNames(sc *arrow.Schema) string {
+	names := make([]string, sc.NumFields())
+	for i, f := range sc.Fields() {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// quotas splits n sample rows among tasks of the given sizes: every task
+// gets min(rows, minPerTask) first, the rest in proportion to the
+// remaining rows (largest remainders, ties to the lower task). A dataset
+// of at most n rows is taken whole.
+func quotas(rows []int64, n int) []int64 {
+	q := make([]int64, len(rows))
+	var total int64
+	for _, r := range rows {
+		total += r
+	}
+	if total <= int64(n) {
+		copy(q, rows)
+		return q
+	}
+	var reserved int64
+	for t, r := range rows {
+		q[t] = min(r, minPerTask)
+		reserved += q[t]
+	}
+	if reserved > int64(n) {
+		clear(q)
+		reserved = 0
+	}
+	rest, avail := int64(n)-reserved, total-reserved
+	type rem struct {
+		t    int
+		frac int64
+	}
+	rems := make([]rem, len(rows))
+	var given int64
+	for t, r := range rows {
+		share := rest * (r - q[t])
+		q[t] += share / avail
+		given += share / avail
+		rems[t] = rem{t, share % avail}
+	}
+	slices.SortStableFunc(rems, func(a, b rem) int { return cmp.Compare(b.frac, a.frac) })
+	for i := int64(0); i < rest-given; i++ {
+		q[rems[i].t]++
+	}
+	return q
+}
+
+// read streams every task's shards once: it keeps the rows at evenly
+// spaced positions of each task and counts (label, task) pairs.
+func (d *dataset) read(ctx context.Context, sc *arrow.Schema, n int) error {
+	rows := make([]int64, d.k)
+	for t, mt := range d.man.Tasks {
+		rows[t] = mt.Rows
+	}
+	q := quotas(rows, n)
+	var cols []string
+	for _, c := range []string{partition.PatternColumn, partition.SemanticColumn, d.taskCol, distanceColumn, d.textCol, d.labelCol, docIDColumn} {
+		if c != "" && len(sc.FieldIndices(c)) > 0 && !slices.Contains(cols, c) {
+			cols = append(cols, c)
+		}
+	}
+	if !d.hasPattern {
+		cols = slices.DeleteFunc(cols, func(c string) bool { return c == partition.PatternColumn })
+	}
+	if !d.hasSemantic {
+		cols = slices.DeleteFunc(cols, func(c string) bool { return c == partition.SemanticColumn })
+	}
+	var counts map[string][]int64
+	if d.labelCol != "" {
+		counts = map[string][]int64{}
+	}
+	for t, mt := range d.man.Tasks {
+		if len(mt.Shards) == 0 || mt.Rows == 0 {
+			continue
+		}
+		paths := make([]string, len(mt.Shards))
+		for i, s := range mt.Shards {
+			paths[i] = filepath.Join(d.dir, filepath.FromSlash(s.Path))
+		}
+		if err := d.readTask(ctx, t, paths, cols, q[t], mt.Rows, counts); err != nil {
+			return err
+		}
+	}
+	if counts != nil {
+		d.cont = contingency(counts, d.k)
+	}
+	return nil
+}
+
+// readTask reads one task's shards.
+func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quota, rows int64, counts map[string][]int64) error {
+	rd, err := pipeline.Open(ctx, paths, pipeline.WithColumns(cols...))
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	col := func(rec arrow.RecordBatch, name string) int {
+		if name == "" {
+			return -1
+		}
+		if idx := rec.Schema().FieldIndices(name); len(idx) > 0 {
+			return idx[0]
+		}
+		return -1
+	}
+	// want returns the position of the j-th sampled row of the task.
+	want := func(j int64) int64 {
+		if j >= quota {
+			return -1
+		}
+		return (2*j + 1) * rows / (2 * quota)
+	}
+	var pos, j int64
+	next := want(0)
+	s := &d.sample
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		pi, si := col(rec, partition.PatternColumn), col(rec, partition.SemanticColumn)
+		ti, di := col(rec, d.taskCol), col(rec, distanceColumn)
+		xi, li, ii := col(rec, d.textCol), col(rec, d.labelCol), col(rec, docIDColumn)
+		nr := int(rec.NumRows())
+		if counts != nil && li >= 0 {
+			labels, _ := rec.Column(li).(*array.String)
+			for i := range nr {
+				tt := taskAt(rec, ti, i, t, d.k)
+				l := ""
+				if labels != nil && labels.IsValid(i) {
+					l = labels.Value(i)
+				}
+				c := counts[l]
+				if c == nil {
+					c = make([]int64, d.k)
+					counts[l] = c
+				}
+				c[tt]++
+			}
+		}
+		for next >= 0 && next < pos+int64(nr) {
+			i := int(next - pos)
+			s.task = append(s.task, taskAt(rec, ti, i, t, d.k))
+			if pi >= 0 {
+				s.pattern = appendVector(s.pattern, rec.Column(pi), i, s.pdim)
+			}
+			if si >= 0 {
+				s.semantic = appendVector(s.semantic, rec.Column(si), i, s.sdim)
+			}
+			s.texts = append(s.texts, stringAt(rec, xi, i, keepTextBytes))
+			s.ids = append(s.ids, stringAt(rec, ii, i, 256))
+			dist := math.NaN()
+			if di >= 0 {
+				if f, ok := rec.Column(di).(*array.Float32); ok && f.IsValid(i) {
+					dist = float64(f.Value(i))
+				}
+			}
+			s.dist = append(s.dist, dist)
+			j++
+			next = want(j)
+		}
+		pos += int64(nr)
+	}
+	return nil
+}
+
+// taskAt returns row i's task from the task column, or def when the
+// column is absent, null or out of range.
+func taskAt(rec arrow.RecordBatch, ti, i, def, k int) int {
+	if ti < 0 {
+		return def
+	}
+	var v int64 = -1
+	switch c := rec.Column(ti).(type) {
+	case *array.Int32:
+		if c.IsValid(i) {
+			v = int64(c.Value(i))
+		}
+	case *array.Int64:
+		if c.IsValid(i) {
+			v = c.Value(i)
+		}
+	}
+	if v < 0 || v >= int64(k) {
+		return def
+	}
+	return int(v)
+}
+
+// appendVector appends row i of a fixed_size_list<float32> column.
+func appendVector(dst []float64, col arrow.Array, i, dim int) []float64 {
+	fl := col.(*array.FixedSizeList)
+	vals := fl.ListValues().(*array.Float32).Float32Values()
+	off := (fl.Data().Offset() + i) * dim
+	for _, v := range vals[off : off+dim] {
+		dst = append(dst, float64(v))
+	}
+	return dst
+}
+
+// stringAt returns the start (at most max bytes, cut at a rune boundary)
+// of row i of string column idx, "" when idx < 0 or the value is null.
+func stringAt(rec arrow.RecordBatch, idx, i, max int) string {
+	if idx < 0 {
+		return ""
+	}
+	col, ok := rec.Column(idx).(*array.String)
+	if !ok || col.IsNull(i) {
+		return ""
+	}
+	s := col.Value(i)
+	if len(s) > max {
+		n := max
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return strings.Clone(s)
+}
+
+// contingency builds the labels × tasks table, labels sorted.
+func contingency(counts map[string][]int64, k int) *partition.Contingency {
+	c := &partition.Contingency{}
+	for l := range counts {
+		c.Labels = append(c.Labels, l)
+	}
+	slices.Sort(c.Labels)
+	for t := range k {
+		c.Clusters = append(c.Clusters, t)
+	}
+	for _, l := range c.Labels {
+		c.Counts = append(c.Counts, counts[l])
+		for _, v := range counts[l] {
+			c.N += v
+		}
+	}
+	return c
+}
+
+// projection is the sample projected on its first two principal
+// components.
+type projection struct {
+	xs, ys []float64
+	// explained is the share of variance of each of the two components.
+	explained [2]float64
+	// space says which vectors were projected.
+	space string
+}
+
+// project computes the PCA of the sample's feature vectors: the rows
+// k-means saw (standardised, weighted pattern block beside the centred,
+// renormalised, weighted semantic block, as partition.json says) when the
+// model is there, else the semantic vectors, else the standardised
+// pattern vectors. It returns nil when there is nothing to project.
+func (d *dataset) project() *projection {
+	s := &d.sample
+	n := s.len()
+	if n < 3 {
+		return nil
+	}
+	var x *mat.Dense
+	var space string
+	switch {
+	case d.model != nil && d.hasPattern && d.hasSemantic:
+		x = mat.NewDense(n, s.pdim+s.sdim, nil)
+		for i := range n {
+			transformRow(d.model, s.pattern[i*s.pdim:(i+1)*s.pdim], s.semantic[i*s.sdim:(i+1)*s.sdim], x.RawRowView(i))
+		}
+		space = fmt.Sprintf("the rows k-means clustered (partition.json): the %d pattern features standardised and scaled by %g/√%d, beside the %d semantic values centred on the sample mean, renormalised and scaled by %g",
+			s.pdim, d.model.PatternWeight, s.pdim, s.sdim, d.model.SemanticWeight)
+	case d.hasSemantic:
+		x = mat.NewDense(n, s.sdim, slices.Clone(s.semantic))
+		space = fmt.Sprintf("the %d values of the semantic column (no usable partition.json)", s.sdim)
+	case d.hasPattern:
+		mean, std := colStats(s.pattern, n, s.pdim)
+		x = mat.NewDense(n, s.pdim, nil)
+		for i := range n {
+			for j := range s.pdim {
+				if std[j] > 0 {
+					x.Set(i, j, (s.pattern[i*s.pdim+j]-mean[j])/std[j])
+				}
+			}
+		}
+		space = fmt.Sprintf("the %d pattern features, standardised (no semantic column)", s.pdim)
+	default:
+		return nil
+	}
+	var pc stat.PC
+	if !pc.PrincipalComponents(x, nil) {
+		return nil
+	}
+	var vecs mat.Dense
+	pc.VectorsTo(&vecs)
+	vars := pc.VarsTo(nil)
+	_, nc := vecs.Dims()
+	if nc < 2 {
+		return nil
+	}
+	// Fix each component's sign (its largest loading positive), so that
+	// the picture does not depend on the SVD's sign choice.
+	_, dim := x.Dims()
+	for c := range 2 {
+		best := 0
+		for r := range dim {
+			if math.Abs(vecs.At(r, c)) > math.Abs(vecs.At(best, c)) {
+				best = r
+			}
+		}
+		if vecs.At(best, c) < 0 {
+			for r := range dim {
+				vecs.Set(r, c, -vecs.At(r, c))
+			}
+		}
+	}
+	means := make([]float64, dim)
+	for j := range dim {
+		means[j] = mat.Sum(x.ColView(j)) / float64(n)
+	}
+	p := &projection{xs: make([]float64, n), ys: make([]float64, n), space: space}
+	for i := range n {
+		row := x.RawRowView(i)
+		for j, v := range row {
+			c := v - means[j]
+			p.xs[i] += c * vecs.At(j, 0)
+			p.ys[i] += c * vecs.At(j, 1)
+		}
+	}
+	var total float64
+	for _, v := range vars {
+		total += v
+	}
+	if total > 0 {
+		p.explained = [2]float64{vars[0] / total, vars[1] / total}
+	}
+	return p
+}
+
+// transformRow is partition's transform: the pattern block standardised
+// and scaled by wp/√P, the semantic block centred on the model's mean,
+// renormalised and scaled by ws.
+func transformRow(m *partition.Model, pat, sem, out []float64) {
+	p := len(pat)
+	if p > 0 {
+		pw := m.PatternWeight / math.Sqrt(float64(p))
+		for j, v := range pat {
+			out[j] = 0
+			if m.PatternStd[j] > 0 {
+				out[j] = pw * (v - m.PatternMean[j]) / m.PatternStd[j]
+			}
+		}
+	}
+	var ss float64
+	for j, v := range sem {
+		c := v - m.SemanticMean[j]
+		out[p+j] = c
+		ss += c * c
+	}
+	scale := 0.0
+	if ss > 0 {
+		scale = m.SemanticWeight / math.Sqrt(ss)
+	}
+	for j := range sem {
+		out[p+j] *= scale
+	}
+}
+
+// colStats returns the mean and population standard deviation of each
+// column of a row-major n×d matrix (0 for a constant column).
+func colStats(v []float64, n, d int) (mean, std []float64) {
+	mean, std = make([]float64, d), make([]float64, d)
+	for i := range n {
+		for j := range d {
+			mean[j] += v[i*d+j]
+		}
+	}
+	for j := range d {
+		mean[j] /= float64(max(n, 1))
+	}
+	for i := range n {
+		for j := range d {
+			dv := v[i*d+j] - mean[j]
+			std[j] += dv * dv
+		}
+	}
+	for j := range d {
+		std[j] = math.Sqrt(std[j] / float64(max(n, 1)))
+		if std[j] < 1e-9 {
+			std[j] = 0
+		}
+	}
+	return mean, std
+}
+
+// topTerms ranks, per task, the content words of its sampled texts by
+// c-TF-IDF: frequency in the task × log(1 + sampled rows / sampled rows
+// containing the word); words met once in the task are left out.
+func (d *dataset) topTerms(n int) [][]string {
+	s := &d.sample
+	out := make([][]string, d.k)
+	taskCounts := make([]map[string]int, d.k)
+	for t := range taskCounts {
+		taskCounts[t] = map[string]int{}
+	}
+	docFreq := map[string]int{}
+	for i, text := range s.texts {
+		seen := map[string]bool{}
+		for _, w := range features.ContentWords(text) {
+			taskCounts[s.task[i]][w]++
+			if !seen[w] {
+				seen[w] = true
+				docFreq[w]++
+			}
+		}
+	}
+	rows := float64(len(s.texts))
+	type scored struct {
+		w string
+		s float64
+	}
+	for t := range d.k {
+		var ws []scored
+		for w, c := range taskCounts[t] {
+			if c >= 2 {
+				ws = append(ws, scored{w, float64(c) * math.Log(1+rows/float64(docFreq[w]))})
+			}
+		}
+		slices.SortFunc(ws, func(a, b scored) int {
+			if c := cmp.Compare(b.s, a.s); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.w, b.w)
+		})
+		for _, x := range ws[:min(n, len(ws))] {
+			out[t] = append(out[t], x.w)
+		}
+	}
+	return out
+}
+
+// standOut names, per task, the n pattern features whose mean over the
+// task's sampled rows is furthest from the overall mean, in standard
+// deviations (partition.json's standardisation, else the sample's).
+func (d *dataset) standOut(n int) [][]string {
+	s := &d.sample
+	out := make([][]string, d.k)
+	if !d.hasPattern || s.len() == 0 {
+		return out
+	}
+	p := s.pdim
+	var mean, std []float64
+	if d.model != nil {
+		mean, std = d.model.PatternMean, d.model.PatternStd
+	} else {
+		mean, std = colStats(s.pattern, s.len(), p)
+	}
+	sum := make([][]float64, d.k)
+	cnt := make([]int, d.k)
+	for t := range sum {
+		sum[t] = make([]float64, p)
+	}
+	for i, t := range s.task {
+		cnt[t]++
+		for j := range p {
+			sum[t][j] += s.pattern[i*p+j]
+		}
+	}
+	type z struct {
+		j int
+		z float64
+	}
+	for t := range d.k {
+		if cnt[t] == 0 {
+			continue
+		}
+		var zs []z
+		for j := range p {
+			if std[j] > 0 {
+				zs = append(zs, z{j, (sum[t][j]/float64(cnt[t]) - mean[j]) / std[j]})
+			}
+		}
+		slices.SortFunc(zs, func(a, b z) int {
+			if c := cmp.Compare(math.Abs(b.z), math.Abs(a.z)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.j, b.j)
+		})
+		for _, x := range zs[:min(n, len(zs))] {
+			out[t] = append(out[t], fmt.Sprintf("%s %+.1fσ", d.patternNames[x.j], x.z))
+		}
+	}
+	return out
+}
+
+// examples returns, per task, up to n sampled rows with a text: those
+// nearest the task's centroid (task_distance) first, in sample order
+// without distances.
+func (d *dataset) examples(n int) [][]int {
+	s := &d.sample
+	out := make([][]int, d.k)
+	for i, t := range s.task {
+		if strings.TrimSpace(s.texts[i]) != "" {
+			out[t] = append(out[t], i)
+		}
+	}
+	for t := range out {
+		slices.SortStableFunc(out[t], func(a, b int) int {
+			da, db := s.dist[a], s.dist[b]
+			switch {
+			case math.IsNaN(da) && math.IsNaN(db):
+				return 0
+			case math.IsNaN(da):
+				return 1
+			case math.IsNaN(db):
+				return -1
+			}
+			return cmp.Compare(da, db)
+		})
+		out[t] = out[t][:min(n, len(out[t]))]
+	}
+	return out
+}
+
+// snippet flattens white space and cuts text to about n bytes.
+func snippet(text string, n int) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if len(t) > n {
+		cut := n
+		for cut > 0 && !utf8.RuneStart(t[cut]) {
+			cut--
+		}
+		t = t[:cut] + "…"
+	}
+	return t
+}
