@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,5 +109,150 @@ func TestPipeFailurePropagates(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.parquet")); !os.IsNotExist(err) {
 		t.Fatal("the downstream stage wrote its output from a cut stream")
+	}
+}
+
+// TestETLExample checks that the cron line and the systemd service of
+// examples/etl run the same command, then runs that command as a
+// scheduler would on three nights in a copy of the example's folders: the
+// first night runs every stage, an unchanged second night skips them all,
+// and a third night with a new input file reruns the chain. Each night's
+// last stderr line is the JSON run summary.
+func TestETLExample(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("../../examples/etl", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	// The robustdata arguments of the crontab line and of ExecStart.
+	var cronArgs, unitArgs []string
+	for _, line := range strings.Split(read("crontab"), "\n") {
+		if f := strings.Fields(line); len(f) > 5 && !strings.HasPrefix(line, "#") {
+			cmd := strings.Join(f[5:], " ")
+			_, after, ok := strings.Cut(cmd, "bin/robustdata ")
+			if !ok {
+				t.Fatalf("crontab line does not run bin/robustdata: %q", line)
+			}
+			before, _, _ := strings.Cut(after, ">>")
+			cronArgs = strings.Fields(before)
+		}
+	}
+	for _, line := range strings.Split(read("robustdata-nightly.service"), "\n") {
+		if rest, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			f := strings.Fields(rest)
+			if !strings.HasSuffix(f[0], "/bin/robustdata") {
+				t.Fatalf("ExecStart does not run bin/robustdata: %q", line)
+			}
+			unitArgs = f[1:]
+		}
+	}
+	want := []string{"--log-format", "json", "run", "examples/etl/nightly.yaml"}
+	if strings.Join(cronArgs, " ") != strings.Join(want, " ") || strings.Join(unitArgs, " ") != strings.Join(want, " ") {
+		t.Fatalf("cron runs %q and the service %q, want both %q", cronArgs, unitArgs, want)
+	}
+	timer := read("robustdata-nightly.timer")
+	for _, s := range []string{"OnCalendar=*-*-* 02:30:00", "Persistent=true", "WantedBy=timers.target"} {
+		if !strings.Contains(timer, s) {
+			t.Errorf("timer lacks %q", s)
+		}
+	}
+
+	// A copy of the repository's layout: the config and the data folder.
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "examples/etl"), 0o755)
+	os.MkdirAll(filepath.Join(root, "examples/data"), 0o755)
+	os.WriteFile(filepath.Join(root, "examples/etl/nightly.yaml"), []byte(read("nightly.yaml")), 0o644)
+	data, err := os.ReadFile("../../examples/data/appstream.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(root, "examples/data/appstream.parquet"), data, 0o644)
+
+	bin := binary(t)
+	type summary struct {
+		Msg    string `json:"msg"`
+		Output string `json:"output"`
+		Report string `json:"report"`
+		Stages []struct {
+			Stage  string `json:"stage"`
+			Status string `json:"status"`
+			Rows   *int64 `json:"rows"`
+		} `json:"stages"`
+	}
+	night := func() summary {
+		t.Helper()
+		cmd := exec.Command(bin, want...)
+		cmd.Dir = root
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("nightly run: %v\n%s", err, stderr.String())
+		}
+		lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+		var s summary
+		for _, l := range lines {
+			if !json.Valid([]byte(l)) {
+				t.Fatalf("a log line is not JSON: %q", l)
+			}
+		}
+		if err := json.Unmarshal([]byte(lines[len(lines)-1]), &s); err != nil || s.Msg != "run summary" {
+			t.Fatalf("last line is not the run summary: %q (%v)", lines[len(lines)-1], err)
+		}
+		return s
+	}
+	statuses := func(s summary) map[string]string {
+		m := map[string]string{}
+		for _, st := range s.Stages {
+			m[st.Stage] = st.Status
+		}
+		return m
+	}
+	stages := []string{"features", "partition", "train:erm", "train:minimax", "eval", "report"}
+	first := night()
+	for _, st := range stages {
+		if statuses(first)[st] != "ran" {
+			t.Errorf("first night: %s is %q, want ran (%+v)", st, statuses(first)[st], first.Stages)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, first.Report)); err != nil {
+		t.Errorf("first night: no report: %v", err)
+	}
+	second := night()
+	for _, st := range stages {
+		if statuses(second)[st] != "skipped" {
+			t.Errorf("unchanged night: %s is %q, want skipped", st, statuses(second)[st])
+		}
+	}
+	// Tonight's drop: a new file the glob picks up.
+	extra := filepath.Join(root, "examples/data/appstream-2026-11-27.parquet")
+	cmd := exec.Command(bin, "-q", "cat", "-i", filepath.Join(root, "examples/data/appstream.parquet"), "--limit", "100", "-o", extra)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	third := night()
+	for _, st := range stages {
+		if statuses(third)[st] != "ran" {
+			t.Errorf("night with a new file: %s is %q, want ran", st, statuses(third)[st])
+		}
+	}
+	var n1, n3 int64
+	for _, st := range first.Stages {
+		if st.Stage == "partition" && st.Rows != nil {
+			n1 = *st.Rows
+		}
+	}
+	for _, st := range third.Stages {
+		if st.Stage == "partition" && st.Rows != nil {
+			n3 = *st.Rows
+		}
+	}
+	if n1 == 0 || n3 != n1+100 {
+		t.Errorf("partition rows: first night %d, with the new file %d, want +100", n1, n3)
+	}
+	out, err := exec.Command(bin, "verify", filepath.Join(root, "out/etl/dataset")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), ": OK") {
+		t.Errorf("verify: %v\n%s", err, out)
 	}
 }
