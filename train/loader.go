@@ -99,6 +99,9 @@ type Loader struct {
 	Rows []int64
 	m    *pipeline.Manifest
 	pos  *posState
+	// val caches Validation's answer per max: the sets are read (and,
+	// for part-of-speech tasks, tagged) once per run.
+	val map[int][][]example
 }
 
 // posState draws part-of-speech examples: documents of every shard task
@@ -444,11 +447,42 @@ func (s *taskStream) close() {
 // order (the same rows for every run). With part-of-speech tasks, the
 // held-out documents are tagged into examples of each class.
 func (l *Loader) Validation(max int) ([][]example, error) {
-	if l.pos != nil {
-		out, _, err := l.posValidation(max)
-		return out, err
+	if sets, ok := l.val[max]; ok {
+		return sets, nil
 	}
-	return l.taskValidation(max)
+	var (
+		sets [][]example
+		err  error
+	)
+	if l.pos != nil {
+		sets, _, err = l.posValidation(max)
+	} else {
+		sets, err = l.taskValidation(max)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.val == nil {
+		l.val = map[int][][]example{}
+	}
+	l.val[max] = sets
+	return sets, nil
+}
+
+// checkValidation fails, before any training, when a task has no
+// held-out row to be evaluated on.
+func (l *Loader) checkValidation() error {
+	sets, err := l.Validation(DefaultEvalRows)
+	if err != nil {
+		return err
+	}
+	for t, s := range sets {
+		if len(s) == 0 {
+			return &pipeline.DataError{Source: l.cfg.Dir, Row: -1,
+				Err: fmt.Errorf("task %d has no held-out rows to evaluate on (about 5%% of each task's documents, chosen by doc_id, are held out: the task needs more rows)", t)}
+		}
+	}
+	return nil
 }
 
 // posValidation tags the held-out documents of every shard task into up

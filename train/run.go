@@ -150,13 +150,53 @@ type TaskEval struct {
 	Loss float64 `json:"loss"`
 }
 
+// Check tells whether the config's names and their combination can work
+// at all, before any file is read: the objective, the tasks, the strategy,
+// and doremi's reference run. Its errors are mistakes in the call.
+func (c *Config) Check() error {
+	switch c.Objective {
+	case ObjectiveRegression, ObjectiveToken:
+	default:
+		return fmt.Errorf("objective %q: expected %s or %s", c.Objective, ObjectiveRegression, ObjectiveToken)
+	}
+	switch c.Tasks {
+	case "", TasksCluster:
+	case TasksPOS:
+		if c.Objective != ObjectiveToken {
+			return fmt.Errorf("tasks %s needs the %s objective (the part of speech of a masked word)", TasksPOS, ObjectiveToken)
+		}
+	default:
+		return fmt.Errorf("tasks %q: expected %s or %s", c.Tasks, TasksCluster, TasksPOS)
+	}
+	switch c.Strategy {
+	case "erm", "uniform", "minimax", "group-dro":
+	case "doremi":
+		if c.Reference == "" {
+			return errors.New("doremi needs --reference RUNDIR (for example an erm run)")
+		}
+	default:
+		return fmt.Errorf("strategy %q: expected erm, uniform, minimax, group-dro or doremi", c.Strategy)
+	}
+	return nil
+}
+
 // NaNError reports a loss that became NaN or infinite.
 type NaNError struct {
 	Step, Task int
 	Loss       float64
+	// Validation tells that the loss is the held-out one of the final
+	// model rather than a training step's.
+	Validation bool
 }
 
 func (e *NaNError) Error() string {
+	if e.Validation {
+		after := ""
+		if e.Step >= 0 {
+			after = fmt.Sprintf(" after step %d", e.Step)
+		}
+		return fmt.Sprintf("robustdata/train: task %d validation loss%s is %v: the model diverged; lower --lr", e.Task, after, e.Loss)
+	}
 	return fmt.Sprintf("robustdata/train: step %d: task %d loss is %v; stopped (the last checkpoint is kept); lower --lr", e.Step, e.Task, e.Loss)
 }
 
@@ -183,6 +223,9 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 		return nil, err
 	}
 	defer loader.Close()
+	if err := loader.checkValidation(); err != nil {
+		return nil, err
+	}
 	k := loader.K
 	cfg.Dim = loader.D
 	cfg.TaskCount = k
@@ -208,7 +251,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer model.Close()
+	defer func() { model.Close() }()
 
 	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("robustdata/train: creating %s: %w", cfg.RunDir, err)
@@ -228,19 +271,35 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			return nil, errors.New("robustdata/train: --resume with other settings than the run's model.json")
 		}
 		if _, err := os.Stat(ckpt); err == nil {
-			if start, weights, err = restore(ckpt, model, strat, k); err != nil {
+			s0, w0, err := restore(ckpt, model, strat, k)
+			if err != nil {
 				return nil, err
 			}
-			if log, err = readLog(filepath.Join(cfg.RunDir, TrainLogFile), start); err != nil {
-				return nil, err
-			}
-			// Replay the loader's draws up to the checkpoint.
-			for s := range start {
-				if _, err := loader.Next(s); err != nil {
+			// The log is written before the checkpoint, so it covers at
+			// least the checkpoint's steps; when it does not (a folder
+			// copied half-way, a log lost), the losses of the missing
+			// steps are gone and the run starts again, which ends with
+			// the same files.
+			l0, lerr := readLog(filepath.Join(cfg.RunDir, TrainLogFile), s0)
+			if lerr == nil && len(l0) == s0*k {
+				start, weights, log = s0, w0, l0
+				// Replay the loader's draws up to the checkpoint.
+				for s := range start {
+					if _, err := loader.Next(s); err != nil {
+						return nil, err
+					}
+				}
+				cfg.Log.Info("train: resumed", "step", start)
+			} else {
+				cfg.Log.Warn("train: the training log does not cover the checkpoint; starting the run again", "checkpoint_step", s0, "log_rows", len(l0), "error", lerr)
+				model.Close()
+				if model, err = NewModel(&cfg, k); err != nil {
+					return nil, err
+				}
+				if strat, err = NewStrategy(k, scfg); err != nil {
 					return nil, err
 				}
 			}
-			cfg.Log.Info("train: resumed", "step", start)
 		}
 	}
 	if err := writeBytes(filepath.Join(cfg.RunDir, ModelJSON), cfgJSON); err != nil {
@@ -273,10 +332,13 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			cfg.Progress(step+1, losses)
 		}
 		if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
-			if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
+			// The log first: a kill between the two leaves a log
+			// ahead of the checkpoint, which resuming cuts back to the
+			// checkpoint's step; the other order would lose log rows.
+			if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
 				return nil, err
 			}
-			if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+			if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
 				return nil, err
 			}
 		}
@@ -286,12 +348,15 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			return nil, err
 		}
 	}
-	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
-	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
+	ev, err := Evaluate(loader, model, cfg.Seed)
+	if ne := (*NaNError)(nil); errors.As(err, &ne) {
+		ne.Step = cfg.Steps
+	}
+	if err != nil {
 		return nil, err
 	}
-	ev, err := Evaluate(loader, model, cfg.Seed)
-	if err != nil {
+	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
+	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
 		return nil, err
 	}
 	if err := writeJSON(filepath.Join(cfg.RunDir, EvalFile), ev); err != nil {
@@ -350,6 +415,9 @@ func Evaluate(loader *Loader, model Model, seed uint64) (*Eval, error) {
 	ev := &Eval{WorstTask: -1}
 	for t := range loader.K {
 		l := sum[t] / float64(max(n[t], 1))
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return nil, &NaNError{Step: -1, Task: t, Loss: l, Validation: true}
+		}
 		ev.Tasks = append(ev.Tasks, TaskEval{Task: t, Rows: n[t], Loss: l})
 		ev.Mean += l / float64(loader.K)
 		if ev.WorstTask < 0 || l > ev.Worst {

@@ -68,6 +68,9 @@ Examples:
 			if cfg.Steps < 1 || cfg.PerTask < 1 || cfg.LR <= 0 || cfg.Temp <= 0 || cfg.Smoothing < 0 || cfg.Smoothing >= 1 {
 				return usagef("--steps and --per-task-batch must be at least 1, --lr and --temperature positive, --smoothing in [0, 1)")
 			}
+			if err := cfg.Check(); err != nil {
+				return usagef("train: %v", err)
+			}
 			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
 			cfg.Tokenize = hashedWords
 			progress := e.trainProgress(cfg.Steps)
