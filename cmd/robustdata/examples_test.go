@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"os"
@@ -254,5 +255,31 @@ func TestETLExample(t *testing.T) {
 	out, err := exec.Command(bin, "verify", filepath.Join(root, "out/etl/dataset")).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), ": OK") {
 		t.Errorf("verify: %v\n%s", err, out)
+	}
+}
+
+// TestStrategiesConfigs checks that the strategy comparison's configs
+// (examples/strategies, run by compare.sh, about 15 minutes) are valid and
+// plan the five strategies; the comparison itself is too long for tests.
+func TestStrategiesConfigs(t *testing.T) {
+	for _, tasks := range []string{"cluster", "pos"} {
+		code, stdout, stderr := runCLI(t, context.Background(), nil, false, "run", "--dry-run", "../../examples/strategies/"+tasks+".yaml")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", tasks, code, stderr)
+		}
+		for _, s := range []string{"erm", "uniform", "minimax", "group-dro", "doremi"} {
+			if !strings.Contains(string(stdout), "train:"+s+" ") {
+				t.Errorf("%s: the plan lacks train:%s:\n%s", tasks, s, stdout)
+			}
+		}
+	}
+	script, err := os.ReadFile("../../examples/strategies/compare.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"strategies/$t.yaml", "runs/erm runs/uniform runs/minimax runs/group-dro runs/doremi", "--downstream"} {
+		if !strings.Contains(string(script), s) {
+			t.Errorf("compare.sh lacks %q", s)
+		}
 	}
 }
