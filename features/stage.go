@@ -356,7 +356,7 @@ func Apply(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, sourc
 		}
 	}
 	newFn := func() pipeline.MapFunc {
-		w := &worker{m: m, mem: cfg.Mem, out: out, textIdx: textIdx, embIdx: embIdx, source: source}
+		w := &worker{ctx: ctx, m: m, mem: cfg.Mem, out: out, textIdx: textIdx, embIdx: embIdx, source: source}
 		w.a.collectTerms = m.Mode != ModeColumn
 		return w.apply
 	}
@@ -369,8 +369,16 @@ func Apply(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, sourc
 // noise; larger blocks spend less on the per-block counting sort.
 const embedBlockDocs = 4096
 
+// cancelCheckRows is how often (in rows) a worker checks for
+// cancellation.
+const cancelCheckRows = 256
+
 // worker computes the features of batches, keeping scratch state.
 type worker struct {
+	// ctx, when set, is checked every cancelCheckRows rows: a batch of
+	// long documents takes long enough that an interrupted command would
+	// otherwise wait for it.
+	ctx     context.Context
 	m       *Model
 	mem     memory.Allocator
 	out     *arrow.Schema
@@ -407,6 +415,9 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	w.reasons = w.reasons[:0]
 	blockStart := 0
 	for i := range n {
+		if i%cancelCheckRows == 0 && w.ctx != nil && w.ctx.Err() != nil {
+			return nil, w.ctx.Err()
+		}
 		reason := ""
 		switch {
 		case pipeline.IsRejected(rejects, i):

@@ -267,12 +267,17 @@ func (w *parquetWriter) Abort() error {
 	if w.af.done {
 		return nil
 	}
+	// Close and remove the file first: a row group being written in the
+	// background then fails at its next write instead of being encoded
+	// to its end (a large one takes a second or more), so that an
+	// interrupted command stops at once.
+	err := w.af.abort()
 	w.wait()
 	w.releasePending()
 	if w.fw != nil {
 		w.fw.Close()
 	}
-	return w.af.abort()
+	return err
 }
 
 // recordBytes is the memory a batch holds: the capacity of its buffers

@@ -135,7 +135,9 @@ Examples:
 			}
 			popt, done := e.progressOption(expanded, "shard", 1)
 			defer done()
-			rd, err := pipeline.OpenInputs(cmd.Context(), expanded, append(iopts, popt)...)
+			// Like every stage, shard adds doc_id when the input has none:
+			// train holds rows out by it and verify checks it is unique.
+			rd, err := pipeline.OpenInputs(cmd.Context(), expanded, append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))...)
 			if err != nil {
 				return err
 			}
