@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -129,9 +130,18 @@ func WriteFileAtomic(path string, write func(w io.Writer) error) error {
 	}
 	if err := write(af); err != nil {
 		af.abort()
-		return err
+		return writeError(path, err)
 	}
 	return af.commit()
+}
+
+// writeError names the final file in a failed write (the error itself
+// names the temporary one); data errors already name their culprit.
+func writeError(path string, err error) error {
+	if IsDataError(err) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("robustdata/pipeline: writing %s: %w", path, err)
 }
 
 // sum returns the size and hex sha256 of what was written.
@@ -154,7 +164,7 @@ func WriteFileAtomicSum(path string, write func(w io.Writer) error) (int64, stri
 	}
 	if err := write(af); err != nil {
 		af.abort()
-		return 0, "", err
+		return 0, "", writeError(path, err)
 	}
 	if err := af.commit(); err != nil {
 		return 0, "", err

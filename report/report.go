@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"gonum.org/v1/plot/vg"
 
@@ -82,6 +84,13 @@ type Layout struct {
 // dir/runs/ and dir/eval/eval.json). Anything else is a
 // *pipeline.DataError.
 func Locate(dir string) (Layout, error) {
+	// A manifest that is there but cannot be read is named as the culprit
+	// rather than taken for a missing one.
+	for _, p := range []string{filepath.Join(dir, pipeline.ManifestName), filepath.Join(dir, "dataset", pipeline.ManifestName)} {
+		if _, err := os.Stat(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return Layout{}, &pipeline.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
+		}
+	}
 	if isFile(filepath.Join(dir, pipeline.ManifestName)) {
 		return Layout{Dataset: dir}, nil
 	}

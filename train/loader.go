@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 
@@ -86,6 +87,15 @@ type taskStream struct {
 	row    int
 	shard  int
 	epoch  int
+	// A task whose training rows fit the shuffle buffer is read once:
+	// seen collects the first epoch's examples (nil once they overflow
+	// the buffer), cache replays them, in the same order, for the next
+	// epochs (cpos is the next one), so that a small task of long
+	// documents is not re-read and re-tokenized at every epoch.
+	seen     []example
+	overflow bool
+	cache    []example
+	cpos     int
 }
 
 // Loader draws each step's batch: PerTask examples of every task.
@@ -351,6 +361,32 @@ func (s *taskStream) draw() (example, error) {
 // next reads the task's next training row, starting a new epoch at the
 // end of the last shard; ok is false once, at the end of each epoch.
 func (s *taskStream) next() (example, bool, error) {
+	if s.cache != nil {
+		if s.cpos == len(s.cache) {
+			s.cpos, s.epoch = 0, s.epoch+1
+			return example{}, false, nil
+		}
+		s.cpos++
+		return s.cache[s.cpos-1], true, nil
+	}
+	ex, ok, err := s.read()
+	switch {
+	case err != nil:
+	case ok && !s.overflow:
+		if len(s.seen) < s.cfg.ShuffleBuffer {
+			s.seen = append(s.seen, ex)
+		} else {
+			s.seen, s.overflow = nil, true
+		}
+	case !ok && !s.overflow && len(s.seen) > 0:
+		s.cache, s.seen = s.seen, nil
+	}
+	return ex, ok, err
+}
+
+// read reads the task's next training row from its shards; ok is false
+// once, at the end of each epoch.
+func (s *taskStream) read() (example, bool, error) {
 	for {
 		if s.cur == nil || s.row >= int(s.cur.NumRows()) {
 			if s.rd == nil {
@@ -388,8 +424,24 @@ func (s *taskStream) next() (example, bool, error) {
 		if ids.IsNull(i) || HeldOut(ids.Value(i)) {
 			continue
 		}
-		return rowExample(s.cur, i, s.cfg)
+		ex, ok, err := rowExample(s.cur, i, s.cfg)
+		if err != nil {
+			return example{}, false, exampleError(s.shards[s.shard], s.cur, i, err)
+		}
+		return ex, ok, nil
 	}
+}
+
+// exampleError is a bad example value as a *pipeline.DataError naming the
+// shard, the row's doc_id and the column (rec's columns are doc_id and the
+// example column).
+func exampleError(source string, rec arrow.RecordBatch, i int, err error) error {
+	id := ""
+	if ids, ok := rec.Column(0).(*array.String); ok && !ids.IsNull(i) {
+		id = ids.Value(i)
+	}
+	return &pipeline.DataError{Source: source, Row: -1, Column: rec.Schema().Field(1).Name,
+		Err: fmt.Errorf("doc_id %q: %w", id, err)}
 }
 
 // rowExample reads row i of a batch whose columns are doc_id and the
@@ -431,6 +483,11 @@ func vectorAt(a arrow.Array, i int) ([]float32, error) {
 		}
 	default:
 		return nil, fmt.Errorf("vector values are %s, expected float32, float64 or uint8", v.DataType())
+	}
+	for j, x := range out {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("value %d is %v, expected a finite number", j, x)
+		}
 	}
 	return out, nil
 }
@@ -560,6 +617,7 @@ func (l *Loader) taskValidation(max int) ([][]example, error) {
 					}
 					ex, _, err := rowExample(rec, i, s.cfg)
 					if err != nil {
+						err = exampleError(p, rec, i, err)
 						rd.Close()
 						return nil, err
 					}

@@ -44,6 +44,17 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// reportedError is a failure whose message is already on stderr (a stage
+// that run invoked said it): exit maps it to its status and prints
+// nothing more, so that stderr keeps one error line.
+type reportedError struct {
+	code int
+	err  error
+}
+
+func (e reportedError) Error() string { return e.err.Error() }
+func (e reportedError) Unwrap() error { return e.err }
+
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
@@ -93,7 +104,10 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 	}
 	code := exitFailure
 	var ue usageError
+	var re reportedError
 	switch {
+	case errors.As(err, &re):
+		return re.code
 	case errors.As(err, &ue), isCobraUsage(err):
 		code = exitUsage
 	case pipeline.IsDataError(err):

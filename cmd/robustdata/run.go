@@ -633,6 +633,9 @@ func (r *runner) run(ctx context.Context, dryRun bool, fromIdx int) (err error) 
 		if rerr := lock.Release(); rerr != nil && err == nil {
 			err = fmt.Errorf("run: removing the lock: %w", rerr)
 		}
+		if err != nil {
+			r.removeEmptyFolders()
+		}
 	}()
 	if stale != nil {
 		e.log.Warn("run: took over the lock of a process that is gone", "pid", stale.PID, "since", stale.Since, "lock", filepath.Join(r.root, pipeline.RunLockName))
@@ -672,7 +675,6 @@ func (r *runner) run(ctx context.Context, dryRun bool, fromIdx int) (err error) 
 		if serr != nil {
 			st.Status = "failed"
 			summary = append(summary, st)
-			e.log.Error(s.name+": failed", "seconds", st.Seconds)
 			return serr
 		}
 		st.Rows = r.rows(s)
@@ -750,19 +752,28 @@ func (r *runner) invoke(ctx context.Context, args []string, stdout io.Writer) in
 	return sub.run(ctx, append(global, args...))
 }
 
-// stageError returns the error of a failed stage with the stage's own exit
-// status (the stage has already said what went wrong).
-func stageError(stage string, code int) error {
-	err := fmt.Errorf("run: stage %s failed with exit status %d (its error is above); the stages before it are complete and will not run again", stage, code)
-	switch code {
-	case exitSignal:
-		return fmt.Errorf("run: stage %s: %w", stage, context.Canceled)
-	case exitBadInput:
-		return &pipeline.DataError{Source: stage, Row: -1, Err: fmt.Errorf("the stage failed with exit status 3 (its error is above); the stages before it are complete and will not run again")}
-	case exitUsage:
-		return usageError{err}
+// removeEmptyFolders removes the folders of the output root (and the root)
+// that a failed run leaves empty, so that a failure leaves nothing that
+// looks like output. Folders holding files are kept.
+func (r *runner) removeEmptyFolders() {
+	var dirs []string
+	filepath.WalkDir(r.root, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
+		}
+		return nil
+	})
+	// Deepest first: a parent is empty once its children are gone.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		os.Remove(dirs[i]) // fails, harmlessly, when not empty
 	}
-	return err
+}
+
+// stageError returns the error of a failed stage with the stage's own exit
+// status; the stage has already said what went wrong, on one line, so the
+// error is not printed again.
+func stageError(stage string, code int) error {
+	return reportedError{code: code, err: fmt.Errorf("run: stage %s failed with exit status %d; the stages before it are complete and will not run again", stage, code)}
 }
 
 // rows is the number of rows a stage handled, when it is cheap to tell.
