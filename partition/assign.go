@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/robustdata/robustdata/internal/gemm"
 	"github.com/robustdata/robustdata/pipeline"
 )
 
@@ -71,16 +72,21 @@ func Assign(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, out 
 		return nil, &pipeline.DataError{Source: source, Row: -1,
 			Err: fmt.Errorf("features have %d pattern and %d semantic values, the partition model expects %d and %d", pdim, sdim, m.PatternDim, m.SemanticDim)}
 	}
+	// The centroids are packed once for the distance products of every
+	// batch.
 	cent := m.centroidMatrix()
+	pc, cn := packRows(cent), rowNorms(cent)
 	newFn := func() pipeline.MapFunc {
 		return func(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-			return assignBatch(rec, m, cent, pi, si, out, cfg.Mem, source)
+			return assignBatch(rec, m, pc, cn, pi, si, out, cfg.Mem, source)
 		}
 	}
 	return pipeline.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
 }
 
-func assignBatch(rec arrow.RecordBatch, m *Model, cent *mat.Dense, pi, si int, out *arrow.Schema, mem memory.Allocator, source string) (arrow.RecordBatch, error) {
+// assignBatch assigns the rows of one batch to the centroids packed in pc
+// (squared norms cn), on the calling goroutine.
+func assignBatch(rec arrow.RecordBatch, m *Model, pc *gemm.PackedT, cn []float64, pi, si int, out *arrow.Schema, mem memory.Allocator, source string) (arrow.RecordBatch, error) {
 	n := int(rec.NumRows())
 	pdim, sdim := m.PatternDim, m.SemanticDim
 	rej := pipeline.Rejects(rec)
@@ -112,9 +118,7 @@ func assignBatch(rec arrow.RecordBatch, m *Model, cent *mat.Dense, pi, si int, o
 	assign := make([]int, max(n, 1))
 	dist := make([]float64, max(n, 1))
 	if n > 0 {
-		if err := Nearest(x.Slice(0, n, 0, pdim+sdim).(*mat.Dense), cent, assign, dist); err != nil {
-			return nil, err
-		}
+		nearest(x.Slice(0, n, 0, pdim+sdim).(*mat.Dense), pc, cn, assign, dist, 1)
 	}
 	tb := array.NewInt32Builder(mem)
 	defer tb.Release()

@@ -10,9 +10,9 @@ import (
 	"sync"
 
 	"github.com/muesli/clusters"
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/robustdata/robustdata/internal/gemm"
 )
 
 // KMeans defaults.
@@ -78,9 +78,15 @@ var ErrK = errors.New("robustdata/partition: bad K")
 // that sums are reduced in the same order for any worker count.
 const blockRows = 2048
 
+// tileRows is the number of rows whose distances to the centroids are
+// formed at a time within a block (a tileRows×K product that stays in
+// cache until it is scanned). Any value gives the same results.
+const tileRows = 128
+
 // KMeans clusters the rows of x with k-means++ seeding and Lloyd
 // iterations, distances computed as ‖x‖² + ‖c‖² − 2·x·cᵀ by matrix
-// products (gonum), over fixed row blocks in parallel. It is
+// products (internal/gemm: every dot product one fixed chain of fused
+// multiply-adds), over fixed row blocks in parallel. It is
 // deterministic: the same x and config give the same result for any
 // number of workers.
 func KMeans(ctx context.Context, x *mat.Dense, cfg KMeansConfig) (*KMeansResult, error) {
@@ -165,11 +171,11 @@ func seedPlusPlus(ctx context.Context, x *mat.Dense, norms []float64, k int, rng
 	c.SetRow(0, x.RawRowView(first))
 	closest := make([]float64, n)
 	cn0 := norms[first]
+	p0 := packRows(c.Slice(0, 1, 0, d).(*mat.Dense))
 	parallelBlocks(n, workers, func(lo, hi int) {
-		c0 := c.RawRowView(0)
+		mulNT(closest[lo:hi], 1, x, lo, hi, p0)
 		for i := lo; i < hi; i++ {
-			dot := blas64.Dot(blas64.Vector{N: d, Inc: 1, Data: x.RawRowView(i)}, blas64.Vector{N: d, Inc: 1, Data: c0})
-			closest[i] = max(0, norms[i]+cn0-2*dot)
+			closest[i] = max(0, norms[i]+cn0-2*closest[i])
 		}
 	})
 	trials := 2 + int(math.Log(float64(k)))
@@ -204,9 +210,9 @@ func seedPlusPlus(ctx context.Context, x *mat.Dense, norms []float64, k int, rng
 		}
 		// Squared distances of every row to every candidate, and the
 		// potential each candidate would leave.
+		pc := packRows(candRows)
 		parallelBlocks(n, workers, func(lo, hi int) {
-			g := candDist.Slice(lo, hi, 0, trials).(*mat.Dense)
-			gemmT(g, x.Slice(lo, hi, 0, d).(*mat.Dense), candRows)
+			mulNT(candDist.RawMatrix().Data[lo*trials:hi*trials], trials, x, lo, hi, pc)
 			for i := lo; i < hi; i++ {
 				row := candDist.RawRowView(i)
 				for t, dot := range row {
@@ -254,6 +260,7 @@ func lloyd(ctx context.Context, x *mat.Dense, norms []float64, c *mat.Dense, cfg
 			return nil, err
 		}
 		cn := rowNorms(c)
+		pc := packRows(c)
 		// Assignment step, block by block; each block also sums its rows
 		// per cluster for the update step.
 		var wg sync.WaitGroup
@@ -262,12 +269,9 @@ func lloyd(ctx context.Context, x *mat.Dense, norms []float64, c *mat.Dense, cfg
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				g := mat.NewDense(blockRows, k, nil)
+				g := make([]float64, tileRows*k)
 				for b := range next {
 					lo, hi := b*blockRows, min(n, (b+1)*blockRows)
-					xb := x.Slice(lo, hi, 0, d).(*mat.Dense)
-					gb := g.Slice(0, hi-lo, 0, k).(*mat.Dense)
-					gemmT(gb, xb, c)
 					if sums[b] == nil {
 						sums[b] = mat.NewDense(k, d, nil)
 						counts[b] = make([]int, k)
@@ -276,23 +280,27 @@ func lloyd(ctx context.Context, x *mat.Dense, norms []float64, c *mat.Dense, cfg
 						clear(counts[b])
 					}
 					changed[b] = 0
-					for i := lo; i < hi; i++ {
-						row := gb.RawRowView(i - lo)
-						bj, bd := 0, math.Inf(1)
-						for j, dot := range row {
-							if v := norms[i] + cn[j] - 2*dot; v < bd {
-								bj, bd = j, v
+					for t0 := lo; t0 < hi; t0 += tileRows {
+						t1 := min(t0+tileRows, hi)
+						mulNT(g, k, x, t0, t1, pc)
+						for i := t0; i < t1; i++ {
+							row := g[(i-t0)*k : (i-t0+1)*k]
+							bj, bd := 0, math.Inf(1)
+							for j, dot := range row {
+								if v := norms[i] + cn[j] - 2*dot; v < bd {
+									bj, bd = j, v
+								}
 							}
-						}
-						if assign[i] != bj {
-							changed[b]++
-							assign[i] = bj
-						}
-						dist[i] = max(0, bd)
-						counts[b][bj]++
-						s := sums[b].RawRowView(bj)
-						for t, v := range x.RawRowView(i) {
-							s[t] += v
+							if assign[i] != bj {
+								changed[b]++
+								assign[i] = bj
+							}
+							dist[i] = max(0, bd)
+							counts[b][bj]++
+							s := sums[b].RawRowView(bj)
+							for t, v := range x.RawRowView(i) {
+								s[t] += v
+							}
 						}
 					}
 				}
@@ -351,14 +359,29 @@ func lloyd(ctx context.Context, x *mat.Dense, norms []float64, c *mat.Dense, cfg
 	}
 }
 
-// gemmT computes g = x·cᵀ.
-func gemmT(g, x, c *mat.Dense) {
-	blas64.Gemm(blas.NoTrans, blas.Trans, 1, x.RawMatrix(), c.RawMatrix(), 0, g.RawMatrix())
+// packRows packs the rows of c (the right factor of x·cᵀ) for mulNT.
+func packRows(c *mat.Dense) *gemm.PackedT {
+	raw := c.RawMatrix()
+	return gemm.PackT(raw.Data, raw.Rows, raw.Cols, raw.Stride)
+}
+
+// mulNT sets g[(i−lo)·ldg + j] = x_i·c_j for the rows lo ≤ i < hi of x and
+// the rows c_j packed in p. Each dot product is one fixed chain of fused
+// multiply-adds in feature order, whatever rows the call covers.
+func mulNT(g []float64, ldg int, x *mat.Dense, lo, hi int, p *gemm.PackedT) {
+	raw := x.RawMatrix()
+	p.MulNT(g, ldg, raw.Data[lo*raw.Stride:], hi-lo, raw.Stride)
 }
 
 // parallelBlocks runs fn over fixed blocks of [0, n) on workers goroutines.
 func parallelBlocks(n, workers int, fn func(lo, hi int)) {
 	blocks := (n + blockRows - 1) / blockRows
+	if workers <= 1 || blocks <= 1 {
+		for b := range blocks {
+			fn(b*blockRows, min(n, (b+1)*blockRows))
+		}
+		return
+	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range min(workers, blocks) {
@@ -378,29 +401,46 @@ func parallelBlocks(n, workers int, fn func(lo, hi int)) {
 }
 
 // Nearest writes, for each row of x, the nearest centroid and the
-// (Euclidean) distance to it into assign and dist (len ≥ rows).
+// (Euclidean) distance to it into assign and dist (len ≥ rows). Large
+// inputs are split over GOMAXPROCS goroutines; the result does not depend
+// on it.
 func Nearest(x, centroids *mat.Dense, assign []int, dist []float64) error {
 	n, d := x.Dims()
-	k, cd := centroids.Dims()
+	_, cd := centroids.Dims()
 	if d != cd || len(assign) < n || len(dist) < n {
 		return fmt.Errorf("robustdata/partition: rows of %d values against centroids of %d (or short outputs)", d, cd)
 	}
-	norms := rowNorms(x)
-	cn := rowNorms(centroids)
-	g := mat.NewDense(n, k, nil)
-	gemmT(g, x, centroids)
-	for i := range n {
-		row := g.RawRowView(i)
-		bj, bd := 0, math.Inf(1)
-		for j, dot := range row {
-			if v := norms[i] + cn[j] - 2*dot; v < bd {
-				bj, bd = j, v
+	nearest(x, packRows(centroids), rowNorms(centroids), assign, dist, runtime.GOMAXPROCS(0))
+	return nil
+}
+
+// nearest is Nearest with the centroids packed (pc) and their squared
+// norms given (cn), on up to workers goroutines.
+func nearest(x *mat.Dense, pc *gemm.PackedT, cn []float64, assign []int, dist []float64, workers int) {
+	n, _ := x.Dims()
+	k, _ := pc.Dims()
+	parallelBlocks(n, workers, func(lo, hi int) {
+		g := make([]float64, min(tileRows, hi-lo)*k)
+		for t0 := lo; t0 < hi; t0 += tileRows {
+			t1 := min(t0+tileRows, hi)
+			mulNT(g, k, x, t0, t1, pc)
+			for i := t0; i < t1; i++ {
+				var ni float64
+				for _, v := range x.RawRowView(i) {
+					ni += v * v
+				}
+				row := g[(i-t0)*k : (i-t0+1)*k]
+				bj, bd := 0, math.Inf(1)
+				for j, dot := range row {
+					if v := ni + cn[j] - 2*dot; v < bd {
+						bj, bd = j, v
+					}
+				}
+				assign[i] = bj
+				dist[i] = math.Sqrt(max(0, bd))
 			}
 		}
-		assign[i] = bj
-		dist[i] = math.Sqrt(max(0, bd))
-	}
-	return nil
+	})
 }
 
 // Clusters expresses a clustering in muesli/clusters' vocabulary: one

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/robustdata/robustdata/internal/gemm"
 )
 
 // Contingency counts (label, cluster) pairs: how often each reference
@@ -339,11 +341,11 @@ func (c *Contingency) Markdown(maxLabels int) string {
 
 // Silhouette tiling. Distances are formed a row block at a time, for the
 // upper triangle only (columns from the block's first row on), each block
-// as column tiles of silhouetteRows×silhouetteCols matrix products. The
-// tile shape is fixed (not derived from GOMAXPROCS) and small enough that
-// gonum multiplies each tile serially, summing every inner product in
-// ascending feature order; so every distance, and the order in which it
-// is added, is the same whatever the parallelism.
+// as column tiles of silhouetteRows×silhouetteCols matrix products
+// (internal/gemm, every inner product one chain of fused multiply-adds in
+// ascending feature order). The tile shape is fixed (not derived from
+// GOMAXPROCS); every distance, and the order in which it is added, is the
+// same whatever the parallelism.
 const (
 	silhouetteRows  = 64
 	silhouetteCols  = 192
@@ -362,7 +364,7 @@ const (
 // (unlike scikit-learn, all-singleton assignments are accepted and score
 // 0). Cluster ids may be any ints.
 //
-// Distances come from gonum mat.Dense products over blocks of rows,
+// Distances come from matrix products (internal/gemm) over blocks of rows,
 // sqrt(max(0, ‖a‖²+‖b‖²−2a·b)), on the column-centred rows (which leaves
 // distances unchanged and reduces cancellation); each pair is formed once.
 // The work is spread over GOMAXPROCS goroutines, but the result does not
@@ -434,8 +436,6 @@ func Silhouette(x *mat.Dense, assign []int) (float64, error) {
 		}
 		norms[i] = s
 	}
-	xc := mat.NewDense(n, d, xcData)
-	xt := mat.NewDense(d, n, xtData)
 
 	// sums[i*k+c] accumulates the distances from row i to the rows of
 	// cluster c: for row i of block [r0, r1), first those to the rows
@@ -447,14 +447,12 @@ func Silhouette(x *mat.Dense, assign []int) (float64, error) {
 		r1 := min(r0+silhouetteRows, n)
 		m, w := r1-r0, n-r0
 		dist := buf[:m*w] // dist[(i-r0)*w + (j-r0)] = ‖x_i − x_j‖, j ≥ r0
-		g := mat.NewDense(m, w, dist)
-		a := xc.Slice(r0, r1, 0, d)
 
 		tiles := (w + silhouetteCols - 1) / silhouetteCols
 		parallelFor(tiles, func(t int) {
 			c0 := r0 + t*silhouetteCols
 			c1 := min(c0+silhouetteCols, n)
-			g.Slice(0, m, c0-r0, c1-r0).(*mat.Dense).Mul(a, xt.Slice(0, d, c0, c1))
+			gemm.MulNN(m, c1-c0, d, xcData[r0*d:], d, xtData[c0:], n, dist[c0-r0:], w)
 			for i := r0; i < r1; i++ {
 				row := dist[(i-r0)*w+(c0-r0) : (i-r0)*w+(c1-r0)]
 				ni := norms[i]

@@ -1,17 +1,22 @@
 package rsvd
 
-import "math"
+import (
+	"math"
+
+	"github.com/robustdata/robustdata/internal/gemm"
+)
 
 // The numerical kernels. Every output element is produced by one fixed chain
 // of fused multiply-adds (math.FMA, i.e. a single rounding per step) whose
 // order depends only on the data layout, never on how work is split between
 // goroutines. The assembly versions (AVX2+FMA on amd64) perform exactly the
 // same chain per element, so the results are bit-identical whichever path
-// runs.
+// runs. The dense kernel (gemm) is internal/gemm's, shared with the
+// partition stage.
 
-// simdAvailable is computed once at package initialisation and never
-// modified afterwards.
-var simdAvailable = detectSIMD()
+// simdAvailable reports whether the assembly kernels are usable (AVX2 and
+// FMA, detected once by internal/gemm).
+var simdAvailable = gemm.SIMD()
 
 // kernels selects between the assembly and the portable kernels.
 type kernels struct{ simd bool }
@@ -42,11 +47,11 @@ func (k kernels) gemm(mr, w, kk int, a []float64, sat, sak int, b []float64, ldb
 	if w <= 0 || mr <= 0 {
 		return
 	}
-	if k.simd && mr == 4 && w%4 == 0 {
-		gemm4SIMD(w, kk, a, sat, sak, b, ldb, c, ldc)
+	if k.simd {
+		gemm.MulAdd(mr, w, kk, a, sat, sak, b, ldb, c, ldc)
 		return
 	}
-	gemmGeneric(mr, w, kk, a, sat, sak, b, ldb, c, ldc)
+	gemm.MulAddGeneric(mr, w, kk, a, sat, sak, b, ldb, c, ldc)
 }
 
 func gatherGeneric(dst, x []float64, ldx int, idx []int32, val []float32) {
@@ -70,19 +75,6 @@ func scatterGeneric(out []float64, ldo int, xrow []float64, idx []int32, val []f
 		o := out[off : off+w]
 		for j, xv := range xrow {
 			o[j] = math.FMA(v, xv, o[j])
-		}
-	}
-}
-
-func gemmGeneric(mr, w, kk int, a []float64, sat, sak int, b []float64, ldb int, c []float64, ldc int) {
-	for t := 0; t < mr; t++ {
-		crow := c[t*ldc : t*ldc+w]
-		for s := 0; s < kk; s++ {
-			av := a[t*sat+s*sak]
-			brow := b[s*ldb : s*ldb+w]
-			for j, bv := range brow {
-				crow[j] = math.FMA(av, bv, crow[j])
-			}
 		}
 	}
 }

@@ -2,16 +2,11 @@
 
 package rsvd
 
-// Assembly kernels (kernels_amd64.s). They need AVX2 and FMA; detectSIMD
-// reports whether the CPU and OS provide both. Every kernel performs, element
-// by element, exactly the fused multiply-add sequence of its generic
-// counterpart in kernels.go, so both paths give bit-identical results.
-
-//go:noescape
-func cpuidex(op, op2 uint32) (eax, ebx, ecx, edx uint32)
-
-//go:noescape
-func xgetbv0() (eax, edx uint32)
+// Assembly kernels (kernels_amd64.s). They need AVX2 and FMA; simdAvailable
+// (internal/gemm's detection) reports whether the CPU and OS provide both.
+// Every kernel performs, element by element, exactly the fused multiply-add
+// sequence of its generic counterpart in kernels.go, so both paths give
+// bit-identical results.
 
 //go:noescape
 func gather32(dst *float64, x *float64, ldx int, idx *int32, val *float32, nnz int)
@@ -33,38 +28,6 @@ func scatter8(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nn
 
 //go:noescape
 func scatter4(out *float64, ldo int, xrow *float64, idx *int32, val *float32, nnz int)
-
-//go:noescape
-func gemm4x12(k int, a *float64, sat, sak int, b *float64, ldb int, c *float64, ldc int)
-
-//go:noescape
-func gemm4x8(k int, a *float64, sat, sak int, b *float64, ldb int, c *float64, ldc int)
-
-//go:noescape
-func gemm4x4(k int, a *float64, sat, sak int, b *float64, ldb int, c *float64, ldc int)
-
-// detectSIMD reports whether AVX2 and FMA are usable (CPU support and OS
-// support for saving the YMM state).
-func detectSIMD() bool {
-	maxID, _, _, _ := cpuidex(0, 0)
-	if maxID < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuidex(1, 0)
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	if xcr0, _ := xgetbv0(); xcr0&6 != 6 { // XMM and YMM state enabled
-		return false
-	}
-	_, ebx7, _, _ := cpuidex(7, 0)
-	return ebx7&(1<<5) != 0 // AVX2
-}
 
 // gatherSIMD is gatherGeneric for len(dst) a positive multiple of 4.
 func gatherSIMD(dst, x []float64, ldx int, idx []int32, val []float32) {
@@ -118,20 +81,5 @@ func scatterSIMD(out []float64, ldo int, xrow []float64, idx []int32, val []floa
 	}
 	if j < w {
 		scatter4(&out[j], ldo, &xrow[j], pi, pv, nnz)
-	}
-}
-
-// gemm4SIMD is gemmGeneric for mr = 4 and w a positive multiple of 4.
-func gemm4SIMD(w, k int, a []float64, sat, sak int, b []float64, ldb int, c []float64, ldc int) {
-	j := 0
-	for ; j+12 <= w; j += 12 {
-		gemm4x12(k, &a[0], sat, sak, &b[j], ldb, &c[j], ldc)
-	}
-	if j+8 <= w {
-		gemm4x8(k, &a[0], sat, sak, &b[j], ldb, &c[j], ldc)
-		j += 8
-	}
-	if j < w {
-		gemm4x4(k, &a[0], sat, sak, &b[j], ldb, &c[j], ldc)
 	}
 }
