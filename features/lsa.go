@@ -25,6 +25,13 @@ const (
 	DefaultMaxDF      = 1.0
 )
 
+// minBucketBits and maxBucketBits bound LSA.BucketBits: the bucket index
+// takes 2^BucketBits/64 × 12 bytes (3 MiB at 24 bits).
+const (
+	minBucketBits = 8
+	maxBucketBits = 24
+)
+
 // LSAConfig tells FitLSA what to fit.
 type LSAConfig struct {
 	// Dim is the number of semantic dimensions (default DefaultDim).
@@ -38,7 +45,8 @@ type LSAConfig struct {
 	// documents (default 1: none; stop words are gone already and idf
 	// weighs common terms down).
 	MaxDF float64
-	// BucketBits sets the hashing space, 2^BucketBits buckets (default 20).
+	// BucketBits sets the hashing space, 2^BucketBits buckets (default 20,
+	// 8..24).
 	BucketBits uint8
 	// Seed seeds the randomized SVD.
 	Seed uint64
@@ -116,11 +124,11 @@ func (m *LSA) row(h uint64) int32 {
 
 // init builds the bucket → row index.
 func (m *LSA) init() error {
-	if m.BucketBits < 8 || m.BucketBits > 30 {
-		return fmt.Errorf("bucket bits %d out of range 8..30", m.BucketBits)
+	if m.BucketBits < minBucketBits || m.BucketBits > maxBucketBits {
+		return fmt.Errorf("bucket bits %d out of range %d..%d", m.BucketBits, minBucketBits, maxBucketBits)
 	}
 	rows := len(m.Buckets)
-	if len(m.IDF) != rows || len(m.Proj) != rows*m.Dim || (m.Terms != nil && len(m.Terms) != rows) {
+	if m.Dim < 1 || len(m.IDF) != rows || int64(len(m.Proj)) != int64(rows)*int64(m.Dim) || (m.Terms != nil && len(m.Terms) != rows) {
 		return fmt.Errorf("inconsistent sizes: %d buckets, %d idf, %d projection values for dim %d, %d terms",
 			rows, len(m.IDF), len(m.Proj), m.Dim, len(m.Terms))
 	}
@@ -286,6 +294,9 @@ const fitBlock = 1024
 // FitLSA fits an LSA model on sample, the texts of a sample of documents.
 func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 	cfg.defaults()
+	if cfg.BucketBits < minBucketBits || cfg.BucketBits > maxBucketBits {
+		return nil, fmt.Errorf("robustdata/features: LSA bucket bits %d out of range %d..%d", cfg.BucketBits, minBucketBits, maxBucketBits)
+	}
 	n := len(sample)
 	if n < 2 {
 		return nil, fmt.Errorf("robustdata/features: LSA needs at least 2 sample documents, got %d", n)

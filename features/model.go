@@ -3,6 +3,7 @@ package features
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -118,10 +119,6 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	if md["pattern_names"] != strings.Join(patternNames[:], ",") {
 		return nil, bad("model made with other pattern features")
 	}
-	dim, err := strconv.Atoi(md["dim"])
-	if err != nil || dim < 1 {
-		return nil, bad("bad dim %q", md["dim"])
-	}
 	mode, arg, err := ParseSemantic(cfg.Semantic)
 	if cfg.Semantic == "" {
 		mode, err = md["semantic"], nil
@@ -129,8 +126,24 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch md["semantic"] {
+	case ModeLSA, ModeVectors, ModeColumn:
+	default:
+		return nil, bad("unknown semantic mode %q (expected %s, %s or %s)", md["semantic"], ModeLSA, ModeVectors, ModeColumn)
+	}
 	if mode != md["semantic"] {
 		return nil, bad("model is for --semantic %s, not %s", md["semantic"], mode)
+	}
+	if mode == ModeVectors && arg == "" {
+		return nil, bad("a vectors model needs its word-vector file (--semantic vectors=FILE; it was made with %q)", md["vectors_path"])
+	}
+	maxDim := maxModelDim
+	if mode == ModeColumn {
+		maxDim = maxColumnDim
+	}
+	dim, err := strconv.Atoi(md["dim"])
+	if err != nil || dim < 1 || dim > maxDim {
+		return nil, bad("bad dim %q (expected 1..%d)", md["dim"], maxDim)
 	}
 	m := &Model{Mode: mode, Dim: dim}
 	tensor := func(name string) (safetensors.Tensor, error) {
@@ -143,8 +156,8 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	switch mode {
 	case ModeLSA:
 		bits, err := strconv.Atoi(md["bucket_bits"])
-		if err != nil {
-			return nil, bad("bad bucket_bits %q", md["bucket_bits"])
+		if err != nil || bits < minBucketBits || bits > maxBucketBits {
+			return nil, bad("bad bucket_bits %q (expected %d..%d)", md["bucket_bits"], minBucketBits, maxBucketBits)
 		}
 		l := &LSA{BucketBits: uint8(bits), Dim: dim}
 		l.SampleDocs, _ = strconv.Atoi(md["sample_docs"])
@@ -175,8 +188,18 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 				return nil, bad("%v", err)
 			}
 		}
-		if bits < 1 || bits > 30 {
-			return nil, bad("bucket_bits %d out of range", bits)
+		if rows := int64(len(buckets)); int64(len(l.Proj)) != rows*int64(dim) {
+			return nil, bad("%d projection values for %d rows of dim %d", len(l.Proj), rows, dim)
+		}
+		for i, v := range l.IDF {
+			if !(v >= 0 && v <= maxIDF) {
+				return nil, bad("idf %v of row %d outside 0..%d", v, i, maxIDF)
+			}
+		}
+		for i, v := range l.Proj {
+			if !(math.Abs(float64(v)) <= maxUnit) {
+				return nil, bad("projection value %v at %d: the projection's columns are unit vectors", v, i)
+			}
 		}
 		l.Buckets = make([]uint32, len(buckets))
 		for i, b := range buckets {
@@ -220,8 +243,29 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 		if len(s.Weight) != len(vec.Words) || len(s.PC) != vec.Dim || vec.Dim != dim {
 			return nil, bad("sizes do not match the word-vector file")
 		}
+		for i, w := range s.Weight {
+			if !(w >= 0 && w <= 1) {
+				return nil, bad("SIF weight %v of word %d outside 0..1", w, i)
+			}
+		}
+		var ss float64
+		for i, v := range s.PC {
+			if !(math.Abs(float64(v)) <= maxUnit) {
+				return nil, bad("principal component value %v at %d: the component is a unit vector", v, i)
+			}
+			ss += float64(v) * float64(v)
+		}
+		if ss > maxUnit*maxUnit {
+			return nil, bad("principal component of length %v: the component is a unit vector", math.Sqrt(ss))
+		}
 		m.SIF = s
 	case ModeColumn:
+		if md["column"] == "" {
+			return nil, bad("column model without the embedding column's name")
+		}
+		if cfg.Semantic == "" {
+			arg = md["column"]
+		}
 		if md["column"] != arg {
 			return nil, bad("model is for column %q, not %q", md["column"], arg)
 		}
@@ -229,6 +273,21 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	}
 	return m, nil
 }
+
+// Bounds on what a loaded model may hold, so that applying it cannot
+// overflow to infinite or NaN semantic values or exhaust memory.
+const (
+	// maxModelDim is the largest LSA or word-vector dimension (the
+	// command line's --dim and LoadWordVectors allow 1..4096).
+	maxModelDim = maxVectorDim
+	// maxColumnDim is the widest embedding column a column model takes.
+	maxColumnDim = 1 << 16
+	// maxIDF bounds an LSA idf, ln((1+n)/(1+df))+1 ≤ 45 for any sample.
+	maxIDF = 64
+	// maxUnit bounds the values and length of unit vectors (projection
+	// columns, SIF's principal component), with room for rounding.
+	maxUnit = 1.001
+)
 
 func float32s(t safetensors.Tensor, err error) ([]float32, error) {
 	if err != nil {

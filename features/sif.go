@@ -2,6 +2,7 @@ package features
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -50,7 +51,11 @@ type WordVectors struct {
 func LoadWordVectors(path string) (*WordVectors, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &pipeline.DataError{Source: path, Row: -1, Err: errors.New("cannot open the word-vector file")}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is the DataError's source
+		}
+		return nil, &pipeline.DataError{Source: cmp.Or(path, `""`), Row: -1, Err: fmt.Errorf("cannot open the word-vector file: %w", err)}
 	}
 	defer f.Close()
 	h := sha256.New()

@@ -21,7 +21,14 @@
 // Problems with the data itself (a missing or truncated file, a broken JSON
 // line, schemas that disagree between files) are reported as *DataError,
 // which names the file and, where known, the line, row or column. The CLI
-// maps them to exit status 3.
+// maps them to exit status 3. So is a corrupt Parquet or Arrow IPC file,
+// never a panic or an allocation the file does not back: Arrow IPC
+// metadata is checked before arrow-go decodes it (every count and length
+// bounded by the bytes behind it, compressed sizes checked), every batch
+// read from Arrow IPC is checked against its row count and its offsets
+// before it is returned, and arrow-go's panics on corrupt files are
+// recovered (Parquet columns are read in the caller's goroutine for that),
+// the buffers they strand freed at Close.
 //
 // Memory is bounded by the batch size (WithBatchRows, WithBatchBytes) and
 // the Parquet row-group buffer (WithRowGroupBytes), never by the input size.

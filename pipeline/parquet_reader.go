@@ -23,6 +23,7 @@ type parquetReader struct {
 	projected bool
 	rr        pqarrow.RecordReader
 	schema    *arrow.Schema
+	guard     *leakGuard
 	err       error
 }
 
@@ -31,8 +32,36 @@ var _ Reader = (*parquetReader)(nil)
 // newParquetReader opens a Parquet file. It reads only the columns the
 // configuration projects (see projection), in that order. closer is closed
 // with the reader.
-func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config) (*parquetReader, error) {
-	props := parquet.NewReaderProperties(c.mem)
+//
+// arrow-go panics on some corrupt files (a dictionary page without its
+// header, among others): the panics are turned into DataErrors, and the
+// buffers they strand are freed at Close (see leakGuard). That needs the
+// columns read in this goroutine (Parallel: false): pqarrow's parallel
+// reader reads them in goroutines of its own, where a panic ends the
+// process.
+func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config) (rd *parquetReader, err error) {
+	g := newLeakGuard(c.mem)
+	var pf *file.Reader
+	g.watch()
+	defer func() {
+		if p := recover(); p != nil {
+			rd, err = nil, &DataError{Source: name, Row: -1, Err: fmt.Errorf("corrupt Parquet file: arrow-go panicked: %v", p)}
+		}
+		g.done(err != nil)
+		if err != nil {
+			if pf != nil {
+				pf.Close()
+			}
+			g.freeLost()
+		}
+	}()
+	return openParquetFile(ctx, name, src, closer, c, g, &pf)
+}
+
+// openParquetFile is newParquetReader, reading through the allocator g;
+// *pfp is set to the file reader once there is one.
+func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config, g *leakGuard, pfp **file.Reader) (*parquetReader, error) {
+	props := parquet.NewReaderProperties(g)
 	// Stream column chunks page by page instead of loading each whole
 	// chunk: memory then stays bounded whatever row-group size the writer
 	// chose.
@@ -42,11 +71,9 @@ func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeek
 	if err != nil {
 		return nil, &DataError{Source: name, Row: -1, Err: fmt.Errorf("not a valid Parquet file: %w", err)}
 	}
-	fail := func(err error) (*parquetReader, error) {
-		pf.Close()
-		return nil, err
-	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: true, PreAllocBinaryData: true}, c.mem)
+	*pfp = pf // closed by newParquetReader on failure
+	fail := func(err error) (*parquetReader, error) { return nil, err }
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: false, PreAllocBinaryData: true}, g)
 	if err != nil {
 		return fail(&DataError{Source: name, Row: -1, Err: fmt.Errorf("unsupported Parquet schema: %w", err)})
 	}
@@ -94,13 +121,13 @@ func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeek
 		if columns != nil {
 			sc = projectSchema(full, columns)
 		}
-		return &parquetReader{name: name, closer: closer, pf: pf, schema: sc, projected: columns != nil}, nil
+		return &parquetReader{name: name, closer: closer, pf: pf, schema: sc, projected: columns != nil, guard: g}, nil
 	}
 	rr, err := fr.GetRecordReader(ctx, leaves, nil)
 	if err != nil {
 		return fail(&DataError{Source: name, Row: -1, Err: fmt.Errorf("reading Parquet columns: %w", err)})
 	}
-	return &parquetReader{name: name, closer: closer, pf: pf, rr: rr, schema: rr.Schema(), projected: columns != nil}, nil
+	return &parquetReader{name: name, closer: closer, pf: pf, rr: rr, schema: rr.Schema(), projected: columns != nil, guard: g}, nil
 }
 
 func (r *parquetReader) Schema() *arrow.Schema { return r.schema }
@@ -112,7 +139,9 @@ func (r *parquetReader) Read() (arrow.RecordBatch, error) {
 	if r.rr == nil {
 		return nil, io.EOF
 	}
-	rec, err := r.rr.Read()
+	r.guard.watch()
+	rec, err := recoverRead(r.rr.Read)
+	r.guard.done(err != nil && !errors.Is(err, io.EOF))
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			r.err = io.EOF
@@ -140,6 +169,9 @@ func (r *parquetReader) Close() error {
 			err = errors.Join(err, cerr)
 		}
 		r.closer = nil
+	}
+	if r.guard != nil {
+		r.guard.freeLost()
 	}
 	return err
 }

@@ -524,7 +524,14 @@ func (p *yparser) boolv(dst *bool, key string) func(*yaml.Node) error {
 		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
 			return p.fail(v, "%s: expected true or false, got %s", key, describe(v))
 		}
-		return v.Decode(dst)
+		// A value tagged !!bool that is not a YAML boolean ("!!bool yes")
+		// does not decode.
+		var b bool
+		if err := v.Decode(&b); err != nil {
+			return p.fail(v, "%s: expected true or false, got %q", key, v.Value)
+		}
+		*dst = b
+		return nil
 	}
 }
 
