@@ -10,7 +10,7 @@
 #   examples/strategies/compare.sh [cluster|pos]...    (default: both)
 #
 # ROBUSTDATA names the binary (default bin/robustdata, built if missing).
-# About 20 minutes on 2 cores; a second call reuses finished stages.
+# About 6 minutes on 2 cores; a second call reuses finished stages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rd=${ROBUSTDATA:-bin/robustdata}
