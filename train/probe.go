@@ -50,6 +50,9 @@ type ProbeResult struct {
 	Test     int     `json:"test_rows"`
 	Classes  int     `json:"classes"`
 	Accuracy float64 `json:"accuracy"`
+	// Unlabelled counts the rows read whose label is null: they are not
+	// probed.
+	Unlabelled int `json:"unlabelled_rows"`
 }
 
 // maxProbeRows bounds the rows of a downstream set that are probed.
@@ -82,7 +85,7 @@ func Probe(ctx context.Context, runDir string, d Downstream, tokenize func(strin
 	if err := model.SetState(f); err != nil {
 		return nil, &pipeline.DataError{Source: ck, Row: -1, Err: err}
 	}
-	exs, labels, err := readDownstream(ctx, d, &cfg)
+	exs, labels, unlabelled, err := readDownstream(ctx, d, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -90,11 +93,17 @@ func Probe(ctx context.Context, runDir string, d Downstream, tokenize func(strin
 	if err != nil {
 		return nil, err
 	}
-	return fitProbe(d.Name, reps, labels)
+	res, err := fitProbe(d.Name, reps, labels)
+	if err != nil {
+		return nil, err
+	}
+	res.Unlabelled = unlabelled
+	return res, nil
 }
 
-// readDownstream reads a downstream set's examples and labels.
-func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, []string, error) {
+// readDownstream reads a downstream set's examples and labels, and counts
+// the rows without a label.
+func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, []string, int, error) {
 	col := cfg.TextCol
 	if cfg.Objective == ObjectiveRegression {
 		col = cfg.VectorCol
@@ -102,41 +111,43 @@ func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, 
 	// rowExample reads the example from column 1.
 	rd, err := pipeline.Open(ctx, []string{d.Path}, pipeline.WithColumns(d.LabelCol, col), pipeline.WithLimit(maxProbeRows))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	defer rd.Close()
 	lcfg := cfg.loaderConfig("")
 	var exs []example
 	var labels []string
+	unlabelled := 0
 	for {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		lab, ok := rec.Column(0).(*array.String)
 		if !ok {
-			return nil, nil, &pipeline.DataError{Source: d.Path, Row: -1, Column: d.LabelCol, Err: fmt.Errorf("label column is %s, expected string", rec.Column(0).DataType())}
+			return nil, nil, 0, &pipeline.DataError{Source: d.Path, Row: -1, Column: d.LabelCol, Err: fmt.Errorf("label column is %s, expected string", rec.Column(0).DataType())}
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			if lab.IsNull(i) {
+				unlabelled++
 				continue
 			}
 			lcfg.Tasks = TasksCluster
 			ex, _, err := rowExample(rec, i, &lcfg)
 			if err != nil {
-				return nil, nil, &pipeline.DataError{Source: d.Path, Row: -1, Column: col, Err: err}
+				return nil, nil, 0, &pipeline.DataError{Source: d.Path, Row: -1, Column: col, Err: err}
 			}
 			exs = append(exs, ex)
 			labels = append(labels, lab.Value(i))
 		}
 	}
 	if len(exs) < 10 {
-		return nil, nil, &pipeline.DataError{Source: d.Path, Row: -1, Err: fmt.Errorf("%d labelled rows: a probe needs at least 10", len(exs))}
+		return nil, nil, 0, &pipeline.DataError{Source: d.Path, Row: -1, Err: fmt.Errorf("%d labelled rows: a probe needs at least 10", len(exs))}
 	}
-	return exs, labels, nil
+	return exs, labels, unlabelled, nil
 }
 
 // represent runs examples through the model in full batches (the last one

@@ -182,6 +182,9 @@ Examples:
 					if err != nil {
 						return err
 					}
+					if p.Unlabelled > 0 {
+						e.log.Warn("eval: rows without a label are not probed", "downstream", d.Name, "path", d.Path, "rows", p.Unlabelled)
+					}
 					probes[i] = append(probes[i], p)
 				}
 			}
