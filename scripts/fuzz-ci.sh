@@ -25,6 +25,8 @@ targets=(
 )
 
 failed=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for line in "${targets[@]}"; do
 	read -r pkg names <<<"$line"
 	# Every target named here must exist (a renamed one would otherwise
@@ -42,8 +44,16 @@ for line in "${targets[@]}"; do
 			continue
 		fi
 		echo "fuzz-ci: $pkg $name for $fuzztime"
-		if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "$pkg"; then
-			failed+=("$pkg $name")
+		if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime "$minimize" "$pkg" 2>&1 | tee "$log"; then
+			# Go 1.26's fuzz coordinator can report the end of
+			# -fuzztime itself as a failure ("context deadline
+			# exceeded", no input written: golang/go#75804, fixed in
+			# Go 1.27). That is not a finding; anything else is.
+			if grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+				echo "fuzz-ci: $pkg $name: Go's -fuzztime deadline race (golang/go#75804), no failing input: not counted as a failure" >&2
+			else
+				failed+=("$pkg $name")
+			fi
 		fi
 	done
 done
