@@ -423,6 +423,8 @@ type LockedError struct {
 	Unreadable bool
 }
 
+// Error names the locked output root, the lock file and the process that
+// holds it.
 func (e *LockedError) Error() string {
 	if e.Unreadable {
 		return fmt.Sprintf("%s is locked (the lock file cannot be read); remove %s if no run is going", e.Root, e.Path)

@@ -189,6 +189,8 @@ type NaNError struct {
 	Validation bool
 }
 
+// Error names the step (or the validation) and the task whose loss is not
+// a number, and what to change.
 func (e *NaNError) Error() string {
 	if e.Validation {
 		after := ""
