@@ -88,7 +88,7 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	m := &Model{Format: ModelFormat, Version: ModelVersion, Seed: cfg.Seed,
 		PatternDim: p, SemanticDim: sd, PatternWeight: cfg.PatternWeight, SemanticWeight: cfg.SemanticWeight,
 		SampleRows: n}
-	m.PatternMean, m.PatternStd = standardisation(s.Pattern)
+	m.PatternMean, m.PatternStd = Standardisation(s.Pattern)
 	m.SemanticMean = columnMeans(s.Semantic)
 	x := design(s.Pattern, s.Semantic, m.transform())
 	s.trimSemantic()

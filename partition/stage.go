@@ -353,6 +353,14 @@ func (t transform) row(pat, sem []float64, out []float64) {
 	}
 }
 
+// Transform writes into out (len(pat)+len(sem)) the row k-means sees for
+// a document's pattern and semantic features under this model: the
+// standardised, weighted pattern block beside the centred, renormalised,
+// weighted semantic block. Assignment and the report's projection use it.
+func (m *Model) Transform(pat, sem, out []float64) {
+	m.transform().row(pat, sem, out)
+}
+
 // design builds the rows k-means sees from a sample's features.
 func design(pattern, semantic *mat.Dense, t transform) *mat.Dense {
 	n, p := pattern.Dims()
@@ -379,9 +387,9 @@ func columnMeans(m *mat.Dense) []float64 {
 	return mean
 }
 
-// standardisation returns the mean and (population) standard deviation of
+// Standardisation returns the mean and (population) standard deviation of
 // each column; a constant column gets std 0 and is left out.
-func standardisation(m *mat.Dense) (mean, std []float64) {
+func Standardisation(m *mat.Dense) (mean, std []float64) {
 	n, d := m.Dims()
 	mean = make([]float64, d)
 	std = make([]float64, d)

@@ -485,7 +485,7 @@ func (d *dataset) project() *projection {
 	case d.model != nil && d.hasPattern && d.hasSemantic:
 		x = mat.NewDense(n, s.pdim+s.sdim, nil)
 		for i := range n {
-			transformRow(d.model, s.pattern[i*s.pdim:(i+1)*s.pdim], s.semantic[i*s.sdim:(i+1)*s.sdim], x.RawRowView(i))
+			d.model.Transform(s.pattern[i*s.pdim:(i+1)*s.pdim], s.semantic[i*s.sdim:(i+1)*s.sdim], x.RawRowView(i))
 		}
 		space = fmt.Sprintf("the rows k-means clustered (partition.json): the %d pattern features standardised and scaled by %g/√%d, beside the %d semantic values centred on the sample mean, renormalised and scaled by %g",
 			s.pdim, d.model.PatternWeight, s.pdim, s.sdim, d.model.SemanticWeight)
@@ -556,60 +556,11 @@ func (d *dataset) project() *projection {
 	return p
 }
 
-// transformRow is partition's transform: the pattern block standardised
-// and scaled by wp/√P, the semantic block centred on the model's mean,
-// renormalised and scaled by ws.
-func transformRow(m *partition.Model, pat, sem, out []float64) {
-	p := len(pat)
-	if p > 0 {
-		pw := m.PatternWeight / math.Sqrt(float64(p))
-		for j, v := range pat {
-			out[j] = 0
-			if m.PatternStd[j] > 0 {
-				out[j] = pw * (v - m.PatternMean[j]) / m.PatternStd[j]
-			}
-		}
-	}
-	var ss float64
-	for j, v := range sem {
-		c := v - m.SemanticMean[j]
-		out[p+j] = c
-		ss += c * c
-	}
-	scale := 0.0
-	if ss > 0 {
-		scale = m.SemanticWeight / math.Sqrt(ss)
-	}
-	for j := range sem {
-		out[p+j] *= scale
-	}
-}
-
 // colStats returns the mean and population standard deviation of each
-// column of a row-major n×d matrix (0 for a constant column).
+// column of the first n rows of a row-major matrix of d columns (0 for a
+// constant column), as partition standardises pattern features; n > 0.
 func colStats(v []float64, n, d int) (mean, std []float64) {
-	mean, std = make([]float64, d), make([]float64, d)
-	for i := range n {
-		for j := range d {
-			mean[j] += v[i*d+j]
-		}
-	}
-	for j := range d {
-		mean[j] /= float64(max(n, 1))
-	}
-	for i := range n {
-		for j := range d {
-			dv := v[i*d+j] - mean[j]
-			std[j] += dv * dv
-		}
-	}
-	for j := range d {
-		std[j] = math.Sqrt(std[j] / float64(max(n, 1)))
-		if std[j] < 1e-9 {
-			std[j] = 0
-		}
-	}
-	return mean, std
+	return partition.Standardisation(mat.NewDense(n, d, v[:n*d]))
 }
 
 // topTerms ranks, per task, the content words of its sampled texts by
