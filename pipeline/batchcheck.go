@@ -59,22 +59,12 @@ func checkArray(a arrow.Array, depth int) error {
 		// Not ValidateFull: it also rejects text that is not UTF-8, which
 		// the stages read on purpose (features replaces the bad bytes
 		// with U+FFFD and says so) and robustdata's own spools carry.
-		if err := a.Validate(); err != nil {
+		if err := checkStrings(a, a.ValueOffsets()); err != nil {
 			return err
-		}
-		if a.Len() > 0 {
-			if err := checkOffsets(a.ValueOffsets()[a.Offset() : a.Offset()+a.Len()+1]); err != nil {
-				return err
-			}
 		}
 	case *array.LargeString:
-		if err := a.Validate(); err != nil {
+		if err := checkStrings(a, a.ValueOffsets()); err != nil {
 			return err
-		}
-		if a.Len() > 0 {
-			if err := checkOffsets(a.ValueOffsets()[a.Offset() : a.Offset()+a.Len()+1]); err != nil {
-				return err
-			}
 		}
 	default:
 		if v, ok := a.(interface{ ValidateFull() error }); ok {
@@ -108,10 +98,22 @@ func checkArray(a arrow.Array, depth int) error {
 	return nil
 }
 
-// checkOffsets checks that string offsets are non-negative and never
-// decrease (Validate has checked the first and last against the data).
-func checkOffsets[T int32 | int64](offsets []T) error {
-	if len(offsets) > 0 && offsets[0] < 0 {
+// checkStrings is ValidateFull of a string array without its UTF-8 check:
+// Validate (the first and last offsets within the data), then the offsets
+// of the array's values non-negative and never decreasing.
+func checkStrings[T int32 | int64](a interface {
+	arrow.Array
+	Validate() error
+}, offsets []T) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if a.Len() == 0 {
+		return nil
+	}
+	off := a.Data().Offset()
+	offsets = offsets[off : off+a.Len()+1]
+	if offsets[0] < 0 {
 		return fmt.Errorf("negative string offset %d", offsets[0])
 	}
 	for i := 1; i < len(offsets); i++ {
