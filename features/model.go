@@ -121,7 +121,11 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	}
 	mode, arg, err := ParseSemantic(cfg.Semantic)
 	if cfg.Semantic == "" {
+		// No --semantic: the model's own mode (and column) stand.
 		mode, err = md["semantic"], nil
+		if mode == ModeColumn {
+			arg = md["column"]
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -262,9 +266,6 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	case ModeColumn:
 		if md["column"] == "" {
 			return nil, bad("column model without the embedding column's name")
-		}
-		if cfg.Semantic == "" {
-			arg = md["column"]
 		}
 		if md["column"] != arg {
 			return nil, bad("model is for column %q, not %q", md["column"], arg)
