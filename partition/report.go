@@ -151,45 +151,50 @@ func Report(in ReportInput, q Quality) string {
 	return b.String()
 }
 
-// topTerms ranks, per task, the words of its sample texts by how much
-// more often they occur in the task than in the sample overall (c-TF-IDF:
-// frequency in the task × log(1 + rows / rows containing the word)).
+// topTerms ranks, per task, the words of the report's sample texts (see
+// TopTerms). The first rows of the sample are a uniform sample too:
+// 20,000 of them name the terms well enough.
 func topTerms(in ReportInput, n int) [][]string {
-	k := in.Model.K
-	out := make([][]string, k)
 	if in.Terms == nil {
-		return out
+		return make([][]string, in.Model.K)
 	}
-	s := in.Sample
+	m := min(len(in.Sample.Texts), 20000)
+	return TopTerms(in.Sample.Texts[:m], in.Sample.Assign[:m], in.Model.K, n, in.Terms)
+}
+
+// TopTerms ranks, per task of k, the n words (as terms splits them) of the
+// texts assigned to it (task[i] is texts[i]'s) by how much more often they
+// occur in the task than in the texts overall (c-TF-IDF: frequency in the
+// task × log(1 + texts / texts containing the word)); words met once in a
+// task are left out, ties go to the word first in byte order.
+func TopTerms(texts []string, task []int, k, n int, terms func(string) []string) [][]string {
+	out := make([][]string, k)
 	taskCounts := make([]map[string]int, k)
 	for t := range taskCounts {
 		taskCounts[t] = map[string]int{}
 	}
 	docFreq := map[string]int{}
-	// The first rows of the sample are a uniform sample too: 20,000 of
-	// them name the terms well enough.
-	for i, text := range s.Texts[:min(len(s.Texts), 20000)] {
+	for i, text := range texts {
 		seen := map[string]bool{}
-		for _, w := range in.Terms(text) {
-			taskCounts[s.Assign[i]][w]++
+		for _, w := range terms(text) {
+			taskCounts[task[i]][w]++
 			if !seen[w] {
 				seen[w] = true
 				docFreq[w]++
 			}
 		}
 	}
-	rows := float64(min(len(s.Texts), 20000))
+	rows := float64(len(texts))
+	type scored struct {
+		w string
+		s float64
+	}
 	for t := range k {
-		type scored struct {
-			w string
-			s float64
-		}
 		var ws []scored
 		for w, c := range taskCounts[t] {
-			if c < 2 {
-				continue
+			if c >= 2 {
+				ws = append(ws, scored{w, float64(c) * math.Log(1+rows/float64(docFreq[w]))})
 			}
-			ws = append(ws, scored{w, float64(c) * math.Log(1+rows/float64(docFreq[w]))})
 		}
 		slices.SortFunc(ws, func(a, b scored) int {
 			if c := cmp.Compare(b.s, a.s); c != 0 {

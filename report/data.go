@@ -563,50 +563,10 @@ func colStats(v []float64, n, d int) (mean, std []float64) {
 	return partition.Standardisation(mat.NewDense(n, d, v[:n*d]))
 }
 
-// topTerms ranks, per task, the content words of its sampled texts by
-// c-TF-IDF: frequency in the task × log(1 + sampled rows / sampled rows
-// containing the word); words met once in the task are left out.
+// topTerms ranks, per task, the content words of its sampled texts
+// (partition.TopTerms: c-TF-IDF; words met once in the task are left out).
 func (d *dataset) topTerms(n int) [][]string {
-	s := &d.sample
-	out := make([][]string, d.k)
-	taskCounts := make([]map[string]int, d.k)
-	for t := range taskCounts {
-		taskCounts[t] = map[string]int{}
-	}
-	docFreq := map[string]int{}
-	for i, text := range s.texts {
-		seen := map[string]bool{}
-		for _, w := range features.ContentWords(text) {
-			taskCounts[s.task[i]][w]++
-			if !seen[w] {
-				seen[w] = true
-				docFreq[w]++
-			}
-		}
-	}
-	rows := float64(len(s.texts))
-	type scored struct {
-		w string
-		s float64
-	}
-	for t := range d.k {
-		var ws []scored
-		for w, c := range taskCounts[t] {
-			if c >= 2 {
-				ws = append(ws, scored{w, float64(c) * math.Log(1+rows/float64(docFreq[w]))})
-			}
-		}
-		slices.SortFunc(ws, func(a, b scored) int {
-			if c := cmp.Compare(b.s, a.s); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.w, b.w)
-		})
-		for _, x := range ws[:min(n, len(ws))] {
-			out[t] = append(out[t], x.w)
-		}
-	}
-	return out
+	return partition.TopTerms(d.sample.texts, d.sample.task, d.k, n, features.ContentWords)
 }
 
 // standOut names, per task, the n pattern features whose mean over the
