@@ -9,7 +9,6 @@ import (
 	"math"
 	"runtime"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -215,7 +214,7 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 			if !keep {
 				continue
 			}
-			put(slot, pr, sr, stringAt(rec, ti, i, snippetBytes), stringAt(rec, li, i, 1<<10), stringAt(rec, ii, i, 1<<10))
+			put(slot, pr, sr, pipeline.StringAt(rec, ti, i, snippetBytes), pipeline.StringAt(rec, li, i, 1<<10), pipeline.StringAt(rec, ii, i, 1<<10))
 		}
 	}
 	n := len(texts)
@@ -237,7 +236,7 @@ func checkFinite(rec arrow.RecordBatch, idCol, i int, pat, sem []float32, source
 			// loop sees every feature value of the corpus).
 			if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
 				err := fmt.Errorf("value %d is %v, expected a finite number", j, v)
-				if id := stringAt(rec, idCol, i, 1<<10); id != "" {
+				if id := pipeline.StringAt(rec, idCol, i, 1<<10); id != "" {
 					err = fmt.Errorf("doc_id %q: %w", id, err)
 				}
 				return &pipeline.DataError{Source: source, Row: -1, Column: name, Err: err}
@@ -276,27 +275,6 @@ func optionalString(sc *arrow.Schema, name string) int {
 		return -1
 	}
 	return idx[0]
-}
-
-// stringAt returns the start (at most max bytes, cut at a rune boundary)
-// of row i of string column idx, or "" when idx < 0 or the value is null.
-func stringAt(rec arrow.RecordBatch, idx, i, max int) string {
-	if idx < 0 {
-		return ""
-	}
-	col := rec.Column(idx).(*array.String)
-	if col.IsNull(i) {
-		return ""
-	}
-	s := col.Value(i)
-	if len(s) > max {
-		n := max
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n]
-	}
-	return strings.Clone(s)
 }
 
 func fieldNames(sc *arrow.Schema) string {

@@ -367,8 +367,8 @@ func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quo
 			if si >= 0 {
 				s.semantic = appendVector(s.semantic, rec.Column(si), i, s.sdim)
 			}
-			s.texts = append(s.texts, stringAt(rec, xi, i, keepTextBytes))
-			s.ids = append(s.ids, stringAt(rec, ii, i, 256))
+			s.texts = append(s.texts, pipeline.StringAt(rec, xi, i, keepTextBytes))
+			s.ids = append(s.ids, pipeline.StringAt(rec, ii, i, 256))
 			dist := math.NaN()
 			if di >= 0 {
 				if f, ok := rec.Column(di).(*array.Float32); ok && f.IsValid(i) {
@@ -416,27 +416,6 @@ func appendVector(dst []float64, col arrow.Array, i, dim int) []float64 {
 		dst = append(dst, float64(v))
 	}
 	return dst
-}
-
-// stringAt returns the start (at most max bytes, cut at a rune boundary)
-// of row i of string column idx, "" when idx < 0 or the value is null.
-func stringAt(rec arrow.RecordBatch, idx, i, max int) string {
-	if idx < 0 {
-		return ""
-	}
-	col, ok := rec.Column(idx).(*array.String)
-	if !ok || col.IsNull(i) {
-		return ""
-	}
-	s := col.Value(i)
-	if len(s) > max {
-		n := max
-		for n > 0 && !utf8.RuneStart(s[n]) {
-			n--
-		}
-		s = s[:n]
-	}
-	return strings.Clone(s)
 }
 
 // contingency builds the labels × tasks table, labels sorted.
