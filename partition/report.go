@@ -209,37 +209,46 @@ func TopTerms(texts []string, task []int, k, n int, terms func(string) []string)
 	return out
 }
 
-// standOut names, per task, the pattern features whose mean over the
-// task's sample rows is furthest from the overall mean, in standard
-// deviations.
+// standOut names, per task, the pattern features of the report's sample
+// that stand out most (see StandOut), in the model's standardisation.
 func standOut(in ReportInput, n int) [][]string {
 	m, s := in.Model, in.Sample
-	out := make([][]string, m.K)
-	rows, p := s.Pattern.Dims()
-	sum := make([][]float64, m.K)
-	cnt := make([]int, m.K)
+	rows, _ := s.Pattern.Dims()
+	return StandOut(rows, s.Pattern.RawRowView, s.Assign, m.K, m.PatternMean, m.PatternStd, in.PatternNames, n)
+}
+
+// StandOut names, per task of k, the n pattern features whose mean over
+// the task's rows (row(i) is row i's pattern vector, task[i] its task) is
+// furthest from mean, in standard deviations std (features with std 0 are
+// left out), as "name +1.5σ"; names[j] names feature j ("pattern[j]"
+// past its end). Ties go to the lower feature index.
+func StandOut(rows int, row func(i int) []float64, task []int, k int, mean, std []float64, names []string, n int) [][]string {
+	out := make([][]string, k)
+	p := len(mean)
+	sum := make([][]float64, k)
+	cnt := make([]int, k)
 	for t := range sum {
 		sum[t] = make([]float64, p)
 	}
 	for i := range rows {
-		t := s.Assign[i]
+		t := task[i]
 		cnt[t]++
-		for j, v := range s.Pattern.RawRowView(i) {
+		for j, v := range row(i) {
 			sum[t][j] += v
 		}
 	}
-	for t := range m.K {
+	type z struct {
+		j int
+		z float64
+	}
+	for t := range k {
 		if cnt[t] == 0 {
 			continue
 		}
-		type z struct {
-			j int
-			z float64
-		}
 		var zs []z
 		for j := range p {
-			if m.PatternStd[j] > 0 {
-				zs = append(zs, z{j, (sum[t][j]/float64(cnt[t]) - m.PatternMean[j]) / m.PatternStd[j]})
+			if std[j] > 0 {
+				zs = append(zs, z{j, (sum[t][j]/float64(cnt[t]) - mean[j]) / std[j]})
 			}
 		}
 		slices.SortFunc(zs, func(a, b z) int {
@@ -250,8 +259,8 @@ func standOut(in ReportInput, n int) [][]string {
 		})
 		for _, x := range zs[:min(n, len(zs))] {
 			name := fmt.Sprintf("pattern[%d]", x.j)
-			if x.j < len(in.PatternNames) {
-				name = in.PatternNames[x.j]
+			if x.j < len(names) {
+				name = names[x.j]
 			}
 			out[t] = append(out[t], fmt.Sprintf("%s %+.1fσ", name, x.z))
 		}

@@ -564,42 +564,8 @@ func (d *dataset) standOut(n int) [][]string {
 	} else {
 		mean, std = colStats(s.pattern, s.len(), p)
 	}
-	sum := make([][]float64, d.k)
-	cnt := make([]int, d.k)
-	for t := range sum {
-		sum[t] = make([]float64, p)
-	}
-	for i, t := range s.task {
-		cnt[t]++
-		for j := range p {
-			sum[t][j] += s.pattern[i*p+j]
-		}
-	}
-	type z struct {
-		j int
-		z float64
-	}
-	for t := range d.k {
-		if cnt[t] == 0 {
-			continue
-		}
-		var zs []z
-		for j := range p {
-			if std[j] > 0 {
-				zs = append(zs, z{j, (sum[t][j]/float64(cnt[t]) - mean[j]) / std[j]})
-			}
-		}
-		slices.SortFunc(zs, func(a, b z) int {
-			if c := cmp.Compare(math.Abs(b.z), math.Abs(a.z)); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.j, b.j)
-		})
-		for _, x := range zs[:min(n, len(zs))] {
-			out[t] = append(out[t], fmt.Sprintf("%s %+.1fσ", d.patternNames[x.j], x.z))
-		}
-	}
-	return out
+	row := func(i int) []float64 { return s.pattern[i*p : (i+1)*p] }
+	return partition.StandOut(len(s.task), row, s.task, d.k, mean, std, d.patternNames, n)
 }
 
 // examples returns, per task, up to n sampled rows with a text: those
