@@ -112,8 +112,10 @@ type LSA struct {
 }
 
 // row returns the vocabulary row of the term with hash h, or -1.
-func (m *LSA) row(h uint64) int32 {
-	b := bucketOf(h, m.BucketBits)
+func (m *LSA) row(h uint64) int32 { return m.rowOfBucket(bucketOf(h, m.BucketBits)) }
+
+// rowOfBucket returns the vocabulary row of bucket b, or -1.
+func (m *LSA) rowOfBucket(b uint32) int32 {
 	w := m.present[b>>6]
 	bit := uint64(1) << (b & 63)
 	if w&bit == 0 {
@@ -304,23 +306,38 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 	nb := 1 << cfg.BucketBits
 	blocks := (n + fitBlock - 1) / fitBlock
 
-	// Pass 1: document frequency of every bucket.
-	dfParts := make([][]int32, blocks)
-	err := forBlocks(ctx, blocks, cfg.Workers, func(a *analyzer, b int) {
-		df := make([]int32, nb)
+	// Pass 1, the only pass over the texts: every document's term buckets
+	// (kept for pass 2) and the document frequency of every bucket, one
+	// table per worker (integer sums: the total does not depend on which
+	// worker counted what).
+	type terms struct {
+		buckets []uint32
+		lens    []int32
+	}
+	docTerms := make([]terms, blocks)
+	workers := min(cfg.Workers, blocks)
+	dfParts := make([][]int32, workers)
+	err := forBlocks(ctx, blocks, workers, func(w int, a *analyzer, b int) {
+		if dfParts[w] == nil {
+			dfParts[w] = make([]int32, nb)
+		}
+		df := dfParts[w]
 		var seen counter
 		pat := make([]float32, NumPattern)
+		var t terms
 		for _, text := range sample[b*fitBlock : min(n, (b+1)*fitBlock)] {
 			a.analyze(text, pat)
 			seen.reset()
 			for _, h := range a.terms {
 				bk := bucketOf(h, cfg.BucketBits)
+				t.buckets = append(t.buckets, bk)
 				if seen.add(uint64(bk)) == 1 {
 					df[bk]++
 				}
 			}
+			t.lens = append(t.lens, int32(len(a.terms)))
 		}
-		dfParts[b] = df
+		docTerms[b] = t
 	})
 	if err != nil {
 		return nil, err
@@ -364,23 +381,24 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 		return nil, fmt.Errorf("robustdata/features: %w", err)
 	}
 
-	// Pass 2: the TF-IDF matrix, rows L2-normalised.
+	// Pass 2: the TF-IDF matrix, rows L2-normalised, from the buckets of
+	// pass 1.
 	type part struct {
 		rowLen []int64
 		col    []int32
 		val    []float32
 	}
 	parts := make([]part, blocks)
-	err = forBlocks(ctx, blocks, cfg.Workers, func(a *analyzer, b int) {
+	err = forBlocks(ctx, blocks, workers, func(_ int, _ *analyzer, b int) {
 		var p part
 		var s lsaScratch
 		s.tf = make([]float32, len(m.Buckets))
-		pat := make([]float32, NumPattern)
-		for _, text := range sample[b*fitBlock : min(n, (b+1)*fitBlock)] {
-			a.analyze(text, pat)
+		t := docTerms[b]
+		next := 0
+		for _, l := range t.lens {
 			s.touched = s.touched[:0]
-			for _, h := range a.terms {
-				r := m.row(h)
+			for _, bk := range t.buckets[next : next+int(l)] {
+				r := m.rowOfBucket(bk)
 				if r < 0 {
 					continue
 				}
@@ -389,6 +407,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 				}
 				s.tf[r]++
 			}
+			next += int(l)
 			start := len(p.val)
 			var ss float64
 			for _, r := range s.touched {
@@ -407,6 +426,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 			p.rowLen = append(p.rowLen, int64(len(p.val)-start))
 		}
 		parts[b] = p
+		docTerms[b] = terms{}
 	})
 	if err != nil {
 		return nil, err
@@ -419,10 +439,15 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 		a.ColIdx = append(a.ColIdx, p.col...)
 		a.Val = append(a.Val, p.val...)
 	}
-	parts = nil
+	parts, docTerms = nil, nil
 
 	rank := min(cfg.Dim, n, len(cand))
+	// The term names (one goroutine, a sequential vote) are made beside
+	// the SVD, whose serial steps leave a core idle.
+	named := make(chan []string, 1)
+	go func() { named <- voteTerms(sample, m) }()
 	res, err := rsvd.TruncatedSVD(ctx, a, rsvd.Options{Rank: rank, Seed: cfg.Seed, Workers: cfg.Workers})
+	m.Terms = <-named
 	if err != nil {
 		return nil, fmt.Errorf("robustdata/features: fitting LSA: %w", err)
 	}
@@ -432,7 +457,6 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 			m.Proj[r*cfg.Dim+j] = float32(res.V.At(r, j))
 		}
 	}
-	m.Terms = voteTerms(sample, m)
 	return m, nil
 }
 
@@ -490,17 +514,18 @@ func lowerWord(w []byte, buf []byte) string {
 }
 
 // forBlocks runs fn over blocks 0..n-1 on workers goroutines, each with
-// its own analyzer collecting terms.
-func forBlocks(ctx context.Context, n, workers int, fn func(a *analyzer, block int)) error {
+// its own analyzer collecting terms; fn gets the worker's index
+// (0..workers-1) too.
+func forBlocks(ctx context.Context, n, workers int, fn func(worker int, a *analyzer, block int)) error {
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(workers, n) {
+	for w := range min(workers, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			a := &analyzer{collectTerms: true}
 			for b := range next {
-				fn(a, b)
+				fn(w, a, b)
 			}
 		}()
 	}
