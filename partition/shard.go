@@ -92,6 +92,12 @@ type ShardOptions struct {
 	// Rejected, InputRows and TotalRows, and sets Config[ConfigTaskColumn]
 	// when TaskColumn is not the default (in its copy of Config).
 	Manifest pipeline.Manifest
+	// BeforePublish, when set, is called once every shard and the
+	// manifest are written, with the staging folder that becomes dir:
+	// files it writes there (a partition model, a report) appear together
+	// with the dataset or not at all. An error aborts the dataset.
+	// Default: nil.
+	BeforePublish func(staging string) error
 }
 
 func (o *ShardOptions) defaults() {
@@ -165,6 +171,12 @@ func WriteShards(ctx context.Context, src pipeline.Reader, dir string, opts Shar
 	}
 	s.staging = staging
 	m, err := s.run(ctx, src)
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil && opts.BeforePublish != nil {
+		err = opts.BeforePublish(staging)
+	}
 	if err == nil {
 		err = ctx.Err()
 	}

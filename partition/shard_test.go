@@ -988,3 +988,51 @@ func TestShardManifestJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestShardBeforePublish(t *testing.T) {
+	run := func(t *testing.T, hook func(staging string) error) (string, string, error) {
+		mem := shardMem(t)
+		src := newMemReader(t, mem, inputSpec{}, taskRows(20, func(i int) int64 { return int64(i % 2) }, nil), 8)
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "ds")
+		_, err := WriteShards(context.Background(), src, dir, ShardOptions{Tasks: 2, Allocator: mem,
+			Writer: []pipeline.Option{pipeline.WithAllocator(mem)}, BeforePublish: hook})
+		return parent, dir, err
+	}
+	t.Run("files appear with the dataset", func(t *testing.T) {
+		var seen []string
+		_, dir, err := run(t, func(staging string) error {
+			// The dataset is complete when the hook runs, and dir is not
+			// there yet.
+			if _, err := os.Stat(filepath.Join(staging, pipeline.ManifestName)); err != nil {
+				t.Errorf("no manifest in the staging folder: %v", err)
+			}
+			entries, _ := os.ReadDir(staging)
+			for _, e := range entries {
+				seen = append(seen, e.Name())
+			}
+			return os.WriteFile(filepath.Join(staging, ModelFile), []byte("{}"), 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(seen, TaskDir(1, 2)) {
+			t.Errorf("staging folder held %v when the hook ran, want the task folders", seen)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, ModelFile)); err != nil || string(b) != "{}" {
+			t.Errorf("%s: %q, %v", ModelFile, b, err)
+		}
+	})
+	t.Run("a failing hook aborts the dataset", func(t *testing.T) {
+		parent, _, err := run(t, func(staging string) error {
+			if err := os.WriteFile(filepath.Join(staging, ModelFile), []byte("{"), 0o644); err != nil {
+				return err
+			}
+			return errors.New("report failed")
+		})
+		if err == nil || !strings.Contains(err.Error(), "report failed") {
+			t.Fatalf("error %v", err)
+		}
+		noSiblings(t, parent)
+	})
+}

@@ -263,7 +263,9 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	}
 	stats := &partition.Stats{K: model.K}
 	rd := stats.Observe(assigned, cfg.LabelCol)
-	report := func(path string) error {
+	// report writes the Markdown report to path; shown is the path its
+	// log line gives (where the file will be once published).
+	report := func(path, shown string) error {
 		ri := partition.ReportInput{Model: model, Sample: sample, Stats: stats, Source: source,
 			PatternNames: features.PatternNames(), Terms: features.ContentWords}
 		q := partition.Measure(ri)
@@ -273,7 +275,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		}); err != nil {
 			return err
 		}
-		attrs := []any{"report", path, "k", model.K, "silhouette", q.Silhouette}
+		attrs := []any{"report", shown, "k", model.K, "silhouette", q.Silhouette}
 		if q.NMI != nil {
 			attrs = append(attrs, "nmi", *q.NMI, "ari", *q.ARI, "purity", *q.Purity)
 		}
@@ -281,15 +283,16 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return nil
 	}
 	if dirOut {
-		if err := e.writeShards(cmd, rd, out.output, sf, prov, model.K, hash); err != nil {
-			return err
+		// The model and the report sit beside the shards, published with
+		// them (written into the staging folder); verify checks the model
+		// against the manifest's partition model hash.
+		beside := func(staging string) error {
+			if _, err := model.Save(filepath.Join(staging, partition.ModelFile)); err != nil {
+				return err
+			}
+			return report(filepath.Join(staging, partition.ReportFile), filepath.Join(out.output, partition.ReportFile))
 		}
-		// The model and the report sit beside the shards; verify checks
-		// the model against the manifest's partition model hash.
-		if _, err := model.Save(filepath.Join(out.output, partition.ModelFile)); err != nil {
-			return err
-		}
-		if err := report(filepath.Join(out.output, partition.ReportFile)); err != nil {
+		if err := e.writeShards(cmd, rd, out.output, sf, prov, model.K, hash, beside); err != nil {
 			return err
 		}
 	} else if err := e.writeStream(cmd, rd, out.output, append(opts, oopts...)); err != nil {
@@ -301,7 +304,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		}
 	}
 	if pf.report != "" {
-		return report(pf.report)
+		return report(pf.report, pf.report)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
 )
 
@@ -525,8 +526,8 @@ func TestRunKillResume(t *testing.T) {
 			func() bool { return exists("features") }},
 		{"partition (k-means, before the dataset is published)", ".robustdata-stage.partition.json",
 			func() bool { return exists("features/"+pipeline.StageRecordName) && !exists("dataset") }},
-		{"partition (dataset published, partition.json/report.md not yet written)", ".robustdata-stage.partition.json",
-			func() bool { return exists("dataset/manifest.json") && !exists("dataset/report.md") }},
+		{"partition (dataset published, stage record not yet written)", ".robustdata-stage.partition.json",
+			func() bool { return exists("dataset/manifest.json") }},
 		{"train:erm (after a checkpoint and its log)", "runs/erm/" + pipeline.StageRecordName,
 			func() bool { return exists("runs/erm/train_log.parquet") }},
 		{"train:minimax (as its first checkpoint appears, maybe before its log)", "runs/minimax/" + pipeline.StageRecordName,
@@ -550,6 +551,11 @@ func TestRunKillResume(t *testing.T) {
 				}
 				break poll
 			default:
+			}
+			// partition.json and report.md are published with the
+			// dataset, never after it.
+			if exists("dataset/manifest.json") && (!exists("dataset/"+partition.ModelFile) || !exists("dataset/"+partition.ReportFile)) {
+				t.Errorf("dataset published without its %s and %s", partition.ModelFile, partition.ReportFile)
 			}
 			if p.ready() {
 				cmd.Process.Kill() // SIGKILL

@@ -41,7 +41,7 @@ func (s *shardFlags) check() error {
 
 // writeShards writes rd as a sharded dataset in dir, its manifest naming
 // the provenance's inputs and stages.
-func (e *env) writeShards(cmd *cobra.Command, rd pipeline.Reader, dir string, sf *shardFlags, prov *pipeline.Provenance, k int, modelHash string, wopts ...pipeline.Option) error {
+func (e *env) writeShards(cmd *cobra.Command, rd pipeline.Reader, dir string, sf *shardFlags, prov *pipeline.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...pipeline.Option) error {
 	defer rd.Close()
 	config := map[string]any{"shard": map[string]any{"max_rows": sf.maxRows, "max_bytes": sf.maxBytes}}
 	m := pipeline.Manifest{Config: config, PartitionModel: modelHash}
@@ -53,7 +53,7 @@ func (e *env) writeShards(cmd *cobra.Command, rd pipeline.Reader, dir string, sf
 	}
 	man, err := partition.WriteShards(cmd.Context(), rd, dir, partition.ShardOptions{
 		Tasks: k, MaxRows: sf.maxRows, MaxBytes: sf.maxBytes, Overwrite: sf.overwrite,
-		Writer: wopts, Manifest: m,
+		Writer: wopts, Manifest: m, BeforePublish: beforePublish,
 	})
 	if errors.Is(err, partition.ErrExists) {
 		return usageError{err}
@@ -157,7 +157,7 @@ Examples:
 				}
 				prov.Stages = nil
 			}
-			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, pipeline.WithCompression(codec))
+			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, nil, pipeline.WithCompression(codec))
 		},
 	}
 	in.register(cmd)
