@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 
@@ -96,6 +97,10 @@ func (e *env) run(ctx context.Context, args []string) int {
 	return e.exit(cmd, err)
 }
 
+// packagePrefix matches the package prefixes of robustdata's library
+// errors, which exit leaves out.
+var packagePrefix = regexp.MustCompile(`\brobustdata/[a-z]+: `)
+
 // exit reports err on one line of stderr and maps it to an exit status:
 // the one place where errors become statuses.
 func (e *env) exit(cmd *cobra.Command, err error) int {
@@ -117,6 +122,10 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 		err = errors.New("interrupted")
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")
+	// The library's errors start with their package ("robustdata/pipeline:
+	// ..."), which helps a Go caller and only repeats itself on the
+	// command line.
+	msg = packagePrefix.ReplaceAllString(msg, "")
 	fmt.Fprintf(e.stderr, "robustdata: %s\n", msg)
 	if code == exitUsage && cmd != nil {
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
