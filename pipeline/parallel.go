@@ -38,7 +38,10 @@ func ParallelMap(ctx context.Context, src Reader, schema *arrow.Schema, workers 
 		defer close(jobs)
 		defer close(p.order)
 		for {
-			if ctx.Err() != nil {
+			// A cancelled map ends with the context's error, never
+			// with io.EOF: the rows not read are not silently dropped.
+			if err := ctx.Err(); err != nil {
+				p.fail(err)
 				return
 			}
 			rec, err := src.Read()
@@ -55,12 +58,14 @@ func ParallelMap(ctx context.Context, src Reader, schema *arrow.Schema, workers 
 			case p.order <- j:
 			case <-ctx.Done():
 				rec.Release()
+				p.fail(ctx.Err())
 				return
 			}
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
 				// Close finds j in p.order and releases j.in.
+				p.fail(ctx.Err())
 				return
 			}
 		}

@@ -152,6 +152,17 @@ func TestParallelMapErrors(t *testing.T) {
 			t.Fatal("Read after Close succeeded")
 		}
 	})
+	t.Run("cancelled before the first batch", func(t *testing.T) {
+		// The dispatcher stops before reading anything: the reader must
+		// say so, not end as if the source were empty.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		rd := ParallelMap(ctx, &sliceReader{recs: recs}, sc, 2, doubleN(mem))
+		if _, err := rd.Read(); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Read: %v, want context.Canceled", err)
+		}
+		rd.Close()
+	})
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		rd := ParallelMap(ctx, &sliceReader{recs: recs}, sc, 2, doubleN(mem))
