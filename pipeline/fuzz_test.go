@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,13 +147,18 @@ const fuzzHardAlloc = 1 << 30
 
 // fuzzAllocator is a checked allocator that records the largest buffer
 // asked for and refuses those over fuzzHardAlloc.
+// Parquet files are decoded by several goroutines: it is safe for
+// concurrent use.
 type fuzzAllocator struct {
 	*memory.CheckedAllocator
+	mu      sync.Mutex
 	biggest int
 	refused bool
 }
 
 func (a *fuzzAllocator) ask(size int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.biggest = max(a.biggest, size)
 	if size > fuzzHardAlloc {
 		a.refused = true

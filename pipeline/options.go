@@ -3,6 +3,7 @@ package pipeline
 import (
 	"io"
 	"log/slog"
+	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -50,6 +51,7 @@ type config struct {
 	rowGroupBytes    int64
 	logger           *slog.Logger
 	progress         func(bytes int64)
+	decoders         int
 }
 
 func newConfig(opts ...Option) *config {
@@ -64,6 +66,7 @@ func newConfig(opts ...Option) *config {
 		rowGroupRows:     DefaultRowGroupRows,
 		rowGroupBytes:    DefaultRowGroupBytes,
 		logger:           slog.New(slog.DiscardHandler),
+		decoders:         min(runtime.GOMAXPROCS(0), MaxDecoders),
 	}
 	for _, o := range opts {
 		o(c)
@@ -133,6 +136,23 @@ func WithStdin(r io.Reader) Option { return func(c *config) { c.stdin = r } }
 
 // WithStdout sets where "-" writes. Default: none ("-" is an error).
 func WithStdout(w io.Writer) Option { return func(c *config) { c.stdout = w } }
+
+// MaxDecoders is the most row groups a Parquet source decodes at once by
+// default.
+const MaxDecoders = 4
+
+// WithDecoders sets how many row groups of a Parquet file are decoded at
+// once, each in a goroutine of its own, ahead of the reader (at most two
+// batches each). Batches never span row groups, so the batches and rows a
+// source returns do not depend on it. Default: GOMAXPROCS, at most
+// MaxDecoders.
+func WithDecoders(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.decoders = n
+		}
+	}
+}
 
 // WithTempDir sets where Parquet read from stdin is spooled.
 // Default: os.TempDir().

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
@@ -21,13 +22,29 @@ type parquetReader struct {
 	// projected is true when the reader reads only the columns the
 	// configuration asked for.
 	projected bool
-	rr        pqarrow.RecordReader
 	schema    *arrow.Schema
 	guard     *leakGuard
 	err       error
+
+	// Decoding: row groups are decoded by `decoders` lanes (goroutines
+	// started at the first Read), row group rg by lane rg%decoders, and
+	// handed out in file order; a batch never spans two row groups.
+	src       parquet.ReaderAtSeeker
+	fr        *pqarrow.FileReader
+	leaves    []int
+	rowGroups int
+	decoders  int
+	lanes     []*lane
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	rg        int               // the row group being handed out
+	cur       arrow.RecordBatch // the batch last handed out
 }
 
 var _ Reader = (*parquetReader)(nil)
+
+// streamBuffer is the read buffer of a column chunk's page stream.
+const streamBuffer = 1 << 20
 
 // newParquetReader opens a Parquet file. It reads only the columns the
 // configuration projects (see projection), in that order. closer is closed
@@ -66,7 +83,7 @@ func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeke
 	// chunk: memory then stays bounded whatever row-group size the writer
 	// chose.
 	props.BufferedStreamEnabled = true
-	props.BufferSize = 1 << 20
+	props.BufferSize = streamBuffer
 	pf, err := file.NewParquetReader(src, file.WithReadProps(props))
 	if err != nil {
 		return nil, &DataError{Source: name, Row: -1, Err: fmt.Errorf("not a valid Parquet file: %w", err)}
@@ -123,44 +140,211 @@ func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeke
 		}
 		return &parquetReader{name: name, closer: closer, pf: pf, schema: sc, projected: columns != nil, guard: g}, nil
 	}
-	rr, err := fr.GetRecordReader(ctx, leaves, nil)
+	// The schema of the selected columns, from a reader of the first row
+	// group (readers of every row group give the same).
+	rr, err := fr.GetRecordReader(ctx, leaves, []int{0})
 	if err != nil {
 		return fail(&DataError{Source: name, Row: -1, Err: fmt.Errorf("reading Parquet columns: %w", err)})
 	}
-	return &parquetReader{name: name, closer: closer, pf: pf, rr: rr, schema: rr.Schema(), projected: columns != nil, guard: g}, nil
+	sc := rr.Schema()
+	rr.Release()
+	return &parquetReader{name: name, closer: closer, pf: pf, schema: sc, projected: columns != nil, guard: g,
+		src: src, fr: fr, leaves: leaves, rowGroups: md.NumRowGroups(), decoders: min(c.decoders, md.NumRowGroups())}, nil
 }
 
 func (r *parquetReader) Schema() *arrow.Schema { return r.schema }
 
+// laneItem is what a decoding lane hands the reader: a batch, the end of a
+// row group, or the error that ended the lane.
+type laneItem struct {
+	rec arrow.RecordBatch
+	end bool
+	err error
+}
+
+// lane decodes every decoders-th row group of the file, from its first,
+// in a goroutine of its own, with its own file reader and allocator guard
+// (a panic or a leak in one lane stays in that lane).
+type lane struct {
+	pf    *file.Reader // nil for lane 0, which uses the reader's own
+	fr    *pqarrow.FileReader
+	guard *leakGuard
+	items chan laneItem
+}
+
+// noClose hides a source's Close from the lanes' file readers: the
+// source is closed once, by the reader.
+type noClose struct{ parquet.ReaderAtSeeker }
+
+// start opens the lanes and starts their goroutines.
+func (r *parquetReader) start() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.stop = cancel
+	md := r.pf.MetaData()
+	for w := range r.decoders {
+		l := &lane{fr: r.fr, guard: r.guard, items: make(chan laneItem, 1)}
+		if w > 0 {
+			// The metadata parsed once is shared: it is only read.
+			l.guard = newLeakGuard(r.guard.Allocator)
+			props := parquet.NewReaderProperties(l.guard)
+			props.BufferedStreamEnabled = true
+			props.BufferSize = streamBuffer
+			pf, err := file.NewParquetReader(noClose{r.src}, file.WithReadProps(props), file.WithMetadata(md))
+			if err != nil {
+				return &DataError{Source: r.name, Row: -1, Err: fmt.Errorf("not a valid Parquet file: %w", err)}
+			}
+			l.pf = pf
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{Parallel: false, PreAllocBinaryData: true, BatchSize: r.fr.Props.BatchSize}, l.guard)
+			if err != nil {
+				return &DataError{Source: r.name, Row: -1, Err: fmt.Errorf("unsupported Parquet schema: %w", err)}
+			}
+			l.fr = fr
+		}
+		r.lanes = append(r.lanes, l)
+	}
+	for w, l := range r.lanes {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			defer close(l.items)
+			r.decode(ctx, l, w)
+		}()
+	}
+	return nil
+}
+
+// decode reads lane l's row groups (w, w+decoders, ...) into l.items,
+// each followed by its end; it stops at the first error, sent too, or when
+// ctx is cancelled.
+func (r *parquetReader) decode(ctx context.Context, l *lane, w int) {
+	send := func(it laneItem) bool {
+		select {
+		case l.items <- it:
+			return true
+		case <-ctx.Done():
+			if it.rec != nil {
+				it.rec.Release()
+			}
+			return false
+		}
+	}
+	corrupt := func(err error) laneItem {
+		return laneItem{err: &DataError{Source: r.name, Row: -1, Err: fmt.Errorf("corrupt Parquet data: %w", err)}}
+	}
+	for rg := w; rg < r.rowGroups; rg += r.decoders {
+		var rr pqarrow.RecordReader
+		l.guard.watch()
+		err := recoverCall(func() (err error) {
+			rr, err = l.fr.GetRecordReader(ctx, r.leaves, []int{rg})
+			return err
+		})
+		l.guard.done(err != nil)
+		if err != nil {
+			send(corrupt(err))
+			return
+		}
+		for {
+			l.guard.watch()
+			rec, err := recoverRead(rr.Read)
+			l.guard.done(err != nil && !errors.Is(err, io.EOF))
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rr.Release()
+				send(corrupt(err))
+				return
+			}
+			// The record reader releases rec at its next Read: the
+			// reader's caller gets a reference of its own.
+			rec.Retain()
+			if !send(laneItem{rec: rec}) {
+				rr.Release()
+				return
+			}
+		}
+		rr.Release()
+		if !send(laneItem{end: true}) {
+			return
+		}
+	}
+}
+
+// recoverCall runs fn, turning a panic into an error.
+func recoverCall(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("arrow-go panicked: %v", p)
+		}
+	}()
+	return fn()
+}
+
 func (r *parquetReader) Read() (arrow.RecordBatch, error) {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	if r.rr == nil {
-		return nil, io.EOF
-	}
-	r.guard.watch()
-	rec, err := recoverRead(r.rr.Read)
-	r.guard.done(err != nil && !errors.Is(err, io.EOF))
-	if err != nil {
-		if errors.Is(err, io.EOF) {
-			r.err = io.EOF
-		} else {
-			r.err = &DataError{Source: r.name, Row: -1, Err: fmt.Errorf("corrupt Parquet data: %w", err)}
+	if r.lanes == nil && r.rg < r.rowGroups {
+		if err := r.start(); err != nil {
+			r.err = err
+			return nil, err
 		}
-		return nil, r.err
 	}
-	return rec, nil
+	// Row groups in file order: row group rg is lane rg%decoders's.
+	for r.rg < r.rowGroups {
+		it, ok := <-r.lanes[r.rg%r.decoders].items
+		switch {
+		case !ok:
+			r.err = fmt.Errorf("reading %s: decoding stopped", r.name)
+			return nil, r.err
+		case it.err != nil:
+			r.err = it.err
+			return nil, r.err
+		case it.end:
+			r.rg++
+			continue
+		}
+		r.cur = it.rec
+		return it.rec, nil
+	}
+	r.err = io.EOF
+	return nil, r.err
 }
 
 func (r *parquetReader) Close() error {
-	if r.rr != nil {
-		r.rr.Release()
-		r.rr = nil
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.stop != nil {
+		r.stop()
+		for _, l := range r.lanes {
+			for it := range l.items {
+				if it.rec != nil {
+					it.rec.Release()
+				}
+			}
+		}
+		r.wg.Wait()
+		r.stop = nil
+	}
+	if r.err == nil {
+		r.err = io.EOF
 	}
 	var err error
+	for _, l := range r.lanes {
+		if l.pf != nil {
+			err = errors.Join(err, l.pf.Close())
+			l.guard.freeLost()
+		}
+	}
+	r.lanes = nil
 	if r.pf != nil {
-		err = r.pf.Close()
+		err = errors.Join(err, r.pf.Close())
 		r.pf = nil
 	}
 	if r.closer != nil {
