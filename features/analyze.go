@@ -185,7 +185,6 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		h, prevWord, prevTerm                      uint64
 		havePrevWord, havePrevTerm                 bool
 		prevClass                                  uint8
-		seen0, seen1                               uint64 // ASCII byte values seen
 	)
 	endWord := func(end int) {
 		inWord = false
@@ -269,11 +268,11 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 					}
 				}
 				endRun = false
-				// The run of ASCII word bytes, in locals: h and the seen
-				// bits are captured by endWord, so they live in memory.
+				// The run of ASCII word bytes, in locals: h is captured
+				// by endWord, so it lives in memory.
 				j := i
 				var kinds uint8
-				lh, s0, s1 := h, seen0, seen1
+				lh := h
 				ascii := &a.ascii
 				for j < n {
 					c := text[j]
@@ -285,14 +284,11 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 						break
 					}
 					ascii[c]++
-					bit, hi := uint64(1)<<(c&63), uint64(c>>6)
-					s0 |= bit * (1 - hi)
-					s1 |= bit * hi
 					kinds |= k
 					lh = (lh ^ uint64(lowerASCII[c])) * fnvPrime
 					j++
 				}
-				h, seen0, seen1 = lh, s0, s1
+				h = lh
 				if kinds&cLetter != 0 {
 					wordHasLetter = true
 				}
@@ -302,9 +298,6 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 				continue
 			}
 			a.ascii[c]++
-			bit, hi := uint64(1)<<(c&63), uint64(c>>6)
-			seen0 |= bit * (1 - hi)
-			seen1 |= bit * hi
 			if inWord {
 				if c == '\'' && prevClass&cLetter != 0 && i+1 < n && classAt(i+1)&cLetter != 0 {
 					// An apostrophe between letters, inside the word.
@@ -383,7 +376,15 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	if sentHasWord {
 		sentences++
 	}
-	a.seen = [2]uint64{seen0, seen1}
+	// Which ASCII byte values occur: cheaper to find once here than to
+	// track on every byte.
+	var seen [2]uint64
+	for c, m := range &a.ascii {
+		if m != 0 {
+			seen[c>>6] |= 1 << (c & 63)
+		}
+	}
+	a.seen = seen
 
 	// Class counts of the ASCII bytes.
 	var asciiRunes, letters, uppers, digits, spaces, puncts, symbols int
