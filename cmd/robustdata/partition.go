@@ -162,8 +162,15 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return err
 	}
 	dirOut := isDirOutput(out.output)
-	oopts, err := out.options(e)
-	if err != nil && !dirOut {
+	// The output's options: of the stream, or (-o DIR/) of every shard.
+	var oopts []pipeline.Option
+	if dirOut {
+		codec, err := compressionOption(out.compression)
+		if err != nil {
+			return err
+		}
+		oopts = []pipeline.Option{pipeline.WithCompression(codec)}
+	} else if oopts, err = out.options(e); err != nil {
 		return err
 	}
 	cfg, err := pf.config(e, ff.workers)
@@ -292,7 +299,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 			}
 			return report(filepath.Join(staging, partition.ReportFile), filepath.Join(out.output, partition.ReportFile))
 		}
-		if err := e.writeShards(cmd, rd, out.output, sf, prov, model.K, hash, beside); err != nil {
+		if err := e.writeShards(cmd, rd, out.output, sf, prov, model.K, hash, beside, oopts...); err != nil {
 			return err
 		}
 	} else if err := e.writeStream(cmd, rd, out.output, append(opts, oopts...)); err != nil {

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // partitionNMI runs a partition command with JSON logs and returns the NMI
@@ -174,4 +177,40 @@ func TestPipeEqualsBatch(t *testing.T) {
 	delete(b, "partition.json")
 	delete(b, "report.md")
 	sameDataset(t, b, p, "pipe against batch")
+}
+
+// TestPartitionDirCompression: --compression applies to the shards that
+// partition -o DIR/ writes, as it does to shard's.
+func TestPartitionDirCompression(t *testing.T) {
+	for _, tc := range []struct {
+		flag string
+		want compress.Compression
+	}{{"snappy", compress.Codecs.Snappy}, {"none", compress.Codecs.Uncompressed}, {"zstd", compress.Codecs.Zstd}} {
+		t.Run(tc.flag, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "ds") + "/"
+			code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", "../../examples/data/fortunes.parquet",
+				"--k", "4", "--features-sample", "2000", "--sample", "3000", "--compression", tc.flag, "-o", out)
+			if code != 0 {
+				t.Fatal(stderr)
+			}
+			shards, _ := filepath.Glob(filepath.Join(out, "task=*", "*.parquet"))
+			if len(shards) == 0 {
+				t.Fatal("no shards")
+			}
+			for _, p := range shards {
+				f, err := file.OpenParquetFile(p, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cc, err := f.MetaData().RowGroup(0).ColumnChunk(f.MetaData().Schema.ColumnIndexByName("text"))
+				f.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := cc.Compression(); got != tc.want {
+					t.Errorf("%s: text column compressed with %v, want %v", p, got, tc.want)
+				}
+			}
+		})
+	}
 }
