@@ -552,11 +552,6 @@ func TestRunKillResume(t *testing.T) {
 				break poll
 			default:
 			}
-			// partition.json and report.md are published with the
-			// dataset, never after it.
-			if exists("dataset/manifest.json") && (!exists("dataset/"+partition.ModelFile) || !exists("dataset/"+partition.ReportFile)) {
-				t.Errorf("dataset published without its %s and %s", partition.ModelFile, partition.ReportFile)
-			}
 			if p.ready() {
 				cmd.Process.Kill() // SIGKILL
 				<-done
@@ -570,6 +565,11 @@ func TestRunKillResume(t *testing.T) {
 		}
 		if strings.Contains(stderr.String(), "cannot continue the interrupted run") {
 			restarted++
+		}
+		// Whenever the run stops, partition.json and report.md are
+		// there if the dataset is: published with it, never after it.
+		if exists("dataset/manifest.json") && (!exists("dataset/"+partition.ModelFile) || !exists("dataset/"+partition.ReportFile)) {
+			t.Errorf("killed at %q: dataset published without its %s and %s", p.name, partition.ModelFile, partition.ReportFile)
 		}
 		if !killed {
 			missed = append(missed, p.name+" (the run finished first)")
