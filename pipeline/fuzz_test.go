@@ -389,19 +389,7 @@ func readSlice(t testing.TB, path string, n int64) (*arrow.Schema, []arrow.Recor
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	var recs []arrow.RecordBatch
-	for {
-		rec, err := rd.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	return rd.Schema(), recs
+	return rd.Schema(), readBatches(t, rd)
 }
 
 // jsonMarshalManifest encodes a manifest as the dataset writers do.

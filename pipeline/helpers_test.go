@@ -122,11 +122,20 @@ func writeFile(t testing.TB, path string, sc *arrow.Schema, recs []arrow.RecordB
 // (concatenated), and the batch count.
 func readAll(t testing.TB, rd Reader, mem memory.Allocator) ([]arrow.Array, int) {
 	t.Helper()
+	recs := readBatches(t, rd)
+	defer releaseAll(recs)
+	return concatColumns(t, rd.Schema(), recs, mem), len(recs)
+}
+
+// readBatches reads rd to its end and returns its batches, retained:
+// release them.
+func readBatches(t testing.TB, rd Reader) []arrow.RecordBatch {
+	t.Helper()
 	var recs []arrow.RecordBatch
 	for {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {
-			break
+			return recs
 		}
 		if err != nil {
 			releaseAll(recs)
@@ -135,8 +144,6 @@ func readAll(t testing.TB, rd Reader, mem memory.Allocator) ([]arrow.Array, int)
 		rec.Retain()
 		recs = append(recs, rec)
 	}
-	defer releaseAll(recs)
-	return concatColumns(t, rd.Schema(), recs, mem), len(recs)
 }
 
 func concatColumns(t testing.TB, sc *arrow.Schema, recs []arrow.RecordBatch, mem memory.Allocator) []arrow.Array {

@@ -50,19 +50,10 @@ func TestParquetDecoders(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rd.Close()
+			recs := readBatches(t, rd)
 			var sizes []int
-			var recs []arrow.RecordBatch
-			for {
-				rec, err := rd.Read()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			for _, rec := range recs {
 				sizes = append(sizes, int(rec.NumRows()))
-				rec.Retain()
-				recs = append(recs, rec)
 			}
 			cols := concatColumns(t, rd.Schema(), recs, memory.DefaultAllocator)
 			releaseAll(recs)
