@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -282,7 +283,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			// copied half-way, a log lost), the losses of the missing
 			// steps are gone and the run starts again, which ends with
 			// the same files.
-			l0, lerr := readLog(filepath.Join(cfg.RunDir, TrainLogFile), s0)
+			l0, lerr := readRunLog(cfg.RunDir, s0, k)
 			if lerr == nil && len(l0) == s0*k {
 				start, weights, log = s0, w0, l0
 				// Replay the loader's draws up to the checkpoint.
@@ -308,47 +309,32 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 		return nil, err
 	}
 
-	for step := start; step < cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		batch, err := loader.Next(step)
+	// The journal holds the log up to the last checkpoint (see
+	// TrainJournalFile); it starts as the log resumed from.
+	jpath := filepath.Join(cfg.RunDir, TrainJournalFile)
+	flushed := len(log)
+	if start < cfg.Steps {
+		jr, err := createJournal(jpath)
 		if err != nil {
 			return nil, err
 		}
-		losses, err := model.Step(batch, weights)
-		if err != nil {
+		defer jr.close()
+		if err := jr.append(log); err != nil {
 			return nil, err
 		}
-		for t, l := range losses {
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return nil, &NaNError{Step: step, Task: t, Loss: l}
+		if err := trainSteps(ctx, &cfg, loader, model, strat, start, &weights, &log, jr, &flushed, ckpt); err != nil {
+			// What was checkpointed stays readable as train_log.parquet
+			// (best effort: the error may be a full disk).
+			if flushed > 0 {
+				writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log[:flushed])
 			}
-			log = append(log, LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
+			return nil, err
 		}
-		// The weights of the next step, from this step's losses.
-		if weights, err = strat.Weights(losses); err != nil {
-			return nil, fmt.Errorf("robustdata/train: step %d: %w", step, err)
-		}
-		if cfg.Progress != nil {
-			cfg.Progress(step+1, losses)
-		}
-		if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
-			// The log first: a kill between the two leaves a log
-			// ahead of the checkpoint, which resuming cuts back to the
-			// checkpoint's step; the other order would lose log rows.
-			if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
-				return nil, err
-			}
-			if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
-				return nil, err
-			}
-		}
+	} else if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+		return nil, err
 	}
-	if start >= cfg.Steps {
-		if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
-			return nil, err
-		}
+	if err := os.Remove(jpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("robustdata/train: %w", err)
 	}
 	ev, err := Evaluate(loader, model, cfg.Seed)
 	if ne := (*NaNError)(nil); errors.As(err, &ne) {
@@ -357,6 +343,63 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	if err != nil {
 		return nil, err
 	}
+	return finishRun(&cfg, strat, weights, loader, ev)
+}
+
+// trainSteps runs steps start..cfg.Steps-1, appending to *log and, at each
+// checkpoint, the new rows to jr (then *flushed is the count of rows in
+// jr) before the checkpoint; at the last step it writes train_log.parquet.
+func trainSteps(ctx context.Context, cfg *Config, loader *Loader, model Model, strat Strategy, start int, weightsP *[]float64, logP *[]LogRow, jr *journal, flushed *int, ckpt string) error {
+	weights, log := *weightsP, *logP
+	defer func() { *weightsP, *logP = weights, log }()
+	for step := start; step < cfg.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch, err := loader.Next(step)
+		if err != nil {
+			return err
+		}
+		losses, err := model.Step(batch, weights)
+		if err != nil {
+			return err
+		}
+		for t, l := range losses {
+			if math.IsNaN(l) || math.IsInf(l, 0) {
+				return &NaNError{Step: step, Task: t, Loss: l}
+			}
+			log = append(log, LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
+		}
+		// The weights of the next step, from this step's losses.
+		if weights, err = strat.Weights(losses); err != nil {
+			return fmt.Errorf("robustdata/train: step %d: %w", step, err)
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(step+1, losses)
+		}
+		if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
+			// The log first: a kill between the two leaves a log
+			// ahead of the checkpoint, which resuming cuts back to the
+			// checkpoint's step; the other order would lose log rows.
+			if err := jr.append(log[*flushed:]); err != nil {
+				return err
+			}
+			*flushed = len(log)
+			if step+1 == cfg.Steps {
+				if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+					return err
+				}
+			}
+			if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// finishRun writes weights.json and eval.json.
+func finishRun(cfg *Config, strat Strategy, weights []float64, loader *Loader, ev *Eval) (*Eval, error) {
 	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
 	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
 		return nil, err
@@ -504,6 +547,17 @@ func writeLog(path string, rows []LogRow) error {
 		}
 		return pw.Close()
 	})
+}
+
+// readRunLog reads a run's log up to (not including) step: its journal
+// when it has one (a run stopped before its end), else its
+// train_log.parquet (a finished run).
+func readRunLog(dir string, step, k int) ([]LogRow, error) {
+	rows, err := readJournal(filepath.Join(dir, TrainJournalFile), step, k)
+	if errors.Is(err, fs.ErrNotExist) {
+		return readLog(filepath.Join(dir, TrainLogFile), step)
+	}
+	return rows, err
 }
 
 // readLog reads a run's log up to (not including) step.

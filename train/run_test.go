@@ -311,8 +311,12 @@ func rtRun(t testing.TB, cfg Config) *Eval {
 	return ev
 }
 
-// rtRunFiles are the files of a finished run folder.
-var rtRunFiles = []string{ModelJSON, CheckpointFile, TrainLogFile, WeightsFile, EvalFile}
+// rtRunFiles are the files of a finished run folder; one stopped before
+// its end may hold its journal too.
+var (
+	rtRunFiles  = []string{ModelJSON, CheckpointFile, TrainLogFile, WeightsFile, EvalFile}
+	rtStopFiles = append(slices.Clone(rtRunFiles), TrainJournalFile)
+)
 
 // rtReadRun reads the files of a run folder (a missing one is nil) and
 // fails on any other file (a temporary file left behind).
@@ -324,11 +328,11 @@ func rtReadRun(t testing.TB, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if !slices.Contains(rtRunFiles, e.Name()) {
+		if !slices.Contains(rtStopFiles, e.Name()) {
 			t.Errorf("run folder %s holds %s, not a run file", dir, e.Name())
 		}
 	}
-	for _, name := range rtRunFiles {
+	for _, name := range rtStopFiles {
 		if data, err := os.ReadFile(filepath.Join(dir, name)); err == nil {
 			out[name] = data
 		}
@@ -340,7 +344,7 @@ func rtReadRun(t testing.TB, dir string) map[string][]byte {
 // differing log it shows the first differing row.
 func rtSameRun(t testing.TB, want, got map[string][]byte, what string) {
 	t.Helper()
-	for _, name := range rtRunFiles {
+	for _, name := range rtStopFiles {
 		w, g := want[name], got[name]
 		if bytes.Equal(w, g) {
 			continue
@@ -467,9 +471,9 @@ func TestRunResumeAfterCrash(t *testing.T) {
 		kill  int
 	}{
 		{CheckpointFile, 20},
-		{TrainLogFile, 20},
-		{CheckpointFile, 10}, // no checkpoint yet, the log of step 10
-		{TrainLogFile, 10},   // checkpoint 10, no log yet
+		{TrainJournalFile, 20},
+		{CheckpointFile, 10},   // no checkpoint yet, the log of step 10
+		{TrainJournalFile, 10}, // checkpoint 10, the log's header only
 	} {
 		t.Run(fmt.Sprintf("%s before checkpoint %d", tc.stale, tc.kill), func(t *testing.T) {
 			cfg := base

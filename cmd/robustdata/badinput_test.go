@@ -543,7 +543,7 @@ func (f *badFixtures) want(cmd, cls string) badWant {
 		case "train":
 			// A failed run keeps its folder for --resume: model.json and
 			// whatever checkpoint and log were written whole.
-			return badWant{code: exitFailure, msg: []string{"run", "file too large"}, keep: []string{"run/model.json", "run/train_log.parquet", "run/checkpoint.safetensors", "run"}}
+			return badWant{code: exitFailure, msg: []string{"run", "file too large"}, keep: []string{"run/model.json", "run/train_log.parquet", "run/" + train.TrainJournalFile, "run/checkpoint.safetensors", "run"}}
 		case "run":
 			return badWant{code: exitFailure, msg: []string{"file too large"}}
 		}

@@ -529,7 +529,7 @@ func TestRunKillResume(t *testing.T) {
 		{"partition (dataset published, stage record not yet written)", ".robustdata-stage.partition.json",
 			func() bool { return exists("dataset/manifest.json") }},
 		{"train:erm (after a checkpoint and its log)", "runs/erm/" + pipeline.StageRecordName,
-			func() bool { return exists("runs/erm/train_log.parquet") }},
+			func() bool { return exists("runs/erm/checkpoint.safetensors") }},
 		{"train:minimax (as its first checkpoint appears, maybe before its log)", "runs/minimax/" + pipeline.StageRecordName,
 			func() bool { return exists("runs/minimax/checkpoint.safetensors") }},
 		{"eval (featurizing the downstream set or probing)", "eval/" + pipeline.StageRecordName,

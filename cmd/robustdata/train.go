@@ -54,7 +54,8 @@ the pooled context.
 
 The run folder gets model.json, checkpoint.safetensors (every
 --checkpoint-every steps; --resume continues a killed run to the same final
-checkpoint), train_log.parquet (step, task, loss, weight), weights.json
+checkpoint), train_log.parquet (step, task, loss, weight; written at the
+end, the run appends to .train_log.journal meanwhile), weights.json
 (final and time-averaged weights: a data mixture) and eval.json (validation
 loss per task, mean, worst).
 
