@@ -5,12 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/robustdata/robustdata/pipeline/safetensors"
 )
 
 // Defaults of RegressionConfig.
@@ -72,23 +69,20 @@ type RegressionConfig struct {
 // A MaskedRegression is safe for use by one goroutine at a time (its methods
 // lock it).
 type MaskedRegression struct {
-	mu     sync.Mutex
+	machines
 	cfg    RegressionConfig
 	n      int // K·B rows
 	masked int // coordinates masked per example
 	params []*modelParam
-	opt    *adam
 
 	// Inputs, filled in place before every run: the network input, the
 	// targets, the per-coordinate loss weights m_j/Σm, the task-mean
 	// matrix and the task weights.
 	in, x, mw, avg, w *tensor.Dense
 
-	train, loss, repr *modelGraph
-	pcg               *rand.PCG
-	rng               *rand.Rand
-	perm              []int
-	closed            bool
+	pcg  *rand.PCG
+	rng  *rand.Rand
+	perm []int
 }
 
 var _ Model = (*MaskedRegression)(nil)
@@ -239,42 +233,6 @@ func (m *MaskedRegression) Represent(b *Batch) ([][]float32, error) {
 	}
 	m.fill(b, false)
 	return m.repr.hiddenRows()
-}
-
-// State returns the parameters and Adam's state (see the type's doc).
-func (m *MaskedRegression) State() ([]safetensors.Tensor, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil, errClosed
-	}
-	return m.opt.state(), nil
-}
-
-// SetState restores a State: every tensor must be present with the dtype
-// and shape this model needs; other tensors in f are ignored.
-func (m *MaskedRegression) SetState(f *safetensors.File) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return errClosed
-	}
-	return m.opt.setState(f)
-}
-
-// Close releases the model's machines. Later calls fail.
-func (m *MaskedRegression) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil
-	}
-	m.closed = true
-	return m.closeGraphs()
-}
-
-func (m *MaskedRegression) closeGraphs() error {
-	return errors.Join(m.train.close(), m.loss.close(), m.repr.close())
 }
 
 // ready checks that the model is open and that b fits it.

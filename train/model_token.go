@@ -7,13 +7,10 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
-	"sync"
 
 	"github.com/chewxy/hm"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/robustdata/robustdata/pipeline/safetensors"
 )
 
 // Defaults of TokenConfig.
@@ -83,24 +80,21 @@ type TokenConfig struct {
 // A MaskedToken is safe for use by one goroutine at a time (its methods
 // lock it).
 type MaskedToken struct {
-	mu     sync.Mutex
+	machines
 	cfg    TokenConfig
 	n      int // K·B rows
 	params []*modelParam
-	opt    *adam
 
 	// Inputs, filled in place before every run: the token id and pooling
 	// weight of every position (K·B·W, 0 for padding), the target matrix,
 	// the task-mean matrix and the task weights.
 	ids, wts, target, avg, w *tensor.Dense
 
-	train, loss, repr *modelGraph
-	pcg               *rand.PCG
-	rng               *rand.Rand
-	pos               []int // non-padding positions of a window
-	perm              []int
-	isMasked          []bool
-	closed            bool
+	pcg      *rand.PCG
+	rng      *rand.Rand
+	pos      []int // non-padding positions of a window
+	perm     []int
+	isMasked []bool
 }
 
 var _ Model = (*MaskedToken)(nil)
@@ -273,42 +267,6 @@ func (m *MaskedToken) Represent(b *Batch) ([][]float32, error) {
 		return nil, err
 	}
 	return m.repr.hiddenRows()
-}
-
-// State returns the parameters and Adam's state (see the type's doc).
-func (m *MaskedToken) State() ([]safetensors.Tensor, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil, errClosed
-	}
-	return m.opt.state(), nil
-}
-
-// SetState restores a State: every tensor must be present with the dtype
-// and shape this model needs; other tensors in f are ignored.
-func (m *MaskedToken) SetState(f *safetensors.File) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return errClosed
-	}
-	return m.opt.setState(f)
-}
-
-// Close releases the model's machines. Later calls fail.
-func (m *MaskedToken) Close() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil
-	}
-	m.closed = true
-	return m.closeGraphs()
-}
-
-func (m *MaskedToken) closeGraphs() error {
-	return errors.Join(m.train.close(), m.loss.close(), m.repr.close())
 }
 
 // ready checks that the model is open and that b fits it.

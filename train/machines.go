@@ -1,0 +1,56 @@
+package train
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/robustdata/robustdata/pipeline/safetensors"
+)
+
+// machines is what both models hold alike: the lock their methods take,
+// the optimiser over their parameters and their three compiled graphs (a
+// training step, the losses alone, the representations).
+type machines struct {
+	mu                sync.Mutex
+	opt               *adam
+	train, loss, repr *modelGraph
+	closed            bool
+}
+
+// State returns the parameters and Adam's state (see the model type's
+// doc).
+func (m *machines) State() ([]safetensors.Tensor, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errClosed
+	}
+	return m.opt.state(), nil
+}
+
+// SetState restores a State: every tensor must be present with the dtype
+// and shape the model needs; other tensors in f are ignored.
+func (m *machines) SetState(f *safetensors.File) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return errClosed
+	}
+	return m.opt.setState(f)
+}
+
+// Close releases the model's machines. Later calls fail.
+func (m *machines) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	return m.closeGraphs()
+}
+
+// closeGraphs closes the graphs built so far.
+func (m *machines) closeGraphs() error {
+	return errors.Join(m.train.close(), m.loss.close(), m.repr.close())
+}
