@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"io"
 	"math"
 	"os"
 )
@@ -43,25 +42,6 @@ func createJournal(path string) (*journal, error) {
 		return nil, fmt.Errorf("robustdata/train: writing %s: %w", path, err)
 	}
 	return j, nil
-}
-
-// reopenJournal opens the journal at path to append after its first rows
-// rows, cutting what follows them.
-func reopenJournal(path string, rows int) (*journal, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return nil, fmt.Errorf("robustdata/train: opening the training log: %w", err)
-	}
-	end := int64(len(journalMagic)) + int64(rows)*journalRecord
-	if err := f.Truncate(end); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("robustdata/train: cutting %s back: %w", path, err)
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("robustdata/train: %s: %w", path, err)
-	}
-	return &journal{f: f, path: path}, nil
 }
 
 // append writes rows and syncs them to disk (before the checkpoint that

@@ -310,9 +310,17 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	}
 
 	// The journal holds the log up to the last checkpoint (see
-	// TrainJournalFile); it starts as the log resumed from.
+	// TrainJournalFile); it starts as the log resumed from. A run that
+	// fails leaves what was checkpointed readable as train_log.parquet too
+	// (best effort: the error may be a full disk).
 	jpath := filepath.Join(cfg.RunDir, TrainJournalFile)
 	flushed := len(log)
+	fail := func(err error) (*Eval, error) {
+		if flushed > 0 {
+			writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log[:flushed])
+		}
+		return nil, err
+	}
 	if start < cfg.Steps {
 		jr, err := createJournal(jpath)
 		if err != nil {
@@ -322,15 +330,50 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 		if err := jr.append(log); err != nil {
 			return nil, err
 		}
-		if err := trainSteps(ctx, &cfg, loader, model, strat, start, &weights, &log, jr, &flushed, ckpt); err != nil {
-			// What was checkpointed stays readable as train_log.parquet
-			// (best effort: the error may be a full disk).
-			if flushed > 0 {
-				writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log[:flushed])
+		for step := start; step < cfg.Steps; step++ {
+			if err := ctx.Err(); err != nil {
+				return fail(err)
 			}
-			return nil, err
+			batch, err := loader.Next(step)
+			if err != nil {
+				return fail(err)
+			}
+			losses, err := model.Step(batch, weights)
+			if err != nil {
+				return fail(err)
+			}
+			for t, l := range losses {
+				if math.IsNaN(l) || math.IsInf(l, 0) {
+					return fail(&NaNError{Step: step, Task: t, Loss: l})
+				}
+				log = append(log, LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
+			}
+			// The weights of the next step, from this step's losses.
+			if weights, err = strat.Weights(losses); err != nil {
+				return fail(fmt.Errorf("robustdata/train: step %d: %w", step, err))
+			}
+			if cfg.Progress != nil {
+				cfg.Progress(step+1, losses)
+			}
+			if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
+				// The log first: a kill between the two leaves a log
+				// ahead of the checkpoint, which resuming cuts back to
+				// the checkpoint's step; the other order would lose log
+				// rows.
+				if err := jr.append(log[flushed:]); err != nil {
+					return fail(err)
+				}
+				flushed = len(log)
+				if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
+					return fail(err)
+				}
+			}
 		}
-	} else if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+	}
+	// The whole log, then no journal: a kill between the two leaves the
+	// journal of the last checkpoint, from which a resumed run writes the
+	// same log again.
+	if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
 		return nil, err
 	}
 	if err := os.Remove(jpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -343,63 +386,6 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	if err != nil {
 		return nil, err
 	}
-	return finishRun(&cfg, strat, weights, loader, ev)
-}
-
-// trainSteps runs steps start..cfg.Steps-1, appending to *log and, at each
-// checkpoint, the new rows to jr (then *flushed is the count of rows in
-// jr) before the checkpoint; at the last step it writes train_log.parquet.
-func trainSteps(ctx context.Context, cfg *Config, loader *Loader, model Model, strat Strategy, start int, weightsP *[]float64, logP *[]LogRow, jr *journal, flushed *int, ckpt string) error {
-	weights, log := *weightsP, *logP
-	defer func() { *weightsP, *logP = weights, log }()
-	for step := start; step < cfg.Steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		batch, err := loader.Next(step)
-		if err != nil {
-			return err
-		}
-		losses, err := model.Step(batch, weights)
-		if err != nil {
-			return err
-		}
-		for t, l := range losses {
-			if math.IsNaN(l) || math.IsInf(l, 0) {
-				return &NaNError{Step: step, Task: t, Loss: l}
-			}
-			log = append(log, LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
-		}
-		// The weights of the next step, from this step's losses.
-		if weights, err = strat.Weights(losses); err != nil {
-			return fmt.Errorf("robustdata/train: step %d: %w", step, err)
-		}
-		if cfg.Progress != nil {
-			cfg.Progress(step+1, losses)
-		}
-		if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
-			// The log first: a kill between the two leaves a log
-			// ahead of the checkpoint, which resuming cuts back to the
-			// checkpoint's step; the other order would lose log rows.
-			if err := jr.append(log[*flushed:]); err != nil {
-				return err
-			}
-			*flushed = len(log)
-			if step+1 == cfg.Steps {
-				if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
-					return err
-				}
-			}
-			if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// finishRun writes weights.json and eval.json.
-func finishRun(cfg *Config, strat Strategy, weights []float64, loader *Loader, ev *Eval) (*Eval, error) {
 	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
 	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
 		return nil, err
