@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -46,6 +47,17 @@ var _ Reader = (*parquetReader)(nil)
 // streamBuffer is the read buffer of a column chunk's page stream.
 const streamBuffer = 1 << 20
 
+// readProps are the reader properties of a Parquet file reader allocating
+// from mem: column chunks are streamed page by page instead of loaded
+// whole, so memory stays bounded whatever row-group size the writer
+// chose.
+func readProps(mem memory.Allocator) *parquet.ReaderProperties {
+	props := parquet.NewReaderProperties(mem)
+	props.BufferedStreamEnabled = true
+	props.BufferSize = streamBuffer
+	return props
+}
+
 // newParquetReader opens a Parquet file. It reads only the columns the
 // configuration projects (see projection), in that order. closer is closed
 // with the reader.
@@ -78,13 +90,7 @@ func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeek
 // openParquetFile is newParquetReader, reading through the allocator g;
 // *pfp is set to the file reader once there is one.
 func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config, g *leakGuard, pfp **file.Reader) (*parquetReader, error) {
-	props := parquet.NewReaderProperties(g)
-	// Stream column chunks page by page instead of loading each whole
-	// chunk: memory then stays bounded whatever row-group size the writer
-	// chose.
-	props.BufferedStreamEnabled = true
-	props.BufferSize = streamBuffer
-	pf, err := file.NewParquetReader(src, file.WithReadProps(props))
+	pf, err := file.NewParquetReader(src, file.WithReadProps(readProps(g)))
 	if err != nil {
 		return nil, &DataError{Source: name, Row: -1, Err: fmt.Errorf("not a valid Parquet file: %w", err)}
 	}
@@ -186,10 +192,7 @@ func (r *parquetReader) start() error {
 		if w > 0 {
 			// The metadata parsed once is shared: it is only read.
 			l.guard = newLeakGuard(r.guard.Allocator)
-			props := parquet.NewReaderProperties(l.guard)
-			props.BufferedStreamEnabled = true
-			props.BufferSize = streamBuffer
-			pf, err := file.NewParquetReader(noClose{r.src}, file.WithReadProps(props), file.WithMetadata(md))
+			pf, err := file.NewParquetReader(noClose{r.src}, file.WithReadProps(readProps(l.guard)), file.WithMetadata(md))
 			if err != nil {
 				return &DataError{Source: r.name, Row: -1, Err: fmt.Errorf("not a valid Parquet file: %w", err)}
 			}
