@@ -50,6 +50,28 @@ func (m *machines) Close() error {
 	return m.closeGraphs()
 }
 
+// graphBuild serialises graph construction: gorgonia keeps package-level
+// state while it builds a graph (encoding.NewGroup's counter, among
+// others), so two models built at once race inside it.
+var graphBuild sync.Mutex
+
+// buildGraphs builds the model's three graphs with build, one model at a
+// time, and closes those built so far when one fails.
+func (m *machines) buildGraphs(build func(graphKind) (*modelGraph, error)) error {
+	graphBuild.Lock()
+	defer graphBuild.Unlock()
+	var err error
+	if m.train, err = build(graphTrain); err == nil {
+		if m.loss, err = build(graphLoss); err == nil {
+			m.repr, err = build(graphRepresent)
+		}
+	}
+	if err != nil {
+		m.closeGraphs()
+	}
+	return err
+}
+
 // closeGraphs closes the graphs built so far.
 func (m *machines) closeGraphs() error {
 	return errors.Join(m.train.close(), m.loss.close(), m.repr.close())

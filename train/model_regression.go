@@ -137,14 +137,7 @@ func NewMaskedRegression(cfg RegressionConfig) (*MaskedRegression, error) {
 			avg[k*n+i] = 1 / float32(cfg.B)
 		}
 	}
-	var err error
-	if m.train, err = m.build(graphTrain); err == nil {
-		if m.loss, err = m.build(graphLoss); err == nil {
-			m.repr, err = m.build(graphRepresent)
-		}
-	}
-	if err != nil {
-		m.closeGraphs()
+	if err := m.buildGraphs(m.build); err != nil {
 		return nil, fmt.Errorf("robustdata/train: masked-regression: building the graph: %w", err)
 	}
 	return m, nil

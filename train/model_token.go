@@ -157,14 +157,7 @@ func NewMaskedToken(cfg TokenConfig) (*MaskedToken, error) {
 	m.rng = rand.New(m.pcg)
 	initParams(cfg.Seed, m.params, []bool{true, true, false, true, false})
 	m.opt = newAdam(cfg.LR, m.params)
-	var err error
-	if m.train, err = m.build(graphTrain); err == nil {
-		if m.loss, err = m.build(graphLoss); err == nil {
-			m.repr, err = m.build(graphRepresent)
-		}
-	}
-	if err != nil {
-		m.closeGraphs()
+	if err := m.buildGraphs(m.build); err != nil {
 		return nil, fmt.Errorf("robustdata/train: masked-token: building the graph: %w", err)
 	}
 	return m, nil
