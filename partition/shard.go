@@ -2,8 +2,6 @@ package partition
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,10 +163,17 @@ func WriteShards(ctx context.Context, src pipeline.Reader, dir string, opts Shar
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("robustdata/partition: creating %s: %w", parent, err)
 	}
-	staging, err := shardMkdirUnique(dir + ".tmp-")
+	// What a killed writer of dir left beside it goes first (a dataset it
+	// had moved aside comes back).
+	if _, err := pipeline.SweepStaging(parent, filepath.Base(dir)); err != nil {
+		return nil, fmt.Errorf("robustdata/partition: %w", err)
+	}
+	stage, err := pipeline.NewStagingDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("robustdata/partition: creating a staging folder beside %s: %w", dir, err)
 	}
+	defer stage.Release()
+	staging := stage.Path
 	s.staging = staging
 	m, err := s.run(ctx, src)
 	if err == nil {
@@ -185,7 +190,6 @@ func WriteShards(ctx context.Context, src pipeline.Reader, dir string, opts Shar
 	}
 	if err != nil {
 		s.abort()
-		os.RemoveAll(staging)
 		return nil, err
 	}
 	return m, nil
@@ -240,23 +244,21 @@ func publishDataset(staging, dir string, overwrite bool) error {
 		shardSyncDir(filepath.Dir(dir))
 		return nil
 	}
-	old, err := shardUnusedName(dir + ".old-")
+	old, err := pipeline.MoveAside(dir)
 	if err != nil {
-		return fmt.Errorf("robustdata/partition: %w", err)
-	}
-	if err := os.Rename(dir, old); err != nil {
 		return fmt.Errorf("robustdata/partition: moving %s aside: %w", dir, err)
 	}
 	if err := os.Rename(staging, dir); err != nil {
-		if rerr := os.Rename(old, dir); rerr != nil {
-			return fmt.Errorf("robustdata/partition: moving the dataset into place: %w (the previous one is in %s)", err, old)
+		if rerr := old.MoveBack(dir); rerr != nil {
+			return fmt.Errorf("robustdata/partition: moving the dataset into place: %w (the previous one is in %s)", err, old.Path)
 		}
 		return fmt.Errorf("robustdata/partition: moving the dataset into place: %w", err)
 	}
 	shardSyncDir(filepath.Dir(dir))
 	// The new dataset is in place: failing to remove the old one leaves
-	// garbage beside it, not a wrong dataset.
-	os.RemoveAll(old)
+	// garbage beside it (swept by the next write of dir), not a wrong
+	// dataset.
+	old.Release()
 	return nil
 }
 
@@ -265,46 +267,6 @@ func shardSyncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-func shardRandomSuffix() (string, error) {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(b[:]), nil
-}
-
-// shardMkdirUnique creates a folder named prefix plus a random suffix, mode
-// 0755 (less the umask).
-func shardMkdirUnique(prefix string) (string, error) {
-	for range 100 {
-		sfx, err := shardRandomSuffix()
-		if err != nil {
-			return "", err
-		}
-		name := prefix + sfx
-		err = os.Mkdir(name, 0o755)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return name, err
-	}
-	return "", errors.New("cannot find an unused name")
-}
-
-// shardUnusedName returns prefix plus a random suffix that names nothing.
-func shardUnusedName(prefix string) (string, error) {
-	for range 100 {
-		sfx, err := shardRandomSuffix()
-		if err != nil {
-			return "", err
-		}
-		if _, err := os.Lstat(prefix + sfx); errors.Is(err, fs.ErrNotExist) {
-			return prefix + sfx, nil
-		}
-	}
-	return "", errors.New("cannot find an unused name")
 }
 
 // shardDest is where the rows of one task (or the rejected rows) go.

@@ -3,14 +3,12 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -40,8 +38,10 @@ func (h hashingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// createAtomic starts writing path. The temporary name starts with "." so
-// that folder and glob inputs skip it.
+// createAtomic starts writing path under a locked staging name beside it
+// (see SweepStaging), first sweeping what a killed writer of the same path
+// left there. The staging name starts with "." so that folder and glob
+// inputs skip it.
 func createAtomic(path string) (*atomicFile, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -50,7 +50,9 @@ func createAtomic(path string) (*atomicFile, error) {
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
 		return nil, fmt.Errorf("robustdata/pipeline: %s is a folder", path)
 	}
-	f, err := createTemp(dir, "."+base+".tmp-")
+	// A failed sweep leaves garbage, not a wrong output: writing goes on.
+	SweepStaging(dir, base)
+	f, err := createStagingFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("robustdata/pipeline: creating %s: %w", path, err)
 	}
@@ -69,11 +71,13 @@ func (a *atomicFile) commit() error {
 	if err == nil && a.sync {
 		err = a.f.Sync()
 	}
-	if cerr := a.f.Close(); err == nil {
-		err = cerr
-	}
+	// Renamed while still open, so its lock holds until it has its final
+	// name (a sweep never takes a file being committed).
 	if err == nil {
 		err = os.Rename(a.f.Name(), a.final)
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		os.Remove(a.f.Name())
@@ -99,25 +103,6 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// createTemp creates a new file named prefix plus a random suffix in dir.
-// Unlike os.CreateTemp it creates the file with mode 0666 less the umask,
-// the mode the final file should have.
-func createTemp(dir, prefix string) (*os.File, error) {
-	var b [8]byte
-	for range 100 {
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, err
-		}
-		name := filepath.Join(dir, prefix+hex.EncodeToString(b[:]))
-		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if errors.Is(err, fs.ErrExist) {
-			continue
-		}
-		return f, err
-	}
-	return nil, errors.New("cannot find an unused temporary name")
 }
 
 // WriteFileAtomic writes a file through write under a temporary name in

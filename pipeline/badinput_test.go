@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 )
 
 // readErr opens args and reads to the end, returning the first error.
@@ -51,6 +52,23 @@ func TestBadInput(t *testing.T) {
 	stream := filepath.Join(dir, "good.arrows")
 	writeFile(t, stream, sc, recs, WithAllocator(mem))
 	streamData, _ := os.ReadFile(stream)
+	// Where the stream can be cut between whole batches: after the
+	// schema and after each batch (before the end-of-stream marker).
+	var cuts []int
+	{
+		var buf bytes.Buffer
+		w := ipc.NewWriter(&buf, ipc.WithSchema(sc), ipc.WithAllocator(mem))
+		w.Write(recs[0]) // the schema goes out with the first batch
+		cuts = append(cuts, buf.Len())
+		for _, r := range recs[1:] {
+			w.Write(r)
+			cuts = append(cuts, buf.Len())
+		}
+		w.Close()
+		if !bytes.Equal(buf.Bytes(), streamData) || len(cuts) < 3 {
+			t.Fatalf("stream written batch by batch differs from the file (%d cuts)", len(cuts))
+		}
+	}
 
 	// A second file whose "n" column is a string.
 	other := arrow.NewSchema([]arrow.Field{{Name: "text", Type: arrow.BinaryTypes.String}, {Name: "n", Type: arrow.BinaryTypes.String}}, nil)
@@ -86,6 +104,9 @@ func TestBadInput(t *testing.T) {
 		{name: "not parquet", args: []string{write("text.parquet", []byte("hello, I am a CSV file\n1,2,3\n"))}, want: []string{"text.parquet", "not a valid Parquet file"}},
 		{name: "ipc stream cut mid-batch", args: []string{write("cut.arrows", streamData[:len(streamData)*2/3])}, want: []string{"cut.arrows", "truncated Arrow IPC stream"}},
 		{name: "ipc stream cut on stdin", args: []string{"-"}, stdin: streamData[:len(streamData)-100], want: []string{"stdin", "truncated Arrow IPC stream"}},
+		{name: "ipc stream cut between batches", args: []string{write("cut2.arrows", streamData[:cuts[1]])}, want: []string{"cut2.arrows", "truncated Arrow IPC stream", "end-of-stream marker"}},
+		{name: "ipc stream cut between batches on stdin", args: []string{"-"}, stdin: streamData[:cuts[0]], want: []string{"stdin", "end-of-stream marker"}},
+		{name: "ipc stream without its end-of-stream marker", args: []string{"-"}, stdin: streamData[:len(streamData)-8], want: []string{"stdin", "end-of-stream marker"}},
 		{name: "jsonl broken line", args: []string{write("broken.jsonl", []byte("{\"text\":\"a\"}\n{\"text\":\"b\"}\n{\"text\": \"c\n{\"text\":\"d\"}\n"))}, want: []string{"broken.jsonl", "line 3"}},
 		{name: "jsonl wrong type", args: []string{write("typed.jsonl", []byte("{\"text\":\"a\",\"n\":1}\n{\"text\":\"b\",\"n\":\"two\"}\n"))},
 			opts: []Option{WithSchema(typed)}, want: []string{"typed.jsonl", "line 2", `"n"`}},

@@ -214,7 +214,7 @@ func noTempFiles(t testing.TB, dir string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.Contains(e.Name(), ".tmp-") {
+		if IsStagingName(e.Name()) || strings.Contains(e.Name(), ".tmp-") {
 			t.Errorf("temporary file left behind: %s", filepath.Join(dir, e.Name()))
 		}
 	}

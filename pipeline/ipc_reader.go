@@ -90,7 +90,13 @@ type ipcMessageReader struct {
 	mem  memory.Allocator
 	msg  *ipc.Message
 	refs atomic.Int64
+	// messages counts the messages read.
+	messages int64
 }
+
+// errNoEOS is the error of a stream that ends after a whole message
+// without its end-of-stream marker.
+var errNoEOS = errors.New("the stream ends without its end-of-stream marker (it was cut short)")
 
 var _ ipc.MessageReader = (*ipcMessageReader)(nil)
 
@@ -110,8 +116,9 @@ func (m *ipcMessageReader) Release() {
 }
 
 // Message reads the next message, valid until the next call. At the end
-// of the stream (an end-of-stream marker, or the input ending between
-// messages) it returns io.EOF.
+// of the stream (its end-of-stream marker) it returns io.EOF; an input
+// that ends between messages without the marker is truncated (errNoEOS),
+// unless it ends before the first message (an empty input).
 func (m *ipcMessageReader) Message() (*ipc.Message, error) {
 	if m.msg != nil {
 		m.msg.Release()
@@ -120,7 +127,14 @@ func (m *ipcMessageReader) Message() (*ipc.Message, error) {
 	var word [4]byte
 	if n, err := io.ReadFull(m.r, word[:]); err != nil {
 		if n == 0 && errors.Is(err, io.EOF) {
-			return nil, io.EOF
+			if m.messages == 0 {
+				return nil, io.EOF
+			}
+			// The format allows a writer to end without the marker, but
+			// every writer that finishes writes it: a stream that stops
+			// after a whole message was cut, and reading it as complete
+			// would drop rows silently.
+			return nil, errNoEOS
 		}
 		return nil, fmt.Errorf("reading a message length: %w", noEOF(err))
 	}
@@ -158,6 +172,7 @@ func (m *ipcMessageReader) Message() (*ipc.Message, error) {
 		}
 	}
 	m.msg = ipc.NewMessage(memory.NewBufferBytes(meta), body)
+	m.messages++
 	return m.msg, nil
 }
 

@@ -29,6 +29,9 @@ const (
 	StageStartName = ".robustdata-stage.started.json"
 	// RunLockName is the lock of an output root.
 	RunLockName = ".robustdata.lock"
+	// RunRootName marks a folder as a run's output root, so that a later
+	// run accepts it (and refuses any other non-empty folder).
+	RunRootName = ".robustdata-run.json"
 	// StageRecordFormat is the format version of completion records.
 	StageRecordFormat = 1
 )
@@ -365,43 +368,65 @@ func ListFiles(root, dir string) ([]string, error) {
 	return out, err
 }
 
-// RemoveStaleTemps removes what an interrupted run left in the folders of
-// an output root: names holding ".tmp-" (atomic writes, dataset staging
-// folders) at the root and in the given stage folders, and dataset folders
-// moved aside (".old-") at the root. Only the run that holds the root's
-// lock may call it. It returns what it removed, relative to root.
+// RemoveStaleTemps sweeps what an interrupted run left in an output root
+// and the given stage folders: staging files and folders whose writer is
+// gone (see SweepStaging; a dataset moved aside comes back if its
+// replacement never arrived). Nothing the tool did not create is touched,
+// whatever its name. It returns what it removed, relative to root.
 func RemoveStaleTemps(root string, folders []string) ([]string, error) {
 	var removed []string
 	var errs []error
-	scan := func(dir string, top bool) {
-		entries, err := os.ReadDir(filepath.Join(root, dir))
+	for _, f := range append([]string{"."}, folders...) {
+		done, err := SweepStaging(filepath.Join(root, f), "")
 		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				errs = append(errs, err)
-			}
-			return
+			errs = append(errs, err)
 		}
-		for _, e := range entries {
-			n := e.Name()
-			if !strings.Contains(n, ".tmp-") && !(top && e.IsDir() && strings.Contains(n, ".old-")) {
-				continue
+		for _, d := range done {
+			if rel, err := filepath.Rel(root, d); err == nil {
+				d = rel
 			}
-			rel := filepath.Join(dir, n)
-			if err := os.RemoveAll(filepath.Join(root, rel)); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			removed = append(removed, filepath.ToSlash(rel))
+			removed = append(removed, filepath.ToSlash(d))
 		}
-	}
-	scan(".", true)
-	for _, f := range folders {
-		scan(f, false)
-	}
-	for i, r := range removed {
-		removed[i] = strings.TrimPrefix(r, "./")
 	}
 	return removed, errors.Join(errs...)
+}
+
+// ErrForeignRoot is returned by ClaimRunRoot for a non-empty folder that
+// is not a run's output root.
+var ErrForeignRoot = errors.New("not a robustdata run's output folder")
+
+// ClaimRunRoot makes sure root may be a run's output root and marks it as
+// one: root must be missing, empty, or already marked (RunRootName, or a
+// stage record in one of its folders, as left by earlier versions). Any
+// other folder is refused with an error wrapping ErrForeignRoot, so that
+// a run never writes into, nor sweeps, a folder it does not own.
+func ClaimRunRoot(root string) error {
+	marker := filepath.Join(root, RunRootName)
+	if _, err := os.Lstat(marker); err == nil {
+		return nil
+	}
+	entries, err := os.ReadDir(root)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("robustdata/pipeline: reading %s: %w", root, err)
+	}
+	owned := len(entries) == 0
+	for _, e := range entries {
+		if e.Name() == RunLockName {
+			owned = true
+		}
+		if e.IsDir() {
+			if _, err := os.Lstat(filepath.Join(root, e.Name(), StageRecordName)); err == nil {
+				owned = true
+			}
+		}
+	}
+	if !owned {
+		return fmt.Errorf("robustdata/pipeline: %s is not empty and holds no %s: refusing to write into it (choose a new or empty folder): %w", root, RunRootName, ErrForeignRoot)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return fmt.Errorf("robustdata/pipeline: creating %s: %w", root, err)
+	}
+	return writeJSONAtomic(marker, map[string]any{"format": "robustdata-run", "version": 1})
 }
 
 // LockInfo is the content of an output root's lock file.

@@ -169,12 +169,18 @@ func TestStageRecordStart(t *testing.T) {
 
 func TestStageRecordFilesAndTemps(t *testing.T) {
 	root := t.TempDir()
+	const tok = "0123456789abcdef"
+	dead := ".robustdata-tmp-999999-" + tok // a writer that is gone holds no lock
 	for _, f := range []string{
 		"dataset/manifest.json", "dataset/task=000/part-00000.parquet", "dataset/report.md",
-		"features/features.arrow", "features/.features.arrow.tmp-0123", "features/" + StageRecordName,
-		"runs/erm/checkpoint.safetensors", "runs/erm/.checkpoint.safetensors.tmp-99", "runs/erm/" + StageStartName,
+		"features/features.arrow", "features/.features.arrow" + dead, "features/" + StageRecordName,
+		"runs/erm/checkpoint.safetensors", "runs/erm/.checkpoint.safetensors" + dead, "runs/erm/" + StageStartName,
+		".dataset" + dead + "/manifest.json", ".dataset" + dead + ".lock", ".report.html" + dead,
+		// Look-alikes of every earlier naming scheme and of this one: kept.
 		"dataset.tmp-abc/manifest.json", "dataset.old-def/manifest.json", ".report.html.tmp-1",
-		"keep.old-file", "other/.x.tmp-1", RunLockName,
+		"photos.old-2020/precious.jpg", "notes.tmp-keep.txt", "keep.old-file", "other/.x.tmp-1", RunLockName,
+		".nolock" + dead + "/precious.jpg", // a staging-shaped folder without its lock file
+		"other/.x" + dead, // a folder not swept
 	} {
 		writeTestFile(t, filepath.Join(root, f), "x")
 	}
@@ -187,14 +193,49 @@ func TestStageRecordFilesAndTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	slices.Sort(removed)
-	want := []string{".report.html.tmp-1", "dataset.old-def", "dataset.tmp-abc", "features/.features.arrow.tmp-0123", "runs/erm/.checkpoint.safetensors.tmp-99"}
+	want := []string{".dataset" + dead, ".report.html" + dead, "features/.features.arrow" + dead, "runs/erm/.checkpoint.safetensors" + dead}
 	if !slices.Equal(removed, want) {
 		t.Errorf("removed %v, want %v", removed, want)
 	}
-	for _, kept := range []string{"keep.old-file", "other/.x.tmp-1", RunLockName, "features/features.arrow", "runs/erm/" + StageStartName} {
+	for _, kept := range []string{"dataset.tmp-abc/manifest.json", "dataset.old-def/manifest.json", ".report.html.tmp-1",
+		"photos.old-2020/precious.jpg", "notes.tmp-keep.txt", "keep.old-file", "other/.x.tmp-1", RunLockName,
+		".nolock" + dead + "/precious.jpg", "other/.x" + dead, "features/features.arrow", "runs/erm/" + StageStartName} {
 		if _, err := os.Stat(filepath.Join(root, kept)); err != nil {
 			t.Errorf("%s removed: %v", kept, err)
 		}
+	}
+	for _, gone := range []string{".dataset" + dead, ".dataset" + dead + ".lock"} {
+		if _, err := os.Lstat(filepath.Join(root, gone)); err == nil {
+			t.Errorf("%s still there", gone)
+		}
+	}
+}
+
+func TestClaimRunRoot(t *testing.T) {
+	dir := t.TempDir()
+	fresh := filepath.Join(dir, "fresh")
+	if err := ClaimRunRoot(fresh); err != nil {
+		t.Fatalf("missing root: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(fresh, RunRootName)); err != nil {
+		t.Errorf("no marker: %v", err)
+	}
+	if err := ClaimRunRoot(fresh); err != nil {
+		t.Errorf("marked root: %v", err)
+	}
+	legacy := filepath.Join(dir, "legacy")
+	writeTestFile(t, filepath.Join(legacy, "features", StageRecordName), "{}")
+	if err := ClaimRunRoot(legacy); err != nil {
+		t.Errorf("root of an earlier version: %v", err)
+	}
+	foreign := filepath.Join(dir, "foreign")
+	writeTestFile(t, filepath.Join(foreign, "photos.old-2020", "precious.jpg"), "x")
+	err := ClaimRunRoot(foreign)
+	if !errors.Is(err, ErrForeignRoot) || !strings.Contains(err.Error(), foreign) {
+		t.Errorf("foreign folder: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(foreign, RunRootName)); err == nil {
+		t.Errorf("foreign folder marked")
 	}
 }
 

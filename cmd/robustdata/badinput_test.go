@@ -698,14 +698,14 @@ func badLeftovers(dir string) []string {
 	return out
 }
 
-// badTempNames are the badLeftovers that look temporary: atomic writes
-// (".name.tmp-"), dataset staging ("ds.tmp-") and old datasets ("ds.old-"),
-// spools ("robustdata-").
+// badTempNames are the badLeftovers that look temporary: staging files and
+// folders of atomic writes, datasets and spools (pipeline.IsStagingName),
+// and any other name of the tool's ("robustdata-", ".tmp-", ".old-").
 func badTempNames(paths []string) []string {
 	var out []string
 	for _, p := range paths {
 		b := filepath.Base(p)
-		if strings.Contains(b, ".tmp-") || strings.Contains(b, ".old-") || strings.HasPrefix(b, "robustdata-") {
+		if pipeline.IsStagingName(b) || strings.Contains(b, ".tmp-") || strings.Contains(b, ".old-") || strings.HasPrefix(b, "robustdata-") {
 			out = append(out, p)
 		}
 	}
@@ -817,7 +817,7 @@ func TestSIGINT(t *testing.T) {
 		{name: "partition-fit", args: append([]string{"partition", "-i", big, "-o", "OUT/ds/", "--k", "16", "--sample", "100000", "--features-sample", "2000"}, feat...),
 			started: func(_, tmp []string, _ int64) bool {
 				for _, n := range tmp {
-					if strings.HasPrefix(n, "robustdata-features-") && !strings.Contains(n, ".tmp-") {
+					if strings.HasPrefix(n, ".robustdata-features.robustdata-tmp-") && filepath.Base(n) == "features.arrows" {
 						return true
 					}
 				}

@@ -94,7 +94,7 @@ func runCase(t *testing.T, repo, dir string) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if strings.Contains(name, ".tmp-") {
+		if pipeline.IsStagingName(name) {
 			t.Errorf("temporary file left behind: %s", name)
 		}
 		fmt.Fprintf(&out, "--- file %s ---\n%s", name, dumpFile(t, name))

@@ -366,13 +366,15 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 		return pipeline.Input{}, nil, err
 	}
 	defer rd.Close()
-	f, err := os.CreateTemp("", "robustdata-features-*.arrows")
+	// The spool lives in a locked staging folder in TMPDIR, so that the
+	// spool of a killed run is swept by the next one.
+	pipeline.SweepStaging(os.TempDir(), featuresSpoolName)
+	stage, err := pipeline.NewStagingDir(filepath.Join(os.TempDir(), featuresSpoolName))
 	if err != nil {
 		return pipeline.Input{}, nil, fmt.Errorf("creating the features spool: %w", err)
 	}
-	path := f.Name()
-	f.Close()
-	cleanup := func() { os.Remove(path) }
+	path := filepath.Join(stage.Path, "features.arrows")
+	cleanup := func() { stage.Release() }
 	w, err := pipeline.Create(path, rd.Schema())
 	if err != nil {
 		cleanup()
@@ -389,6 +391,10 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 	}
 	return pipeline.Input{Name: inputs[0].Name, Path: path, Format: pipeline.FormatIPCStream}, cleanup, nil
 }
+
+// featuresSpoolName is the base of the features spool's staging folder in
+// TMPDIR.
+const featuresSpoolName = "robustdata-features"
 
 // discard is an arrio.Writer that drops batches.
 type discard struct{}

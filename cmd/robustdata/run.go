@@ -622,8 +622,11 @@ func (r *runner) run(ctx context.Context, dryRun bool, fromIdx int) (err error) 
 		return tw.Flush()
 	}
 
-	if err := os.MkdirAll(r.root, 0o755); err != nil {
-		return fmt.Errorf("run: creating the output root: %w", err)
+	if err := pipeline.ClaimRunRoot(r.root); err != nil {
+		if errors.Is(err, pipeline.ErrForeignRoot) {
+			return usageError{err}
+		}
+		return fmt.Errorf("run: %w", err)
 	}
 	lock, stale, err := pipeline.AcquireRunLock(r.root, "robustdata run")
 	if err != nil {
@@ -766,6 +769,11 @@ func (r *runner) removeEmptyFolders() {
 	// Deepest first: a parent is empty once its children are gone.
 	for i := len(dirs) - 1; i >= 0; i-- {
 		os.Remove(dirs[i]) // fails, harmlessly, when not empty
+	}
+	// A root that holds nothing but its marker goes too.
+	if entries, err := os.ReadDir(r.root); err == nil && len(entries) == 1 && entries[0].Name() == pipeline.RunRootName {
+		os.Remove(filepath.Join(r.root, pipeline.RunRootName))
+		os.Remove(r.root)
 	}
 }
 
