@@ -180,7 +180,7 @@ func TestStageRecordFilesAndTemps(t *testing.T) {
 		"dataset.tmp-abc/manifest.json", "dataset.old-def/manifest.json", ".report.html.tmp-1",
 		"photos.old-2020/precious.jpg", "notes.tmp-keep.txt", "keep.old-file", "other/.x.tmp-1", RunLockName,
 		".nolock" + dead + "/precious.jpg", // a staging-shaped folder without its lock file
-		"other/.x" + dead, // a folder not swept
+		"other/.x" + dead,                  // a folder not swept
 	} {
 		writeTestFile(t, filepath.Join(root, f), "x")
 	}

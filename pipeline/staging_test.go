@@ -10,8 +10,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 	"testing"
+	"time"
 )
 
 func TestSweepStagingLiveAndDead(t *testing.T) {
