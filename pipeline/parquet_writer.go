@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,6 +20,18 @@ import (
 // statistics of long texts are dropped by the writer anyway.
 const longValueBytes = 64
 
+// dictLimit bounds the plain-encoded bytes of a dictionary-encoded column
+// in one row group: the row group ends before a column would pass it, and
+// the writer's dictionary page limit is set above it, so a dictionary
+// never falls back to PLAIN. (arrow-go v18.8-18.9 writes the encoding
+// statistics of a column chunk that fell back by ranging over a Go map:
+// the footer bytes would then differ from run to run.)
+const dictLimit = 16 << 20
+
+// dictSample is how many values of the first batch tell whether a column
+// repeats enough for a dictionary.
+const dictSample = 4096
+
 // parquetWriter writes Parquet row groups of bounded rows and bytes. It
 // holds the batches of one row group (retained, not copied) and, when the
 // group is full, encodes and writes it column by column straight to the
@@ -34,6 +47,10 @@ type parquetWriter struct {
 	pending []arrow.RecordBatch
 	rgRows  int64
 	rgBytes int64
+	// dict lists the dictionary-encoded columns and dictBytes their
+	// plain-encoded bytes in the pending row group (see dictLimit).
+	dict      []int
+	dictBytes []int64
 	// flushing delivers the result of the row group being written, or is
 	// nil when none is.
 	flushing chan error
@@ -66,6 +83,7 @@ func (w *parquetWriter) start(first arrow.RecordBatch) error {
 		// task ids), off for floats (feature vectors are nearly all
 		// distinct: a dictionary only burns time) and long texts.
 		parquet.WithDictionaryDefault(false),
+		parquet.WithDictionaryPageSizeLimit(dictLimit + 1),
 	}
 	for i, f := range w.schema.Fields() {
 		long := first != nil && meanValueBytes(first.Column(i)) >= longValueBytes
@@ -73,12 +91,16 @@ func (w *parquetWriter) start(first arrow.RecordBatch) error {
 		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY:
 			if long {
 				props = append(props, parquet.WithStatsFor(f.Name, false))
-			} else {
+			} else if first != nil && repeats(first.Column(i)) {
 				props = append(props, parquet.WithDictionaryFor(f.Name, true))
+				w.dict = append(w.dict, i)
 			}
 		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
-			arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64, arrow.BOOL:
-			props = append(props, parquet.WithDictionaryFor(f.Name, true))
+			arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
+			if first != nil && repeats(first.Column(i)) {
+				props = append(props, parquet.WithDictionaryFor(f.Name, true))
+				w.dict = append(w.dict, i)
+			}
 		case arrow.FIXED_SIZE_LIST:
 			if isFloat(f.Type.(*arrow.FixedSizeListType).Elem()) {
 				// Feature vectors: general-purpose codecs shrink float
@@ -87,6 +109,7 @@ func (w *parquetWriter) start(first arrow.RecordBatch) error {
 			}
 		}
 	}
+	w.dictBytes = make([]int64, len(w.dict))
 	fw, err := pqarrow.NewFileWriter(w.schema, w.af, parquet.NewWriterProperties(props...),
 		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(w.c.mem)))
 	if err != nil {
@@ -94,6 +117,114 @@ func (w *parquetWriter) start(first arrow.RecordBatch) error {
 	}
 	w.fw = fw
 	return nil
+}
+
+// repeats tells whether the first dictSample values of a string, binary
+// or integer column hold at most half as many distinct values: only then
+// is a dictionary worth it (identifiers and free text are nearly all
+// distinct).
+func repeats(col arrow.Array) bool {
+	n := min(col.Len(), dictSample)
+	if n == 0 {
+		return false
+	}
+	seen := make(map[string]struct{}, n/2)
+	var key [8]byte
+	for r := range n {
+		if col.IsNull(r) {
+			continue
+		}
+		switch a := col.(type) {
+		case *array.String:
+			seen[a.Value(r)] = struct{}{}
+		case *array.LargeString:
+			seen[a.Value(r)] = struct{}{}
+		case *array.Binary:
+			seen[string(a.Value(r))] = struct{}{}
+		case *array.LargeBinary:
+			seen[string(a.Value(r))] = struct{}{}
+		default:
+			v, ok := intValue(col, r)
+			if !ok {
+				return false
+			}
+			binary.LittleEndian.PutUint64(key[:], uint64(v))
+			seen[string(key[:])] = struct{}{}
+		}
+		if 2*len(seen) > n {
+			return false
+		}
+	}
+	return true
+}
+
+// intValue is value r of an integer column.
+func intValue(col arrow.Array, r int) (int64, bool) {
+	switch a := col.(type) {
+	case *array.Int8:
+		return int64(a.Value(r)), true
+	case *array.Int16:
+		return int64(a.Value(r)), true
+	case *array.Int32:
+		return int64(a.Value(r)), true
+	case *array.Int64:
+		return a.Value(r), true
+	case *array.Uint8:
+		return int64(a.Value(r)), true
+	case *array.Uint16:
+		return int64(a.Value(r)), true
+	case *array.Uint32:
+		return int64(a.Value(r)), true
+	case *array.Uint64:
+		return int64(a.Value(r)), true
+	}
+	return 0, false
+}
+
+// dictValueBytes bounds what rows [from, to) of a dictionary-encoded
+// column can add to its dictionary: their plain-encoded size (4 bytes of
+// length plus the bytes for strings and binaries, 8 bytes for integers),
+// as if every value were new.
+func dictValueBytes(col arrow.Array, from, to int64) int64 {
+	if to <= from {
+		return 0
+	}
+	switch a := col.(type) {
+	case *array.String:
+		o := a.ValueOffsets()
+		return int64(o[to]-o[from]) + 4*(to-from)
+	case *array.LargeString:
+		o := a.ValueOffsets()
+		return o[to] - o[from] + 4*(to-from)
+	case *array.Binary:
+		o := a.ValueOffsets()
+		return int64(o[to]-o[from]) + 4*(to-from)
+	case *array.LargeBinary:
+		o := a.ValueOffsets()
+		return o[to] - o[from] + 4*(to-from)
+	}
+	return 8 * (to - from)
+}
+
+// dictRowsFit is how many of the n rows from off fit in room bytes of a
+// dictionary (see dictValueBytes).
+func dictRowsFit(col arrow.Array, off, n, room int64) int64 {
+	if room <= 0 {
+		return 0
+	}
+	if dictValueBytes(col, off, off+n) <= room {
+		return n
+	}
+	lo, hi := int64(0), n // dictValueBytes(off, off+lo) <= room < dictValueBytes(off, off+hi)
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if dictValueBytes(col, off, off+mid) <= room {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo
 }
 
 // meanValueBytes is the mean size of a string or binary column's values,
@@ -158,6 +289,23 @@ func (w *parquetWriter) write(rec arrow.RecordBatch) error {
 		if room := (w.c.rowGroupBytes - w.rgBytes + perRow - 1) / perRow; room < take {
 			take = max(1, room)
 		}
+		for j, i := range w.dict {
+			take = min(take, dictRowsFit(rec.Column(i), off, take, dictLimit-w.dictBytes[j]))
+		}
+		if take == 0 {
+			if w.rgRows > 0 {
+				if err := w.flush(); err != nil {
+					return err
+				}
+				continue
+			}
+			// One value over dictLimit: cannot happen for the short
+			// values a dictionary is chosen for.
+			take = 1
+		}
+		for j, i := range w.dict {
+			w.dictBytes[j] += dictValueBytes(rec.Column(i), off, off+take)
+		}
 		part := rec
 		if off != 0 || take != n {
 			part = rec.NewSlice(off, off+take)
@@ -187,6 +335,7 @@ func (w *parquetWriter) flush() error {
 	}
 	group, rows := w.pending, w.rgRows
 	w.pending, w.rgRows, w.rgBytes = nil, 0, 0
+	clear(w.dictBytes)
 	w.flushing = make(chan error, 1)
 	go func() { w.flushing <- w.writeGroup(group, rows) }()
 	return nil
@@ -233,6 +382,7 @@ func (w *parquetWriter) releasePending() {
 	}
 	w.pending = w.pending[:0]
 	w.rgRows, w.rgBytes = 0, 0
+	clear(w.dictBytes)
 }
 
 func (w *parquetWriter) Close() error {
