@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -84,6 +85,9 @@ const maxManifestBytes = 256 << 20
 // Problems are a *DataError naming the manifest.
 func ReadManifest(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, ManifestName)
+	if err := checkRegular(p, -1); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fileError(p, err)
@@ -97,6 +101,45 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, dataErr(p, "larger than %d bytes", maxManifestBytes)
 	}
 	return ParseManifest(p, data)
+}
+
+// OpenDataset reads dir's manifest (ReadManifest) and checks that every
+// file it lists, task shards and rejected rows, is a regular file inside
+// dir (not a symlink, a FIFO or a device) of the size the manifest gives:
+// a reader of the dataset then never blocks on, nor reads without bound
+// from, a file someone put in a shard's place. Problems are a *DataError
+// naming the file.
+func OpenDataset(dir string) (*Manifest, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	shards := slices.Clone(m.Rejected.Shards)
+	for _, t := range m.Tasks {
+		shards = append(shards, t.Shards...)
+	}
+	for _, s := range shards {
+		if err := checkRegular(filepath.Join(dir, filepath.FromSlash(s.Path)), s.Bytes); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// checkRegular fails unless path is a regular file (not followed through
+// a symlink) of size bytes (any size when size < 0).
+func checkRegular(path string, size int64) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return fileError(path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return dataErr(path, "not a regular file (%s): a dataset holds only regular files", st.Mode().Type())
+	}
+	if size >= 0 && st.Size() != size {
+		return dataErr(path, "%d bytes, the manifest says %d (run robustdata verify)", st.Size(), size)
+	}
+	return nil
 }
 
 // ParseManifest parses and checks a manifest's bytes; name is used in

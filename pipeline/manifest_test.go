@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 const goodManifest = `{
@@ -58,5 +61,67 @@ func TestReadManifest(t *testing.T) {
 	m, err := ReadManifest(dir)
 	if err != nil || m.InputRows != 5 {
 		t.Fatalf("ReadManifest: %v %+v", err, m)
+	}
+}
+
+func TestOpenDatasetRefusesHostileShards(t *testing.T) {
+	newDataset := func(t *testing.T) string {
+		dir := t.TempDir()
+		writeTestFile(t, filepath.Join(dir, "task=000", "part-00000.parquet"), "PAR1data")
+		m := Manifest{Version: ManifestVersion, InputRows: 3, TotalRows: 3, Tasks: []ManifestTask{{
+			Task: 0, Rows: 3, Bytes: 8, Shards: []ManifestShard{{Path: "task=000/part-00000.parquet", Rows: 3, Bytes: 8, SHA256: strings.Repeat("0", 64)}},
+		}}}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeTestFile(t, filepath.Join(dir, ManifestName), string(b))
+		return dir
+	}
+	shard := func(dir string) string { return filepath.Join(dir, "task=000", "part-00000.parquet") }
+	if _, err := OpenDataset(newDataset(t)); err != nil {
+		t.Fatalf("good dataset: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		plant  func(t *testing.T, dir string)
+		expect string
+	}{
+		{"symlink to /dev/zero", func(t *testing.T, dir string) {
+			os.Remove(shard(dir))
+			if err := os.Symlink("/dev/zero", shard(dir)); err != nil {
+				t.Fatal(err)
+			}
+		}, "not a regular file"},
+		{"fifo", func(t *testing.T, dir string) {
+			os.Remove(shard(dir))
+			if err := syscall.Mkfifo(shard(dir), 0o644); err != nil {
+				t.Skip("no FIFOs here:", err)
+			}
+		}, "not a regular file"},
+		{"grown", func(t *testing.T, dir string) {
+			writeTestFile(t, shard(dir), "PAR1data and more")
+		}, "the manifest says 8"},
+		{"manifest is a fifo", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, ManifestName))
+			if err := syscall.Mkfifo(filepath.Join(dir, ManifestName), 0o644); err != nil {
+				t.Skip("no FIFOs here:", err)
+			}
+		}, "not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := newDataset(t)
+			tc.plant(t, dir)
+			done := make(chan error, 1)
+			go func() { _, err := OpenDataset(dir); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !IsDataError(err) || !strings.Contains(err.Error(), tc.expect) {
+					t.Errorf("got %v, want a data error saying %q", err, tc.expect)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("OpenDataset blocked")
+			}
+		})
 	}
 }

@@ -75,7 +75,7 @@ func (s *sample) len() int { return len(s.task) }
 // one), a sample of at most n rows and, with a label column, the labels
 // × tasks table over every row.
 func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error) {
-	man, err := pipeline.ReadManifest(dir)
+	man, err := pipeline.OpenDataset(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}
-	m, err := pipeline.ReadManifest(cfg.Dir)
+	m, err := pipeline.OpenDataset(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
