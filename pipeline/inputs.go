@@ -27,6 +27,17 @@ type Input struct {
 	Codec Codec
 }
 
+// Streamed tells whether the input can be read only once: standard
+// input, a FIFO, a process substitution (/dev/fd/N) or a device. Readers
+// that need a second pass spool such an input during the first.
+func (in Input) Streamed() bool {
+	if in.Path == "" {
+		return true
+	}
+	st, err := os.Stat(in.Path)
+	return err == nil && !st.Mode().IsRegular()
+}
+
 // StdinName is the Input.Name of standard input.
 const StdinName = "stdin"
 

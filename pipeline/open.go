@@ -71,7 +71,8 @@ type multiReader struct {
 var _ Reader = (*multiReader)(nil)
 
 // checkSchemas opens every input once to compare its schema with the
-// first's. Standard input and the first input stay open for reading.
+// first's. Inputs that can be read only once (Input.Streamed) and the
+// first input stay open for reading.
 func (m *multiReader) checkSchemas() error {
 	for i, in := range m.inputs {
 		if err := m.ctx.Err(); err != nil {
@@ -90,7 +91,7 @@ func (m *multiReader) checkSchemas() error {
 		} else {
 			m.ref = mergeNullability(m.ref, rd.Schema())
 		}
-		if i == 0 || in.Path == "" {
+		if i == 0 || in.Streamed() {
 			m.opened[i] = rd
 		} else if err := rd.Close(); err != nil {
 			return fmt.Errorf("robustdata/pipeline: closing %s: %w", in.Name, err)

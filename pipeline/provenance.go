@@ -89,7 +89,7 @@ func StageProvenance(ctx context.Context, in *arrow.Schema, inputs []Input, seed
 func HashInputs(ctx context.Context, inputs []Input) ([]ManifestInput, error) {
 	out := make([]ManifestInput, 0, len(inputs))
 	for _, in := range inputs {
-		if in.Path == "" {
+		if in.Streamed() { // read once, by the stage: nothing to hash
 			out = append(out, ManifestInput{Path: in.Name, Bytes: -1})
 			continue
 		}

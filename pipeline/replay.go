@@ -13,7 +13,8 @@ import (
 
 // Replay reads the same inputs twice: a first pass that looks at the data
 // (to draw a sample and fit a model) and a second that transforms it.
-// Files are simply opened again; standard input is copied during the first
+// Files are simply opened again; standard input, FIFOs and process
+// substitutions (anything that reads only once) are copied during the first
 // pass to a temporary Arrow IPC file, unlinked at once, which the second
 // pass reads. Both passes therefore see the same rows in the same order,
 // whether the data comes from files or through a pipe.
@@ -30,7 +31,7 @@ type Replay struct {
 func NewReplay(ctx context.Context, inputs []Input, opts ...Option) *Replay {
 	r := &Replay{ctx: ctx, inputs: inputs, opts: opts}
 	for _, in := range inputs {
-		if in.Path == "" {
+		if in.Streamed() {
 			r.stdin = true
 		}
 	}
