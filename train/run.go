@@ -39,6 +39,10 @@ const (
 	DefaultHidden          = 128
 	DefaultEmbed           = 64
 	DefaultEvalRows        = 2048
+	// DefaultSamples is the number of negatives of the masked-token
+	// objective's sampled softmax; vocabularies under 4·DefaultSamples
+	// train with the exact softmax.
+	DefaultSamples = 1024
 )
 
 // Config configures a training run. Its JSON form is the run's model.json.
@@ -59,8 +63,13 @@ type Config struct {
 	Window    int     `json:"window,omitempty"`
 	Hidden    int     `json:"hidden"`
 	Embed     int     `json:"embed,omitempty"`
-	VectorCol string  `json:"vector_col,omitempty"`
-	TextCol   string  `json:"text_col,omitempty"`
+	// Samples is the number of negatives of the masked-token sampled
+	// softmax in training (0: DefaultSamples; negative, or a vocabulary
+	// under 4·Samples: the exact softmax, stored as −1). Evaluation always
+	// uses the exact softmax.
+	Samples   int    `json:"samples,omitempty"`
+	VectorCol string `json:"vector_col,omitempty"`
+	TextCol   string `json:"text_col,omitempty"`
 	// Dim is the vector width (masked-regression), read from the dataset.
 	Dim int `json:"dim,omitempty"`
 	// TaskCount is K, the number of tasks the model was built for.
@@ -112,6 +121,12 @@ func (c *Config) defaults() {
 		}
 		if c.TextCol == "" {
 			c.TextCol = DefaultTextColumn
+		}
+		if c.Samples == 0 {
+			c.Samples = DefaultSamples
+		}
+		if c.Samples < 0 || 4*c.Samples > c.Vocab {
+			c.Samples = -1
 		}
 	} else if c.VectorCol == "" {
 		c.VectorCol = DefaultVectorColumn
@@ -212,7 +227,7 @@ func NewModel(cfg *Config, k int) (Model, error) {
 	case ObjectiveRegression:
 		return NewMaskedRegression(RegressionConfig{K: k, B: cfg.PerTask, D: cfg.Dim, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed})
 	case ObjectiveToken:
-		return NewMaskedToken(TokenConfig{K: k, B: cfg.PerTask, W: cfg.Window, Vocab: cfg.Vocab, Embed: cfg.Embed, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed})
+		return NewMaskedToken(TokenConfig{K: k, B: cfg.PerTask, W: cfg.Window, Vocab: cfg.Vocab, Embed: cfg.Embed, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed, Samples: max(cfg.Samples, 0)})
 	}
 	return nil, fmt.Errorf("robustdata/train: unknown objective %q (masked-regression or masked-token)", cfg.Objective)
 }

@@ -109,6 +109,7 @@ Examples:
 	f.IntVar(&cfg.Hidden, "hidden", train.DefaultHidden, "hidden units")
 	f.IntVar(&cfg.Vocab, "vocab", train.DefaultVocab, "masked-token: hashed vocabulary size")
 	f.IntVar(&cfg.Embed, "embed", train.DefaultEmbed, "masked-token: embedding size")
+	f.IntVar(&cfg.Samples, "samples", train.DefaultSamples, "masked-token: negatives of the sampled softmax that trains the output layer (-1, or a --vocab under 4 times it: the exact softmax); evaluation always uses the exact softmax")
 	f.IntVar(&cfg.Window, "window", train.DefaultWindow, "masked-token: words per window")
 	f.StringVar(&cfg.VectorCol, "vector-col", train.DefaultVectorColumn, "masked-regression: the vector column")
 	f.StringVar(&cfg.TextCol, "text-col", train.DefaultTextColumn, "masked-token: the text column")
