@@ -34,6 +34,7 @@ type sampledHead struct {
 	gb2                 []float32 // Vocab: the output bias's gradient
 	gw2                 []float32 // H×Vocab, with denseW2
 	zn                  []float32 // n×|cand|: the logits, then their gradient
+	znT                 []float32 // |cand|×n: the gradient transposed
 	lse                 []float32 // per example: the estimated log-partition
 	nt                  int       // the masked ids among cand
 	logScale            float32   // log of the ids a negative stands for
@@ -181,7 +182,11 @@ func (sh *sampledHead) backward(m *MaskedToken, w []float64) error {
 		}
 	})
 	// dW2 (candidates) = dZᵀ·h; db2 = column sums of dZ; dh = dZ·W2.
-	sh.blas.Sgemm(blas.Trans, blas.NoTrans, nc, hd, n, 1, sh.zn, nc, sh.h, hd, 0, sh.gw2c, hd)
+	// (gonum's Sgemm with a transposed A is about 3 times slower than
+	// with none: transpose dZ first.)
+	sh.znT = grow(sh.znT, nc*n)
+	transpose(sh.zn, sh.znT, n, nc)
+	sh.blas.Sgemm(blas.NoTrans, blas.NoTrans, nc, hd, n, 1, sh.znT, n, sh.h, hd, 0, sh.gw2c, hd)
 	clear(sh.gb2c)
 	for i := range n {
 		axpy(1, sh.zn[i*nc:(i+1)*nc], sh.gb2c)
@@ -356,3 +361,17 @@ func dot(x, y []float32) float32 {
 // outside the candidates) instead of the lazy one: a switch for
 // comparing the two, off.
 const denseW2 = false
+
+// transpose writes the rows×cols matrix a into t (cols×rows), in tiles.
+func transpose(a, t []float32, rows, cols int) {
+	const tile = 32
+	for i0 := 0; i0 < rows; i0 += tile {
+		for j0 := 0; j0 < cols; j0 += tile {
+			for i := i0; i < min(i0+tile, rows); i++ {
+				for j := j0; j < min(j0+tile, cols); j++ {
+					t[j*rows+i] = a[i*cols+j]
+				}
+			}
+		}
+	}
+}
