@@ -83,6 +83,42 @@ func (a *adam) step(grads [][]float32) error {
 	return nil
 }
 
+// dense applies the update of step a.t (already counted) to parameter i
+// with its whole gradient g.
+func (a *adam) dense(i int, g []float32) {
+	stepSize, bc2Sqrt := a.corrections()
+	p := a.params[i]
+	modelParallel(len(p.data), 1<<15, func(lo, hi int) {
+		a.updateRange(p.data[lo:hi], g[lo:hi], a.m[i][lo:hi], a.v[i][lo:hi], stepSize, bc2Sqrt)
+	})
+}
+
+// sparse applies the update of step a.t (already counted) to the elements
+// offs (distinct) of parameter i, with gradients g (lazy Adam: the other elements and
+// their moments stay as they are).
+func (a *adam) sparse(i int, offs []int, g []float32) {
+	stepSize, bc2Sqrt := a.corrections()
+	p, m, v := a.params[i].data, a.m[i], a.v[i]
+	b1, b2, eps := a.beta1, a.beta2, a.eps
+	// Distinct offsets: the pieces touch disjoint elements.
+	modelParallel(len(offs), 1<<14, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			o := offs[j]
+			gj := float64(g[j])
+			mj := float32(b1*float64(m[o]) + (1-b1)*gj)
+			vj := float32(b2*float64(v[o]) + (1-b2)*gj*gj)
+			m[o], v[o] = mj, vj
+			p[o] = float32(float64(p[o]) - stepSize*float64(mj)/(math.Sqrt(float64(vj))/bc2Sqrt+eps))
+		}
+	})
+}
+
+// corrections are the step size and √(1−β2ᵗ) of step a.t.
+func (a *adam) corrections() (stepSize, bc2Sqrt float64) {
+	t := float64(a.t)
+	return a.lr / (1 - math.Pow(a.beta1, t)), math.Sqrt(1 - math.Pow(a.beta2, t))
+}
+
 func (a *adam) updateRange(p, g, m, v []float32, stepSize, bc2Sqrt float64) {
 	b1, b2, eps := a.beta1, a.beta2, a.eps
 	for j := range p {

@@ -52,9 +52,15 @@ type bnLoop struct {
 
 func newBnLoop(b *testing.B, ds, objective, strategy string) *bnLoop {
 	b.Helper()
+	return newBnLoopVocab(b, ds, objective, strategy, bnV)
+}
+
+// newBnLoopVocab is newBnLoop with a vocabulary of vocab (masked-token).
+func newBnLoopVocab(b *testing.B, ds, objective, strategy string, vocab int) *bnLoop {
+	b.Helper()
 	cfg := Config{Dataset: ds, Objective: objective, Strategy: strategy, PerTask: bnB, Hidden: DefaultHidden, LR: DefaultLR, Seed: 1}
 	if objective == ObjectiveToken {
-		cfg.Vocab, cfg.Window, cfg.Embed, cfg.Tokenize = bnV, bnW, DefaultEmbed, rtTokenize
+		cfg.Vocab, cfg.Window, cfg.Embed, cfg.Tokenize = vocab, bnW, DefaultEmbed, rtTokenize
 	}
 	cfg.defaults()
 	loader, err := OpenLoader(context.Background(), cfg.loaderConfig(ds))
@@ -162,4 +168,21 @@ func BenchmarkStepMinimaxOverERM(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkStepVocab16384 times the training loop's body for masked-token
+// at issue 19's shape: K = 8, B = 32, W = 32, vocabulary 16,384, minimax,
+// with the default sampled softmax. Read steps/s as 1000/(ms/step).
+func BenchmarkStepVocab16384(b *testing.B) {
+	ds := bnDatasets(b)
+	l := newBnLoopVocab(b, ds, ObjectiveToken, "minimax", 16384)
+	for range 3 {
+		l.next(b)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		l.next(b)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/step")
 }

@@ -55,13 +55,17 @@ func (m *machines) Close() error {
 // others), so two models built at once race inside it.
 var graphBuild sync.Mutex
 
-// buildGraphs builds the model's three graphs with build, one model at a
-// time, and closes those built so far when one fails.
-func (m *machines) buildGraphs(build func(graphKind) (*modelGraph, error)) error {
+// buildGraphs builds the model's graphs with build, one model at a time
+// (the training graph only with train), and closes those built so far
+// when one fails.
+func (m *machines) buildGraphs(build func(graphKind) (*modelGraph, error), train bool) error {
 	graphBuild.Lock()
 	defer graphBuild.Unlock()
 	var err error
-	if m.train, err = build(graphTrain); err == nil {
+	if train {
+		m.train, err = build(graphTrain)
+	}
+	if err == nil {
 		if m.loss, err = build(graphLoss); err == nil {
 			m.repr, err = build(graphRepresent)
 		}

@@ -66,9 +66,9 @@ func BenchmarkRegressionStep(b *testing.B) {
 func BenchmarkTokenStep(b *testing.B) {
 	const k, per, w = 8, 32, 32
 	for _, vocab := range []int{4096, 16384} {
-		for _, vary := range []bool{false, true} {
-			b.Run(fmt.Sprintf("vocab=%d/varying-w=%v", vocab, vary), func(b *testing.B) {
-				m, err := NewMaskedToken(TokenConfig{K: k, B: per, W: w, Vocab: vocab, Embed: 64, Hidden: 128, Seed: 1})
+		for _, samples := range []int{0, DefaultSamples} {
+			b.Run(fmt.Sprintf("vocab=%d/samples=%d", vocab, samples), func(b *testing.B) {
+				m, err := NewMaskedToken(TokenConfig{K: k, B: per, W: w, Vocab: vocab, Embed: 64, Hidden: 128, Seed: 1, Samples: samples})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -77,7 +77,7 @@ func BenchmarkTokenStep(b *testing.B) {
 				for s := range 8 {
 					batches = append(batches, randomTokenBatch(k, per, w, vocab, uint64(s)))
 				}
-				benchSteps(b, m, batches, benchWeights(k, 64, vary))
+				benchSteps(b, m, batches, benchWeights(k, 64, true))
 			})
 		}
 	}

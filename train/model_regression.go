@@ -137,7 +137,7 @@ func NewMaskedRegression(cfg RegressionConfig) (*MaskedRegression, error) {
 			avg[k*n+i] = 1 / float32(cfg.B)
 		}
 	}
-	if err := m.buildGraphs(m.build); err != nil {
+	if err := m.buildGraphs(m.build, true); err != nil {
 		return nil, fmt.Errorf("robustdata/train: masked-regression: building the graph: %w", err)
 	}
 	return m, nil

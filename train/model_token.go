@@ -38,6 +38,11 @@ type TokenConfig struct {
 	LR float64
 	// Seed seeds the initial parameters.
 	Seed uint64
+	// Samples, when positive, trains the output layer with a sampled
+	// softmax of Samples negative token ids a step (at most Vocab; see
+	// MaskedToken); 0 trains with the exact softmax. Loss always uses the
+	// exact softmax.
+	Samples int
 }
 
 // MaskedToken is the masked-token objective for text: it hides some tokens
@@ -67,6 +72,30 @@ type TokenConfig struct {
 // is left out of its task's mean; a task with no such window is an error.
 // Represent returns h with nothing masked.
 //
+// With TokenConfig.Samples = S > 0, Step trains with a sampled softmax
+// (Jean et al. 2015) instead, written in Go over gonum's BLAS rather than
+// as a gorgonia graph, since the exact output layer (K·B × Hidden × Vocab,
+// three times a step) is what a step costs at large vocabularies. The
+// candidates of a step are the batch's masked ids T, computed exactly,
+// and S distinct negatives drawn uniformly from the other ids (a PCG
+// seeded with Batch.Seed, so a step is deterministic), each standing for
+// (Vocab − |T|)/S ids; every example shares them:
+//
+//	lse_i  = log( Σ_{t∈T} exp z_it + (Vocab−|T|)/S · Σ_{s∈N} exp z_is )
+//	loss_i = Σ_t target_it·(lse_i − z_it)
+//
+// an estimate of the exact loss (exact when the candidates cover the
+// vocabulary), which Step returns and the strategies weigh. (Negatives
+// drawn from the whole vocabulary and scaled per example, as TensorFlow's
+// sampled_softmax_loss with a uniform sampler, trained the exact loss up
+// instead of down: the model learnt to put mass on the frequent ids the
+// few negatives missed.) Its gradient reaches only the output columns of
+// the candidates and the embedding rows of the batch's context tokens;
+// Adam updates those entries only (lazy Adam, as TensorFlow's LazyAdam and
+// PyTorch's SparseAdam: an entry's moments change only at steps that touch
+// it; the bias correction uses the global step); token.w1, token.b1 and
+// token.b2 get the ordinary Adam update.
+//
 // State holds these float32 tensors (V = Vocab, E = Embed, H = Hidden):
 //
 //	token.embed   [V, E]   the embedding table (PyTorch nn.Embedding(V, E).weight)
@@ -95,6 +124,17 @@ type MaskedToken struct {
 	pos      []int // non-padding positions of a window
 	perm     []int
 	isMasked []bool
+
+	// The masked ids of every example, as fill found them: example i's
+	// distinct ids are tID[tOff[i]:tOff[i+1]], with target weights tW;
+	// rowW[i] is the example's weight in its task's mean (0 if it has no
+	// token).
+	tOff []int
+	tID  []int32
+	tW   []float32
+	rowW []float32
+
+	sampled *sampledHead // nil: the exact softmax trains
 }
 
 var _ Model = (*MaskedToken)(nil)
@@ -157,7 +197,13 @@ func NewMaskedToken(cfg TokenConfig) (*MaskedToken, error) {
 	m.rng = rand.New(m.pcg)
 	initParams(cfg.Seed, m.params, []bool{true, true, false, true, false})
 	m.opt = newAdam(cfg.LR, m.params)
-	if err := m.buildGraphs(m.build); err != nil {
+	if cfg.Samples < 0 || cfg.Samples > cfg.Vocab {
+		return nil, fmt.Errorf("robustdata/train: masked-token: Samples is %d, it must be in [0, Vocab = %d]", cfg.Samples, cfg.Vocab)
+	}
+	if cfg.Samples > 0 {
+		m.sampled = newSampledHead(cfg)
+	}
+	if err := m.buildGraphs(m.build, m.sampled == nil); err != nil {
 		return nil, fmt.Errorf("robustdata/train: masked-token: building the graph: %w", err)
 	}
 	return m, nil
@@ -227,8 +273,11 @@ func (m *MaskedToken) Step(b *Batch, w []float64) ([]float64, error) {
 	if err := setTaskWeights(m.w, w); err != nil {
 		return nil, err
 	}
-	if err := m.fill(b, true); err != nil {
+	if err := m.fill(b, true, m.sampled == nil); err != nil {
 		return nil, err
+	}
+	if m.sampled != nil {
+		return m.sampled.step(m, b, w)
 	}
 	return m.train.step(m.opt)
 }
@@ -241,7 +290,7 @@ func (m *MaskedToken) Loss(b *Batch) ([]float64, error) {
 	if err := m.ready(b); err != nil {
 		return nil, err
 	}
-	if err := m.fill(b, true); err != nil {
+	if err := m.fill(b, true, true); err != nil {
 		return nil, err
 	}
 	return m.loss.losses64()
@@ -256,7 +305,7 @@ func (m *MaskedToken) Represent(b *Batch) ([][]float32, error) {
 	if err := m.ready(b); err != nil {
 		return nil, err
 	}
-	if err := m.fill(b, false); err != nil {
+	if err := m.fill(b, false, false); err != nil {
 		return nil, err
 	}
 	return m.repr.hiddenRows()
@@ -288,11 +337,11 @@ func (m *MaskedToken) ready(b *Batch) error {
 	return nil
 }
 
-// fill writes b's token ids, pooling weights, target and task-mean
-// matrices: with masked,
-// each example's masked tokens from Targets or from the PCG (b.Seed, i);
-// without, nothing masked (and no targets).
-func (m *MaskedToken) fill(b *Batch, masked bool) error {
+// fill writes b's token ids, pooling weights, masked ids (tOff, tID, tW),
+// task-mean matrix and example weights (rowW), and with dense the target
+// matrix: with masked, each example's masked tokens from Targets or from
+// the PCG (b.Seed, i); without, nothing masked (and no targets).
+func (m *MaskedToken) fill(b *Batch, masked, dense bool) error {
 	c := m.cfg
 	v := c.Vocab
 	target := m.target.Data().([]float32)
@@ -301,11 +350,19 @@ func (m *MaskedToken) fill(b *Batch, masked bool) error {
 	wts := m.wts.Data().([]float32)
 	clear(ids)
 	clear(wts)
-	clear(target)
+	if dense {
+		clear(target)
+	}
 	clear(avg)
 	counts := make([]int, c.K)
 	valid := make([]bool, m.n)
+	m.tOff = append(m.tOff[:0], 0)
+	m.tID, m.tW = m.tID[:0], m.tW[:0]
+	m.rowW = append(m.rowW[:0], make([]float32, m.n)...)
 	for i := range m.n {
+		if i > 0 {
+			m.tOff = append(m.tOff, len(m.tID))
+		}
 		toks := b.Tokens[i*c.W : (i+1)*c.W]
 		m.pos = m.pos[:0]
 		for p, t := range toks {
@@ -346,15 +403,29 @@ func (m *MaskedToken) fill(b *Batch, masked bool) error {
 		}
 		if nMasked > 0 {
 			wt := 1 / float32(nMasked)
+			first := len(m.tID)
+		masks:
 			for _, p := range m.pos {
-				if m.isMasked[p] {
+				if !m.isMasked[p] {
+					continue
+				}
+				if dense {
 					target[row+int(toks[p])] += wt
 				}
+				for j := first; j < len(m.tID); j++ {
+					if m.tID[j] == toks[p] {
+						m.tW[j] += wt
+						continue masks
+					}
+				}
+				m.tID = append(m.tID, toks[p])
+				m.tW = append(m.tW, wt)
 			}
 		}
 		counts[i/c.B]++
 		valid[i] = true
 	}
+	m.tOff = append(m.tOff, len(m.tID))
 	if !masked {
 		return nil
 	}
@@ -366,6 +437,7 @@ func (m *MaskedToken) fill(b *Batch, masked bool) error {
 		for i := k * c.B; i < (k+1)*c.B; i++ {
 			if valid[i] {
 				avg[k*m.n+i] = wt
+				m.rowW[i] = wt
 			}
 		}
 	}

@@ -181,7 +181,7 @@ func TestTokenMasks(t *testing.T) {
 	}}
 	wantMasked := []int{3, 0, 1, 1, 2, 3}
 	fill := func(b *Batch) (pool, target, avg []float32) {
-		if err := m.fill(b, true); err != nil {
+		if err := m.fill(b, true, true); err != nil {
 			t.Fatal(err)
 		}
 		// The pooling matrix P that the gather and weights stand for.
@@ -349,7 +349,7 @@ func TestTokenGradient(t *testing.T) {
 				mustStep(t, m, randomTokenBatch(c.cfg.K, c.cfg.B, c.cfg.W, c.cfg.Vocab, uint64(s)), uniformWeights(c.cfg.K))
 			}
 			b := &Batch{K: c.cfg.K, B: c.cfg.B, W: c.cfg.W, Tokens: c.tokens, Targets: c.target, Seed: 8}
-			if err := m.fill(b, true); err != nil {
+			if err := m.fill(b, true, true); err != nil {
 				t.Fatal(err)
 			}
 			if err := setTaskWeights(m.w, c.w); err != nil {

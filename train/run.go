@@ -39,6 +39,10 @@ const (
 	DefaultHidden          = 128
 	DefaultEmbed           = 64
 	DefaultEvalRows        = 2048
+	// DefaultSamples is the number of negatives of the masked-token
+	// objective's sampled softmax; vocabularies under 4·DefaultSamples
+	// train with the exact softmax.
+	DefaultSamples = 1024
 )
 
 // Config configures a training run. Its JSON form is the run's model.json.
@@ -59,8 +63,13 @@ type Config struct {
 	Window    int     `json:"window,omitempty"`
 	Hidden    int     `json:"hidden"`
 	Embed     int     `json:"embed,omitempty"`
-	VectorCol string  `json:"vector_col,omitempty"`
-	TextCol   string  `json:"text_col,omitempty"`
+	// Samples is the number of negatives of the masked-token sampled
+	// softmax in training (0: DefaultSamples; negative, or a vocabulary
+	// under 4·Samples: the exact softmax, stored as −1). Evaluation always
+	// uses the exact softmax.
+	Samples   int    `json:"samples,omitempty"`
+	VectorCol string `json:"vector_col,omitempty"`
+	TextCol   string `json:"text_col,omitempty"`
 	// Dim is the vector width (masked-regression), read from the dataset.
 	Dim int `json:"dim,omitempty"`
 	// TaskCount is K, the number of tasks the model was built for.
@@ -68,10 +77,13 @@ type Config struct {
 	// DatasetManifest is the sha256 of the dataset's manifest.json.
 	DatasetManifest string `json:"dataset_manifest_sha256"`
 
-	CheckpointEvery int          `json:"-"`
-	Resume          bool         `json:"-"`
-	RunDir          string       `json:"-"`
-	Log             *slog.Logger `json:"-"`
+	CheckpointEvery int  `json:"-"`
+	Resume          bool `json:"-"`
+	// Overwrite replaces a run the folder already holds; without it (or
+	// Resume) Run refuses such a folder with ErrExists.
+	Overwrite bool         `json:"-"`
+	RunDir    string       `json:"-"`
+	Log       *slog.Logger `json:"-"`
 	// Tokenize splits texts into hashed word ids (masked-token).
 	Tokenize func(string) []uint64 `json:"-"`
 	// Progress, when set, is called after every step.
@@ -109,6 +121,12 @@ func (c *Config) defaults() {
 		}
 		if c.TextCol == "" {
 			c.TextCol = DefaultTextColumn
+		}
+		if c.Samples == 0 {
+			c.Samples = DefaultSamples
+		}
+		if c.Samples < 0 || 4*c.Samples > c.Vocab {
+			c.Samples = -1
 		}
 	} else if c.VectorCol == "" {
 		c.VectorCol = DefaultVectorColumn
@@ -209,18 +227,62 @@ func NewModel(cfg *Config, k int) (Model, error) {
 	case ObjectiveRegression:
 		return NewMaskedRegression(RegressionConfig{K: k, B: cfg.PerTask, D: cfg.Dim, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed})
 	case ObjectiveToken:
-		return NewMaskedToken(TokenConfig{K: k, B: cfg.PerTask, W: cfg.Window, Vocab: cfg.Vocab, Embed: cfg.Embed, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed})
+		return NewMaskedToken(TokenConfig{K: k, B: cfg.PerTask, W: cfg.Window, Vocab: cfg.Vocab, Embed: cfg.Embed, Hidden: cfg.Hidden, LR: cfg.LR, Seed: cfg.Seed, Samples: max(cfg.Samples, 0)})
 	}
 	return nil, fmt.Errorf("robustdata/train: unknown objective %q (masked-regression or masked-token)", cfg.Objective)
+}
+
+// ErrExists tells that the run folder already holds a run and neither
+// Resume nor Overwrite was asked for.
+var ErrExists = errors.New("the run folder already holds a run")
+
+// checkRunDir refuses a folder that holds a run (its model.json) unless
+// the call resumes or overwrites it.
+func (c *Config) checkRunDir() error {
+	if c.Resume && c.Overwrite {
+		return errors.New("robustdata/train: --resume and --overwrite exclude each other")
+	}
+	if _, err := os.Stat(filepath.Join(c.RunDir, ModelJSON)); err != nil {
+		return nil // no run there (or nothing readable: creating the files will say)
+	}
+	if c.Resume {
+		return nil
+	}
+	if !c.Overwrite {
+		what := "a run stopped before its end (continue it with --resume)"
+		if _, err := os.Stat(filepath.Join(c.RunDir, EvalFile)); err == nil {
+			what = "a finished run"
+		}
+		return fmt.Errorf("robustdata/train: %s holds %s; replace it with --overwrite: %w", c.RunDir, what, ErrExists)
+	}
+	return nil
+}
+
+// clearRunDir removes the files of the run a folder holds (Overwrite), so
+// that none of them outlives the new run's start.
+func (c *Config) clearRunDir() error {
+	if !c.Overwrite {
+		return nil
+	}
+	for _, name := range []string{EvalFile, WeightsFile, TrainLogFile, TrainJournalFile, CheckpointFile, ModelJSON} {
+		if err := os.Remove(filepath.Join(c.RunDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("robustdata/train: replacing the run in %s: %w", c.RunDir, err)
+		}
+	}
+	return nil
 }
 
 // Run trains a model over the dataset's tasks and writes the run folder:
 // model.json, checkpoint.safetensors (every CheckpointEvery steps and at
 // the end), train_log.parquet, weights.json and eval.json. With Resume it
 // continues from the folder's checkpoint and reaches the same final
-// checkpoint as an uninterrupted run.
+// checkpoint as an uninterrupted run. A folder that already holds a run
+// is refused (ErrExists) unless Resume or Overwrite is set.
 func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	cfg.defaults()
+	if err := cfg.checkRunDir(); err != nil {
+		return nil, err
+	}
 	loader, err := OpenLoader(ctx, cfg.loaderConfig(cfg.Dataset))
 	if err != nil {
 		return nil, err
@@ -256,6 +318,9 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	}
 	defer func() { model.Close() }()
 
+	if err := cfg.clearRunDir(); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("robustdata/train: creating %s: %w", cfg.RunDir, err)
 	}
@@ -625,6 +690,10 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 		return nil, err
 	}
 	defer loader.Close()
+	if cfg.TaskCount > 0 && loader.K != cfg.TaskCount {
+		return nil, &pipeline.DataError{Source: dataset, Row: -1,
+			Err: fmt.Errorf("the dataset has %d tasks; run %s was trained on %d (evaluate it on a dataset of the same partition)", loader.K, runDir, cfg.TaskCount)}
+	}
 	if cfg.Objective == ObjectiveRegression && loader.D != cfg.Dim {
 		return nil, &pipeline.DataError{Source: dataset, Row: -1,
 			Err: fmt.Errorf("vectors of %d values; run %s was trained on %d", loader.D, runDir, cfg.Dim)}

@@ -583,6 +583,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, pro
 		want["vector_col"], want["dim"] = "semantic", float64(8)
 	} else {
 		want["vocab"], want["window"], want["embed"], want["text_col"] = float64(cfg.Vocab), float64(cfg.Window), float64(cfg.Embed), "text"
+		want["samples"] = float64(-1) // vocabulary 256: the exact softmax
 	}
 	for key, v := range want {
 		if mj[key] != v {

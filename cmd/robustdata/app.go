@@ -199,6 +199,7 @@ func commands(e *env) []*cobra.Command {
 		newVerifyCmd(e),
 		newTrainCmd(e),
 		newEvalCmd(e),
+		newMixCmd(e),
 		newRunCmd(e),
 		newReportCmd(e),
 	}

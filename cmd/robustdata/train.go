@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -54,7 +55,8 @@ the pooled context.
 
 The run folder gets model.json, checkpoint.safetensors (every
 --checkpoint-every steps; --resume continues a killed run to the same final
-checkpoint), train_log.parquet (step, task, loss, weight; written at the
+checkpoint; a folder that already holds a run is refused unless --resume
+or --overwrite is given), train_log.parquet (step, task, loss, weight; written at the
 end, the run appends to .train_log.journal meanwhile), weights.json
 (final and time-averaged weights: a data mixture) and eval.json (validation
 loss per task, mean, worst).
@@ -72,11 +74,17 @@ Examples:
 			if err := cfg.Check(); err != nil {
 				return usagef("train: %v", err)
 			}
+			if cfg.Resume && cfg.Overwrite {
+				return usagef("train: --resume and --overwrite exclude each other")
+			}
 			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
 			cfg.Tokenize = hashedWords
 			progress := e.trainProgress(cfg.Steps)
 			cfg.Progress = progress
 			ev, err := train.Run(cmd.Context(), cfg)
+			if errors.Is(err, train.ErrExists) {
+				return usageError{err}
+			}
 			if err != nil {
 				return err
 			}
@@ -101,11 +109,13 @@ Examples:
 	f.IntVar(&cfg.Hidden, "hidden", train.DefaultHidden, "hidden units")
 	f.IntVar(&cfg.Vocab, "vocab", train.DefaultVocab, "masked-token: hashed vocabulary size")
 	f.IntVar(&cfg.Embed, "embed", train.DefaultEmbed, "masked-token: embedding size")
+	f.IntVar(&cfg.Samples, "samples", train.DefaultSamples, "masked-token: negatives of the sampled softmax that trains the output layer (-1, or a --vocab under 4 times it: the exact softmax); evaluation always uses the exact softmax")
 	f.IntVar(&cfg.Window, "window", train.DefaultWindow, "masked-token: words per window")
 	f.StringVar(&cfg.VectorCol, "vector-col", train.DefaultVectorColumn, "masked-regression: the vector column")
 	f.StringVar(&cfg.TextCol, "text-col", train.DefaultTextColumn, "masked-token: the text column")
 	f.IntVar(&cfg.CheckpointEvery, "checkpoint-every", train.DefaultCheckpointEvery, "write a checkpoint every N steps")
 	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
+	f.BoolVar(&cfg.Overwrite, "overwrite", false, "replace the run -o already holds (without it, or --resume, train refuses such a folder)")
 	return cmd
 }
 

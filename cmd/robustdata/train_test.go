@@ -213,3 +213,49 @@ func TestTrainBadData(t *testing.T) {
 		t.Errorf("--lr 1e30: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// TestTrainExistingRun: train into a folder that holds a finished run
+// exits 2 and leaves it untouched unless --overwrite or --resume is given;
+// eval of the run on a dataset of another number of tasks exits 3 and
+// says both counts.
+func TestTrainExistingRun(t *testing.T) {
+	ds := trDataset(t)
+	run := filepath.Join(t.TempDir(), "run")
+	trTrain(t, "-i", ds, "-o", run, "--strategy", "erm")
+	before, err := os.ReadFile(filepath.Join(run, train.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "train", "--steps", "20", "--hidden", "16", "-i", ds, "-o", run, "--strategy", "minimax")
+	if code != exitUsage || !strings.Contains(stderr, "finished run") || !strings.Contains(stderr, "--overwrite") {
+		t.Errorf("train into a finished run: exit %d, stderr %q; want exit %d naming --overwrite", code, stderr, exitUsage)
+	}
+	if after, _ := os.ReadFile(filepath.Join(run, train.CheckpointFile)); !reflect.DeepEqual(after, before) {
+		t.Errorf("the refused train changed the run's checkpoint")
+	}
+	code, _, stderr = runCLI(t, context.Background(), nil, false, "train", "-i", ds, "-o", run, "--resume", "--overwrite")
+	if code != exitUsage {
+		t.Errorf("--resume --overwrite: exit %d, stderr %q", code, stderr)
+	}
+	trTrain(t, "-i", ds, "-o", run, "--strategy", "erm", "--resume")
+	trTrain(t, "-i", ds, "-o", run, "--strategy", "minimax", "--overwrite")
+	if after, _ := os.ReadFile(filepath.Join(run, train.CheckpointFile)); reflect.DeepEqual(after, before) {
+		t.Errorf("--overwrite kept the old checkpoint")
+	}
+
+	// The same corpus partitioned into 2 tasks.
+	dir := t.TempDir()
+	corpus, ds2 := filepath.Join(dir, "synth.parquet"), filepath.Join(dir, "ds2")+"/"
+	for _, args := range [][]string{
+		{"-q", "synth", "--docs", "600", "--tasks", "2", "-o", corpus},
+		{"-q", "partition", "-i", corpus, "--k", "2", "--dim", "16", "--features-sample", "600", "-o", ds2},
+	} {
+		if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	code, _, stderr = runCLI(t, context.Background(), nil, false, "eval", "--shards", ds2, run)
+	if code != exitBadInput || !strings.Contains(stderr, "2 tasks") || !strings.Contains(stderr, "trained on 3") {
+		t.Errorf("eval on a dataset of 2 tasks: exit %d, stderr %q; want exit %d naming both counts", code, stderr, exitBadInput)
+	}
+}
