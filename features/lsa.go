@@ -18,7 +18,7 @@ import (
 
 // LSA defaults.
 const (
-	DefaultDim        = 128
+	DefaultDim        = 100
 	DefaultVocab      = 1 << 14
 	DefaultBucketBits = 20
 	DefaultMinDF      = 2

@@ -40,6 +40,7 @@ func main() {
 	flag.Var(&corpora, "c", "corpus PATH:K (repeatable)")
 	flag.Var(&variants, "v", "variant key=value,... (repeatable; empty = defaults)")
 	seeds := flag.String("seeds", "1,2,3", "seeds")
+	crit := flag.Bool("criteria", false, "print label-free criteria per pattern weight instead")
 	flag.Parse()
 	if len(variants) == 0 {
 		variants = list{""}
@@ -54,6 +55,15 @@ func main() {
 		texts, _, err := read(ctx, path)
 		if err != nil {
 			fail(err)
+		}
+		if *crit {
+			for _, s := range strings.Split(*seeds, ",") {
+				seed, _ := strconv.ParseUint(s, 10, 64)
+				if err := criteria(ctx, path, texts, k, seed); err != nil {
+					fail(err)
+				}
+			}
+			continue
 		}
 		for _, v := range variants {
 			var nmis, aris []float64
