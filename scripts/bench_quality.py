@@ -109,11 +109,16 @@ def main():
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--only", default="")
     ap.add_argument("--json", default="", help="also write the raw results to this file")
+    ap.add_argument("--peers-from", default="", help="take the scikit-learn runs from an earlier --json file instead of rerunning them")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")]
     only = set(filter(None, a.only.split(",")))
     os.makedirs(a.work, exist_ok=True)
     rows, results = [], {}
+    old = {}
+    if a.peers_from:
+        with open(a.peers_from) as f:
+            old = json.load(f)
     for name, path, kind in CORPORA:
         if only and name not in only:
             continue
@@ -138,6 +143,9 @@ def main():
         out = [run_robustdata(a.binary, path, k, s, extra, a.work) for s in seeds]
         res["robustdata"] = out
         for label, ngram, svd in peers:
+            if name in old and label in old[name]["runs"]:
+                res[label] = old[name]["runs"][label]
+                continue
             res[label] = [run_sklearn(data, labels, k, s, ngram, svd) for s in seeds]
         results[name] = {"n": n, "k": k, "runs": res}
         for method, runs in res.items():

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
 
 	"gonum.org/v1/gonum/mat"
@@ -82,6 +81,5 @@ func criteria(ctx context.Context, path string, texts [][]byte, k int, seed uint
 		fmt.Fprintf(&line, " | w=%.1f nmi=%.3f stab=%.3f sil=%.3f silS=%.3f agS=%.3f agP=%.3f", w, c.NMI(), agree(a1, a2), sil, silS, agree(a1, sOnly), agree(a1, pOnly))
 	}
 	fmt.Println(line.String())
-	_ = math.Abs
 	return nil
 }
