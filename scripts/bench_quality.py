@@ -110,11 +110,16 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--json", default="", help="also write the raw results to this file")
     ap.add_argument("--peers-from", default="", help="take the scikit-learn runs from an earlier --json file instead of rerunning them")
+    ap.add_argument("--table-from", default="", help="only print the tables of an earlier --json file")
     a = ap.parse_args()
+    if a.table_from:
+        with open(a.table_from) as f:
+            print_tables(json.load(f))
+        return
     seeds = [int(s) for s in a.seeds.split(",")]
     only = set(filter(None, a.only.split(",")))
     os.makedirs(a.work, exist_ok=True)
-    rows, results = [], {}
+    results = {}
     old = {}
     if a.peers_from:
         with open(a.peers_from) as f:
@@ -148,15 +153,25 @@ def main():
                 continue
             res[label] = [run_sklearn(data, labels, k, s, ngram, svd) for s in seeds]
         results[name] = {"n": n, "k": k, "runs": res}
-        for method, runs in res.items():
-            nmi, ari, wall = zip(*runs)
-            rows.append((name, n, k, method, ms(nmi), ms(ari), ms(wall)))
         print(f"bench-quality: {name} done", file=sys.stderr, flush=True)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    print_tables(results)
+
+
+def print_tables(results):
+    """Prints the per-method table and the margins table of results."""
+    rows = []
+    for name, r in results.items():
+        for method, runs in r["runs"].items():
+            nmi, ari, wall = zip(*runs)
+            rows.append((name, r["n"], r["k"], method, ms(nmi), ms(ari), ms(wall)))
     print("| corpus | docs | K | method | NMI | ARI | wall s | docs/s |")
     print("|---|---:|---:|---|---|---|---:|---:|")
     for name, n, k, method, nmi, ari, wall in rows:
         print(f"| {name} | {n} | {k} | {method} | {nmi[0]:.3f} ± {nmi[1]:.3f} | {ari[0]:.3f} ± {ari[1]:.3f} "
-              f"| {wall[0]:.2f} | {n / wall[0]:,.0f} |")
+              f"| {wall[0]:.2f} ± {wall[1]:.2f} | {n / wall[0]:,.0f} |")
     print()
     print("| corpus | robustdata NMI | best scikit-learn | its NMI | margin | wall-time ratio (sklearn LSA / robustdata) |")
     print("|---|---|---|---|---:|---:|")
@@ -168,9 +183,6 @@ def main():
         ratio = max(ms([x[2] for x in r["runs"][m]])[0] for m in lsa) / ms([x[2] for x in r["runs"]["robustdata"]])[0]
         print(f"| {name} | {rd[0]:.3f} ± {rd[1]:.3f} | {best} | {peers[best][0]:.3f} ± {peers[best][1]:.3f} "
               f"| {rd[0] - peers[best][0]:+.3f} | {ratio:.1f}× |")
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":
