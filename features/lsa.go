@@ -18,7 +18,7 @@ import (
 
 // LSA defaults.
 const (
-	DefaultDim        = 100
+	DefaultDim        = 96
 	DefaultVocab      = 1 << 14
 	DefaultBucketBits = 20
 	DefaultMinDF      = 2

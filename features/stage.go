@@ -54,7 +54,7 @@ type Config struct {
 	TextCol string
 	// Semantic is "lsa" (default), "vectors=FILE" or "column=NAME".
 	Semantic string
-	// Dim is the number of LSA dimensions (default DefaultDim, 100).
+	// Dim is the number of LSA dimensions (default DefaultDim, 96).
 	Dim int
 	// Vocab bounds the LSA vocabulary (default 65536).
 	Vocab int
