@@ -7,7 +7,8 @@
 //	    -v 'dim=128' -v 'dim=256' -seeds 1,2,3
 //
 // A variant is a comma-separated list of key=value settings over the
-// defaults: dim, vocab, bits, mindf, maxdf (features.LSAConfig), pw, sw,
+// defaults: dim, vocab, bits, mindf, maxdf, sp (singular-value power,
+// negative for none) (features.LSAConfig), pw, sw,
 // restarts (partition.Config). With -criteria it prints instead, per
 // pattern weight, label-free criteria (stability across two seeds,
 // silhouette, agreement with pattern-only and semantic-only clusterings)
@@ -132,7 +133,6 @@ func read(ctx context.Context, path string) ([][]byte, []string, error) {
 
 func run(ctx context.Context, path string, texts [][]byte, k int, seed uint64, variant string) (float64, float64, error) {
 	lc := features.LSAConfig{Seed: seed}
-	whiten := 0.0
 	pc := partition.Config{K: k, Seed: seed, PatternWeight: partition.DefaultPatternWeight, SemanticWeight: partition.DefaultSemanticWeight}
 	for _, kv := range strings.Split(variant, ",") {
 		if kv == "" {
@@ -160,8 +160,8 @@ func run(ctx context.Context, path string, texts [][]byte, k int, seed uint64, v
 			pc.SemanticWeight = f
 		case "restarts":
 			pc.Restarts = int(f)
-		case "whiten":
-			whiten = f
+		case "sp":
+			lc.SingularPower = f
 		default:
 			if err := extra(&lc, &pc, key, f); err != nil {
 				return 0, 0, err
@@ -171,15 +171,6 @@ func run(ctx context.Context, path string, texts [][]byte, k int, seed uint64, v
 	lsa, err := features.FitLSA(ctx, texts, lc)
 	if err != nil {
 		return 0, 0, err
-	}
-	if whiten != 0 {
-		// Scale LSA dimension j by s_j^-whiten (s_0 = 1).
-		for j := range lsa.Singular {
-			f := float32(math.Pow(lsa.Singular[j]/lsa.Singular[0], -whiten))
-			for r := 0; r < len(lsa.Proj)/lsa.Dim; r++ {
-				lsa.Proj[r*lsa.Dim+j] *= f
-			}
-		}
 	}
 	model := &features.Model{Mode: features.ModeLSA, Dim: lsa.Dim, LSA: lsa}
 	src, err := pipeline.Open(ctx, []string{path}, pipeline.WithColumns("text", "label"))
