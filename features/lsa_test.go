@@ -51,3 +51,15 @@ func TestFitLSASingularPower(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigSingularPowerRecorded checks that a non-default singular
+// power reaches the fit and the recorded configuration, and that the
+// default leaves the record as it was.
+func TestConfigSingularPowerRecorded(t *testing.T) {
+	if _, ok := (Config{}).Record()["singular_power"]; ok {
+		t.Error("default config records singular_power")
+	}
+	if v := (Config{SingularPower: -1}).Record()["singular_power"]; v != -1.0 {
+		t.Errorf("recorded singular_power %v, want -1", v)
+	}
+}
