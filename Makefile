@@ -8,7 +8,7 @@ BIN := bin/robustdata
 CORPUS := examples/data/fortunes.parquet
 OUT := out/quickstart
 
-.PHONY: build quickstart test bench bench-features bench-suite clean
+.PHONY: build quickstart test bench bench-features bench-suite bench-quality clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/robustdata
@@ -35,6 +35,11 @@ bench-features:
 
 bench-suite:
 	scripts/bench-suite.sh
+
+# Partition NMI/ARI against scikit-learn on every labelled corpus (installs
+# python3-sklearn from Debian when missing); not part of `make test`.
+bench-quality:
+	scripts/bench-quality.sh
 
 clean:
 	rm -rf bin out

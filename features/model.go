@@ -25,7 +25,8 @@ const (
 //
 //	lsa:     bucket_bits, hash, tf, idf, sample_docs; tensors
 //	         lsa.buckets I32 [V] (bucket of each vocabulary row, ascending),
-//	         lsa.idf F32 [V], lsa.projection F32 [V, dim] (row-major),
+//	         lsa.idf F32 [V], lsa.projection F32 [V, dim] (row-major; column
+//	         j is the j-th right singular vector times (s_j/s_0)^p),
 //	         lsa.singular_values F64 [r], lsa.terms.offsets I64 [V+1] and
 //	         lsa.terms.bytes U8 [N] (row i's term is bytes[offsets[i]:offsets[i+1]])
 //	vectors: vectors_path, vectors_sha256, sif_a; tensors

@@ -54,10 +54,14 @@ type Config struct {
 	TextCol string
 	// Semantic is "lsa" (default), "vectors=FILE" or "column=NAME".
 	Semantic string
-	// Dim is the number of LSA dimensions (default 128).
+	// Dim is the number of LSA dimensions (default DefaultDim, 96).
 	Dim int
 	// Vocab bounds the LSA vocabulary (default 65536).
 	Vocab int
+	// SingularPower weighs the LSA dimensions by their singular values
+	// (see LSAConfig.SingularPower; 0: DefaultSingularPower, negative:
+	// none).
+	SingularPower float64
 	// Sample is the number of documents models are fitted on (default
 	// 100,000), drawn uniformly from the whole input.
 	Sample int
@@ -78,8 +82,12 @@ type Config struct {
 // everything that changes the output (not Workers, which does not).
 func (c Config) Record() map[string]any {
 	c.defaults()
-	return map[string]any{"text_col": c.TextCol, "semantic": c.Semantic, "dim": c.Dim,
+	rec := map[string]any{"text_col": c.TextCol, "semantic": c.Semantic, "dim": c.Dim,
 		"vocab": c.Vocab, "sample": c.Sample}
+	if c.SingularPower != 0 {
+		rec["singular_power"] = c.SingularPower
+	}
+	return rec
 }
 
 func (c *Config) defaults() {
@@ -187,7 +195,7 @@ func PrepareFrom(ctx context.Context, rd pipeline.Reader, cfg Config, source str
 		}
 		return &Model{Mode: ModeVectors, Dim: vec.Dim, SIF: sif}, nil
 	}
-	lsa, err := FitLSA(ctx, sample, LSAConfig{Dim: cfg.Dim, Vocab: cfg.Vocab, Seed: cfg.Seed, Workers: cfg.Workers})
+	lsa, err := FitLSA(ctx, sample, LSAConfig{Dim: cfg.Dim, Vocab: cfg.Vocab, SingularPower: cfg.SingularPower, Seed: cfg.Seed, Workers: cfg.Workers})
 	if err != nil {
 		return nil, err
 	}

@@ -902,6 +902,9 @@ func TestReportAndMeasure(t *testing.T) {
 					t.Errorf("NMI without labels")
 				}
 			}
+			if why := FeaturesWhy(m); !strings.Contains(md, "- features: "+why) || !strings.Contains(why, "semantic values") {
+				t.Errorf("report does not say which features and weights were used: %q", why)
+			}
 			if strings.Contains(md, "K tried") != tc.auto {
 				t.Errorf("report mentions K tried: %v, K chosen: %v", strings.Contains(md, "K tried"), tc.auto)
 			}

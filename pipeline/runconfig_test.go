@@ -91,7 +91,7 @@ func TestRunConfigDefaults(t *testing.T) {
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("parsed:\n%+v\nwant:\n%+v", *cfg, want)
 	}
-	if cfg.SeedSet || cfg.Seed != 1 || !cfg.Report || cfg.Train.Strategies[0] != "minimax" || cfg.Features.Dim != 128 ||
+	if cfg.SeedSet || cfg.Seed != 1 || !cfg.Report || cfg.Train.Strategies[0] != "minimax" || cfg.Features.Dim != 96 ||
 		cfg.Partition.Sample != 200000 || cfg.Shard.MaxBytes != 268435456 || cfg.Train.Steps != 500 {
 		t.Errorf("defaults: %+v", cfg)
 	}
@@ -110,7 +110,7 @@ partition: {k: *k}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Inputs.LabelCol != "" || len(cfg.Inputs.Paths) != 1 || cfg.Partition.K != "7" || cfg.Features.Dim != 128 || !reflect.DeepEqual(cfg.Train.Strategies, []string{"erm"}) {
+	if cfg.Inputs.LabelCol != "" || len(cfg.Inputs.Paths) != 1 || cfg.Partition.K != "7" || cfg.Features.Dim != 96 || !reflect.DeepEqual(cfg.Train.Strategies, []string{"erm"}) {
 		t.Errorf("nulls and scalars: %+v", cfg)
 	}
 }

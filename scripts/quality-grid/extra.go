@@ -1,0 +1,16 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/partition"
+)
+
+// extra applies the settings that are not plain numbers of the configs.
+func extra(lc *features.LSAConfig, pc *partition.Config, key string, v float64) error {
+	switch key {
+	default:
+		return fmt.Errorf("unknown setting %q", key)
+	}
+}
