@@ -195,7 +195,17 @@ func PrepareFrom(ctx context.Context, rd pipeline.Reader, cfg Config, source str
 		}
 		return &Model{Mode: ModeVectors, Dim: vec.Dim, SIF: sif}, nil
 	}
+	if len(sample) < 2 {
+		// Blank, null or rejected rows only (or a single document): the
+		// input, not the run, is what is wrong.
+		return nil, &pipeline.DataError{Source: source, Row: -1, Column: cfg.TextCol,
+			Err: fmt.Errorf("%d usable (non-blank) texts: fitting LSA needs at least 2 (give a larger corpus, or --model with a fitted features model)", seen)}
+	}
 	lsa, err := FitLSA(ctx, sample, LSAConfig{Dim: cfg.Dim, Vocab: cfg.Vocab, SingularPower: cfg.SingularPower, Seed: cfg.Seed, Workers: cfg.Workers})
+	var de *pipeline.DataError
+	if errors.As(err, &de) && de.Source == "features sample" {
+		de.Source = source
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -928,3 +928,32 @@ func (c badCountingWriter) Write(p []byte) (int, error) {
 	c.n.v.Add(int64(n))
 	return n, err
 }
+
+// TestNoUsableText runs features and partition on inputs without two
+// usable texts: each is bad input (exit 3) on one line naming the file,
+// never a run-time failure that names nothing.
+func TestNoUsableText(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, data string }{
+		{"blank.jsonl", "{\"text\":\"\"}\n{\"text\":\"   \"}\n{\"text\":null}\n"},
+		{"one.jsonl", "{\"text\":\"one lonely document\"}\n"},
+		{"punct.jsonl", "{\"text\":\"!!! ...\"}\n{\"text\":\"?? ,,\"}\n"},
+	} {
+		in := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(in, []byte(tc.data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{
+			{"-q", "features", "-i", in, "-o", filepath.Join(dir, "f-"+tc.name+".parquet")},
+			{"-q", "partition", "-i", in, "-o", filepath.Join(dir, "p-"+tc.name) + "/", "--k", "2"},
+		} {
+			code, _, stderr := runCLI(t, context.Background(), nil, false, args...)
+			if code != exitBadInput || !strings.Contains(stderr, tc.name) || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("%s on %s: exit %d, stderr %q; want %d and one line naming the file", args[1], tc.name, code, stderr, exitBadInput)
+			}
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 3 {
+		t.Errorf("outputs left behind: %v", left)
+	}
+}
