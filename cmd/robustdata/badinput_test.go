@@ -957,3 +957,34 @@ func TestNoUsableText(t *testing.T) {
 		t.Errorf("outputs left behind: %v", left)
 	}
 }
+
+// TestBadFlagValues checks flag values that used to be accepted and then
+// fail late or be ignored: each is bad usage (exit 2) before any input is
+// read (the input named here does not exist).
+func TestBadFlagValues(t *testing.T) {
+	dir := t.TempDir()
+	ds := filepath.Join(dir, "nope")
+	run := filepath.Join(dir, "run")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"NaN temperature", []string{"train", "-i", ds, "-o", run, "--temperature", "NaN"}, "--temperature"},
+		{"infinite lr", []string{"train", "-i", ds, "-o", run, "--lr", "+Inf"}, "--lr"},
+		{"NaN smoothing", []string{"train", "-i", ds, "-o", run, "--smoothing", "NaN"}, "--smoothing"},
+		{"negative eta", []string{"train", "-i", ds, "-o", run, "--eta", "-1"}, "--eta"},
+		{"10^18 steps", []string{"train", "-i", ds, "-o", run, "--steps", "1000000000000000000"}, "--steps"},
+		{"duplicate columns", []string{"cat", "-i", ds, "--columns", "text,text"}, `"text" twice`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, stderr := runCLI(t, context.Background(), nil, false, append([]string{"-q"}, tc.args...)...)
+			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d naming %s", code, stderr, exitUsage, tc.want)
+			}
+		})
+	}
+	if _, err := os.Stat(run); err == nil {
+		t.Errorf("a run folder was created")
+	}
+}

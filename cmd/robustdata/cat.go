@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -40,9 +41,12 @@ Examples:
 			if limit < -1 {
 				return usagef("--limit must be -1 (no limit) or at least 0")
 			}
-			for _, c := range cols {
+			for i, c := range cols {
 				if strings.TrimSpace(c) == "" {
 					return usagef("--columns has an empty name")
+				}
+				if slices.Contains(cols[:i], c) {
+					return usagef("--columns names %q twice", c)
 				}
 			}
 			expanded, err := pipeline.ExpandInputs(inputs)

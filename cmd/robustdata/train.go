@@ -26,6 +26,10 @@ func hashedWords(text string) []uint64 {
 	return out
 }
 
+// maxTrainSteps bounds --steps: far beyond any run (at 20 steps/s, 1.6
+// years), so that a mistyped count is refused at once.
+const maxTrainSteps = 1_000_000_000
+
 func newTrainCmd(e *env) *cobra.Command {
 	var (
 		cfg    train.Config
@@ -68,8 +72,11 @@ Examples:
 			if cfg.Dataset == "" || runDir == "" {
 				return usagef("train needs -i DIR (a sharded dataset) and -o RUNDIR")
 			}
-			if cfg.Steps < 1 || cfg.PerTask < 1 || cfg.LR <= 0 || cfg.Temp <= 0 || cfg.Smoothing < 0 || cfg.Smoothing >= 1 {
-				return usagef("--steps and --per-task-batch must be at least 1, --lr and --temperature positive, --smoothing in [0, 1)")
+			// Written so that NaN fails every test: !(x > 0) is true for NaN.
+			if cfg.Steps < 1 || cfg.Steps > maxTrainSteps || cfg.PerTask < 1 || !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) ||
+				!(cfg.Temp > 0) || math.IsInf(cfg.Temp, 0) || !(cfg.Smoothing >= 0 && cfg.Smoothing < 1) ||
+				!(cfg.Eta >= 0) || math.IsInf(cfg.Eta, 0) {
+				return usagef("--steps must be 1 to %d, --per-task-batch at least 1, --lr and --temperature positive and finite, --smoothing in [0, 1), --eta finite and not negative", maxTrainSteps)
 			}
 			if err := cfg.Check(); err != nil {
 				return usagef("train: %v", err)
