@@ -224,6 +224,10 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 			first.Close()
 			return err
 		}
+		if (cfg.K != 0 && cfg.K != model.K) || cfg.KMax != 0 {
+			first.Close()
+			return usagef("--k %s but the model %s has K = %d: drop --k, or fit a new model", pf.k, pf.model, model.K)
+		}
 	}
 	sample, err = partition.DrawSample(ctx, first, cfg.Sample, partition.SampleSeed(e.seed), cfg, source)
 	first.Close()
