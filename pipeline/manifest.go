@@ -137,7 +137,7 @@ func checkRegular(path string, size int64) error {
 		return dataErr(path, "not a regular file (%s): a dataset holds only regular files", st.Mode().Type())
 	}
 	if size >= 0 && st.Size() != size {
-		return dataErr(path, "%d bytes, the manifest says %d (run robustdata verify)", st.Size(), size)
+		return dataErr(path, "corrupted shard: %d bytes, the manifest says %d (run robustdata verify)", st.Size(), size)
 	}
 	return nil
 }

@@ -446,9 +446,10 @@ type badWant struct {
 
 // want is the expected outcome of command cmd on class cls.
 func (f *badFixtures) want(cmd, cls string) badWant {
-	unreadable := "permission denied"
+	unreadable, unreadableManifest := "permission denied", "permission denied"
 	if f.root {
-		unreadable = "too many levels of symbolic links"
+		// A symlink loop: a dataset's reader opens only regular files.
+		unreadable, unreadableManifest = "too many levels of symbolic links", "not a regular file"
 	}
 	fileMsg := map[string][]string{
 		"missing":      {"missing.parquet", "no such file"},
@@ -458,9 +459,14 @@ func (f *badFixtures) want(cmd, cls string) badWant {
 		"wrong-format": {"wrong-format.parquet", "not a valid Parquet file"},
 	}
 	shard := "task=000/part-00000.parquet"
+	if cmd == "report" && f.root {
+		// report tells a dataset from a run folder by stat-ing the
+		// manifest first, which meets the loop.
+		unreadableManifest = unreadable
+	}
 	dsMsg := map[string][]string{
 		"missing":       {"ds-missing"},
-		"unreadable":    {"ds-unreadable/manifest.json", unreadable},
+		"unreadable":    {"ds-unreadable/manifest.json", unreadableManifest},
 		"empty":         {"ds-empty", shard},
 		"truncated":     {"ds-truncated", shard},
 		"wrong-format":  {"ds-wrong-format", shard},
@@ -549,7 +555,7 @@ func (f *badFixtures) want(cmd, cls string) badWant {
 		}
 		// The message names the file that could not be written: the
 		// output, or partition's features spool in TMPDIR.
-		file := map[string]string{"cat": "out.jsonl", "features": "out.parquet", "partition": "robustdata-features-",
+		file := map[string]string{"cat": "out.jsonl", "features": "out.parquet", "partition": ".robustdata-features.robustdata-tmp-",
 			"shard": "part-00000.parquet", "report": "report.html"}[cmd]
 		return badWant{code: exitFailure, msg: []string{file, "file too large"}}
 	}
