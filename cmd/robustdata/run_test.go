@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
 )
@@ -471,9 +472,7 @@ func TestRunFailureAndInterrupt(t *testing.T) {
 // and restarts it each time; the outputs, records included, must equal an
 // uninterrupted run's byte for byte.
 func TestRunKillResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs the pipeline seven times")
-	}
+	longtest.Skip(t, "builds the binary and runs the pipeline seven times")
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go is not on PATH: cannot build the robustdata binary for the kill test")
