@@ -106,11 +106,16 @@ func sameDataset(t *testing.T, a, b map[string][]byte, what string) {
 // TestPartitionDeterministic checks byte-identical datasets for the same
 // input and seed, whatever the number of workers, and that verify passes.
 func TestPartitionDeterministic(t *testing.T) {
+	longtest.Skip(t, "partitions 5000 fortunes four times")
 	dir := t.TempDir()
+	small := filepath.Join(dir, "small.parquet") // 5000 fortunes
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", corpus, "--limit", "5000", "-o", small); code != 0 {
+		t.Fatal(stderr)
+	}
 	var first map[string][]byte
 	for i, workers := range []string{"1", "2", "2"} {
 		out := filepath.Join(dir, "ds"+workers+string(rune('a'+i))) + "/"
-		code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", "../../examples/data/fortunes.parquet",
+		code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", small,
 			"--k", "12", "--workers", workers, "--features-sample", "4000", "--sample", "6000", "--dim", "32", "--vocab", "4000", "-o", out)
 		if code != 0 {
 			t.Fatal(stderr)
@@ -127,7 +132,7 @@ func TestPartitionDeterministic(t *testing.T) {
 	}
 	// Another seed gives another partition.
 	out := filepath.Join(dir, "seed2") + "/"
-	runCLI(t, context.Background(), nil, false, "-q", "--seed", "2", "partition", "-i", "../../examples/data/fortunes.parquet",
+	runCLI(t, context.Background(), nil, false, "-q", "--seed", "2", "partition", "-i", small,
 		"--k", "12", "--features-sample", "4000", "--sample", "6000", "--dim", "32", "--vocab", "4000", "-o", out)
 	if bytes.Equal(first["manifest.json"], dataset(t, out)["manifest.json"]) {
 		t.Fatal("seed 2 gave the same manifest as seed 1")

@@ -25,15 +25,18 @@ import (
 )
 
 // smallRunConfig is the test pipeline: the first 2000 rows of the shipped
-// corpus, k 4, a short training (steps and checkpoint_every filled in).
+// corpus, a small LSA (dim 16, vocabulary 2000), k 4, a short training of a
+// small model (steps and checkpoint_every filled in).
 const smallRunConfig = `output: out
 seed: 1
 inputs:
   paths: [small.parquet]
   label_col: label
+features: {dim: 16, vocab: 2000}
 partition: {k: 4}
 train:
   strategies: [erm, minimax]
+  hidden: 16
   steps: %d
   checkpoint_every: %d
 eval:
