@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/pipeline"
 )
 
@@ -65,6 +66,7 @@ const fortunes = "../examples/data/fortunes.parquet"
 // documents next to documents of the same label far more often than
 // chance, on the shipped real corpus and on synthetic data.
 func TestNearestNeighbourQuality(t *testing.T) {
+	longtest.Skip(t, "fits LSA on whole corpora: minutes under -race")
 	dir := t.TempDir()
 	synth := filepath.Join(dir, "synth.parquet")
 	writeSynth(t, synth, 6000, 8, 0.6)
@@ -95,6 +97,7 @@ func TestNearestNeighbourQuality(t *testing.T) {
 // for 1 and 3 workers and across runs, and that a saved model reproduces
 // the fitted one's output.
 func TestDeterministicForAnyWorkerCount(t *testing.T) {
+	longtest.Skip(t, "features of a corpus with several worker counts")
 	dir := t.TempDir()
 	var outs [][]byte
 	var model *Model
@@ -135,6 +138,7 @@ func TestDeterministicForAnyWorkerCount(t *testing.T) {
 // TestStdinEqualsFile checks that features read through a pipe (spooled
 // for the second pass) equal features read from the file.
 func TestStdinEqualsFile(t *testing.T) {
+	longtest.Skip(t, "the features stage twice over a corpus")
 	dir := t.TempDir()
 	fromFile := filepath.Join(dir, "file.arrows")
 	runStage(t, []string{fortunes}, fromFile, Config{Seed: 3, Sample: 3000}, nil)

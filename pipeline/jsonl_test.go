@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/robustdata/robustdata/internal/longtest"
 )
 
 // mustSchema parses a schema spec or fails the test.
@@ -388,6 +390,7 @@ func TestJSONLLineNumbers(t *testing.T) {
 }
 
 func TestJSONLLongLine(t *testing.T) {
+	longtest.Skip(t, "lines of hundreds of MB")
 	const size = 50 << 20
 	text := bytes.Repeat([]byte("abcdefghé "), size/11)
 	for _, tt := range []struct {

@@ -111,6 +111,13 @@ func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, 
 	// rowExample reads the example from column 1.
 	rd, err := pipeline.Open(ctx, []string{d.Path}, pipeline.WithColumns(d.LabelCol, col), pipeline.WithLimit(maxProbeRows))
 	if err != nil {
+		var de *pipeline.DataError
+		if cfg.Objective == ObjectiveRegression && errors.As(err, &de) && de.Column == col {
+			// A raw text file: say where the vectors come from.
+			de.Err = fmt.Errorf("%w: a masked-regression run is probed on the vectors of the features stage, "+
+				"so compute them first (robustdata features -i %s --model FEATURES_MODEL -o FILE, with the model the dataset's features "+
+				"came from: features --model-out or partition --features-model-out), or let robustdata run do it", de.Err, d.Path)
+		}
 		return nil, nil, 0, err
 	}
 	defer rd.Close()

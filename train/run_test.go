@@ -26,6 +26,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
@@ -1108,9 +1109,7 @@ func rtRace() bool {
 // -v also logs uniform, group-dro and doremi (reference: the erm run of
 // the same seed).
 func TestRunUnequalTasks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains 6 models on 60,000 rows (about 20 s)")
-	}
+	longtest.Skip(t, "trains 6 models on 60,000 rows (about 20 s)")
 	if rtRace() {
 		t.Skip("about 15 times slower with -race; the loop is single-threaded and checked by the other tests")
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/internal/longtest"
 )
 
 // binary builds the robustdata command once per test binary run into a
@@ -56,6 +58,7 @@ func shell(t *testing.T, bin string, args ...string) string {
 // the real binary — features | partition | shard through OS pipes — and
 // checks its dataset equals the batch job's, manifest included.
 func TestUnixPipelineExample(t *testing.T) {
+	longtest.Skip(t, "the whole fortunes corpus through OS pipes and as a batch job")
 	bin := binary(t)
 	dir := t.TempDir()
 	out := shell(t, bin, "examples/unix-pipeline/pipeline.sh", "examples/data/fortunes.parquet", filepath.Join(dir, "pipe"))

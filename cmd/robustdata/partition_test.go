@@ -14,6 +14,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
+
+	"github.com/robustdata/robustdata/internal/longtest"
 )
 
 // partitionNMI runs a partition command with JSON logs and returns the NMI
@@ -44,9 +46,7 @@ func partitionNMI(t *testing.T, args ...string) float64 {
 // at k=42, AppStream 0.257 at k=11; Fashion-MNIST's floor is the issue's
 // 0.533 (scikit-learn on raw pixels here: 0.49-0.51).
 func TestPartitionQuality(t *testing.T) {
-	if testing.Short() {
-		t.Skip("partitions whole corpora")
-	}
+	longtest.Skip(t, "partitions whole corpora")
 	dir := t.TempDir()
 	synth := filepath.Join(dir, "synth.parquet")
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "synth", "--docs", "8000", "--tasks", "8", "-o", synth); code != 0 {
@@ -106,12 +106,17 @@ func sameDataset(t *testing.T, a, b map[string][]byte, what string) {
 // TestPartitionDeterministic checks byte-identical datasets for the same
 // input and seed, whatever the number of workers, and that verify passes.
 func TestPartitionDeterministic(t *testing.T) {
+	longtest.Skip(t, "partitions 5000 fortunes four times")
 	dir := t.TempDir()
+	small := filepath.Join(dir, "small.parquet") // 5000 fortunes
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", corpus, "--limit", "5000", "-o", small); code != 0 {
+		t.Fatal(stderr)
+	}
 	var first map[string][]byte
 	for i, workers := range []string{"1", "2", "2"} {
 		out := filepath.Join(dir, "ds"+workers+string(rune('a'+i))) + "/"
-		code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", "../../examples/data/fortunes.parquet",
-			"--k", "12", "--workers", workers, "--features-sample", "4000", "--sample", "6000", "-o", out)
+		code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", small,
+			"--k", "12", "--workers", workers, "--features-sample", "4000", "--sample", "6000", "--dim", "32", "--vocab", "4000", "-o", out)
 		if code != 0 {
 			t.Fatal(stderr)
 		}
@@ -127,8 +132,8 @@ func TestPartitionDeterministic(t *testing.T) {
 	}
 	// Another seed gives another partition.
 	out := filepath.Join(dir, "seed2") + "/"
-	runCLI(t, context.Background(), nil, false, "-q", "--seed", "2", "partition", "-i", "../../examples/data/fortunes.parquet",
-		"--k", "12", "--features-sample", "4000", "--sample", "6000", "-o", out)
+	runCLI(t, context.Background(), nil, false, "-q", "--seed", "2", "partition", "-i", small,
+		"--k", "12", "--features-sample", "4000", "--sample", "6000", "--dim", "32", "--vocab", "4000", "-o", out)
 	if bytes.Equal(first["manifest.json"], dataset(t, out)["manifest.json"]) {
 		t.Fatal("seed 2 gave the same manifest as seed 1")
 	}
@@ -142,7 +147,7 @@ func TestPipeEqualsBatch(t *testing.T) {
 	corpus := "../../examples/data/fortunes.parquet"
 	common := []string{"--k", "9", "--sample", "5000"}
 	batch := filepath.Join(dir, "batch") + "/"
-	args := append([]string{"-q", "partition", "-i", corpus, "--features-sample", "3000", "-o", batch}, common...)
+	args := append([]string{"-q", "partition", "-i", corpus, "--features-sample", "3000", "--dim", "16", "--vocab", "4000", "-o", batch}, common...)
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
 		t.Fatal(stderr)
 	}
@@ -164,7 +169,7 @@ func TestPipeEqualsBatch(t *testing.T) {
 		}
 	}
 	wg.Add(3)
-	go stage(0, strings.NewReader(""), w1, "-q", "features", "-i", corpus, "--sample", "3000")
+	go stage(0, strings.NewReader(""), w1, "-q", "features", "-i", corpus, "--sample", "3000", "--dim", "16", "--vocab", "4000")
 	go stage(1, r1, w2, append([]string{"-q", "partition"}, common...)...)
 	go stage(2, r2, nil, "-q", "shard", "-o", pipe)
 	wg.Wait()
@@ -187,9 +192,10 @@ func TestPartitionDirCompression(t *testing.T) {
 		want compress.Compression
 	}{{"snappy", compress.Codecs.Snappy}, {"none", compress.Codecs.Uncompressed}, {"zstd", compress.Codecs.Zstd}} {
 		t.Run(tc.flag, func(t *testing.T) {
+			t.Parallel()
 			out := filepath.Join(t.TempDir(), "ds") + "/"
 			code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", "../../examples/data/fortunes.parquet",
-				"--k", "4", "--features-sample", "2000", "--sample", "3000", "--compression", tc.flag, "-o", out)
+				"--k", "4", "--features-sample", "2000", "--sample", "3000", "--dim", "8", "--vocab", "2000", "--compression", tc.flag, "-o", out)
 			if code != 0 {
 				t.Fatal(stderr)
 			}

@@ -19,20 +19,24 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
 )
 
 // smallRunConfig is the test pipeline: the first 2000 rows of the shipped
-// corpus, k 4, a short training (steps and checkpoint_every filled in).
+// corpus, a small LSA (dim 16, vocabulary 2000), k 4, a short training of a
+// small model (steps and checkpoint_every filled in).
 const smallRunConfig = `output: out
 seed: 1
 inputs:
   paths: [small.parquet]
   label_col: label
+features: {dim: 16, vocab: 2000}
 partition: {k: 4}
 train:
   strategies: [erm, minimax]
+  hidden: 16
   steps: %d
   checkpoint_every: %d
 eval:
@@ -471,9 +475,7 @@ func TestRunFailureAndInterrupt(t *testing.T) {
 // and restarts it each time; the outputs, records included, must equal an
 // uninterrupted run's byte for byte.
 func TestRunKillResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and runs the pipeline seven times")
-	}
+	longtest.Skip(t, "builds the binary and runs the pipeline seven times")
 	gobin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("go is not on PATH: cannot build the robustdata binary for the kill test")

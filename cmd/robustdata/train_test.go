@@ -212,6 +212,19 @@ func TestTrainBadData(t *testing.T) {
 	if code != exitFailure || !strings.Contains(stderr, "step 1: task") || !strings.Contains(stderr, "lower --lr") {
 		t.Errorf("--lr 1e30: exit %d, stderr %q", code, stderr)
 	}
+	// A masked-regression run probed on a raw text file: exit 3 saying
+	// that the features stage makes the vectors.
+	run := filepath.Join(t.TempDir(), "reg")
+	trTrain(t, "-i", ds, "-o", run, "--steps", "2")
+	raw := filepath.Join(t.TempDir(), "raw.parquet")
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "synth", "--docs", "50", "--tasks", "2", "-o", raw); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr = runCLI(t, context.Background(), nil, false, "eval", "--shards", ds, run, "--downstream", "raw="+raw)
+	if code != exitBadInput || !strings.Contains(stderr, raw+`: column "semantic": no such column`) ||
+		!strings.Contains(stderr, "robustdata features -i "+raw+" --model") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("eval --downstream of a raw file: exit %d, stderr %q", code, stderr)
+	}
 }
 
 // TestTrainExistingRun: train into a folder that holds a finished run
