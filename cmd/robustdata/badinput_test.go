@@ -1005,3 +1005,33 @@ func TestBadFlagValues(t *testing.T) {
 		t.Errorf("a run folder was created")
 	}
 }
+
+// TestPartitionModelOtherK checks that partition --model refuses a --k
+// other than the model's (it used to be ignored silently).
+func TestPartitionModelOtherK(t *testing.T) {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "c.parquet")
+	model := filepath.Join(dir, "m.json")
+	small := []string{"--dim", "8", "--vocab", "1024"}
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "synth", "--docs", "300", "--tasks", "3", "-o", corpus); code != 0 {
+		t.Fatalf("synth: %s", stderr)
+	}
+	args := append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model-out", model, "-o", filepath.Join(dir, "a") + "/"}, small...)
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
+		t.Fatalf("partition: %s", stderr)
+	}
+	for _, k := range []string{"4", "auto"} {
+		args := append([]string{"-q", "partition", "-i", corpus, "--k", k, "--model", model, "-o", filepath.Join(dir, "b"+k) + "/"}, small...)
+		code, _, stderr := runCLI(t, context.Background(), nil, false, args...)
+		if code != exitUsage || !strings.Contains(stderr, "has K = 3") {
+			t.Errorf("--k %s with a K=3 model: exit %d, stderr %q; want %d", k, code, stderr, exitUsage)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "b"+k)); err == nil {
+			t.Errorf("--k %s: output written", k)
+		}
+	}
+	args = append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model", model, "-o", filepath.Join(dir, "c") + "/"}, small...)
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
+		t.Errorf("the model's own K: exit %d %s", code, stderr)
+	}
+}
