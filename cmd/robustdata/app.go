@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/pprof"
 	"strings"
@@ -263,6 +264,8 @@ func (e *env) showProgress() bool {
 
 // outputFlags are the flags of every command that writes a data stream.
 type outputFlags struct {
+	// dirOK: -o may also name a dataset folder (DIR/), as partition's does.
+	dirOK         bool
 	output        string
 	compression   string
 	rowGroupRows  int64
@@ -291,6 +294,13 @@ func (o *outputFlags) options(e *env) ([]pipeline.Option, error) {
 	}
 	if o.output != "-" {
 		if f, _ := pipeline.FormatOf(o.output); f == pipeline.FormatUnknown {
+			if filepath.Ext(o.output) == "" {
+				hint := ""
+				if o.dirOK {
+					hint = fmt.Sprintf(", or end it with a slash (%s/) for a sharded dataset folder", o.output)
+				}
+				return nil, usagef("-o %s: a file name without an extension: name a .parquet, .arrow, .arrows or .jsonl file%s", o.output, hint)
+			}
 			return nil, usagef("-o %s: unknown output format: use .parquet, .arrow, .arrows or .jsonl", o.output)
 		}
 	}

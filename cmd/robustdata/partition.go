@@ -115,7 +115,7 @@ func isDirOutput(o string) bool {
 func newPartitionCmd(e *env) *cobra.Command {
 	var (
 		in  inputFlags
-		out outputFlags
+		out = outputFlags{dirOK: true}
 		ff  = featureFlags{prefix: "features-"}
 		pf  partitionFlags
 		sf  shardFlags
