@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime/pprof"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -87,7 +88,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return e.run(ctx, args)
 }
 
+// helpInOrder makes cobra list commands in the order they were added
+// (pipeline order, see commands) instead of alphabetically. cobra keeps
+// that setting in a package variable: it is set once, before any command
+// is built, so that parallel in-process runs (tests) never race on it.
+var helpInOrder sync.Once
+
 func (e *env) run(ctx context.Context, args []string) int {
+	helpInOrder.Do(func() { cobra.EnableCommandSorting = false })
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
@@ -163,6 +171,8 @@ worst sub-task, not only on average.
 
 Every stage reads files or standard input and writes files or standard
 output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
+		Example: `  robustdata partition -i corpus.parquet -o out/ --k 16   # features, K sub-tasks, shards
+  robustdata run examples/quickstart/pipeline.yaml        # the whole chain from one config`,
 		Version:       pipeline.ToolVersion,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -191,18 +201,20 @@ output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
 // commands is the one list of subcommands, in the order help shows them.
 func commands(e *env) []*cobra.Command {
 	return []*cobra.Command{
-		newInspectCmd(e),
-		newCatCmd(e),
-		newSynthCmd(e),
+		// The stages, in pipeline order.
 		newFeaturesCmd(e),
 		newPartitionCmd(e),
 		newShardCmd(e),
-		newVerifyCmd(e),
 		newTrainCmd(e),
 		newEvalCmd(e),
-		newMixCmd(e),
-		newRunCmd(e),
 		newReportCmd(e),
+		newRunCmd(e),
+		// Tools.
+		newMixCmd(e),
+		newInspectCmd(e),
+		newCatCmd(e),
+		newVerifyCmd(e),
+		newSynthCmd(e),
 	}
 }
 
