@@ -35,7 +35,18 @@ func (h hashingWriter) Write(p []byte) (int, error) {
 	n, err := h.a.f.Write(p)
 	h.a.hash.Write(p[:n])
 	h.a.size += int64(n)
-	return n, err
+	return n, finalName(err, h.a.final)
+}
+
+// finalName makes an error about the staging file name the output the
+// user asked for (the staging name means nothing to them and is gone once
+// the write is aborted).
+func finalName(err error, final string) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return &os.PathError{Op: pe.Op, Path: final, Err: pe.Err}
+	}
+	return err
 }
 
 // createAtomic starts writing path under a locked staging name beside it
@@ -54,7 +65,10 @@ func createAtomic(path string) (*atomicFile, error) {
 	SweepStaging(dir, base)
 	f, err := createStagingFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("robustdata/pipeline: creating %s: %w", path, err)
+		if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+			return nil, fmt.Errorf("robustdata/pipeline: creating %s: the folder %s does not exist", path, filepath.Clean(dir))
+		}
+		return nil, fmt.Errorf("robustdata/pipeline: creating %s: %w", path, finalName(err, path))
 	}
 	a := &atomicFile{final: path, f: f, hash: sha256.New()}
 	a.Writer = bufio.NewWriterSize(hashingWriter{a}, 1<<20)

@@ -388,3 +388,24 @@ func printJSON(e *env, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// checkOutputs refuses (exit 2, before anything is written) outputs that
+// overlap what the command reads: see pipeline.CheckOutput. raw are the
+// inputs as the user gave them (folders count as a whole), expanded the
+// files they stand for, and reads any other file or folder the command
+// reads (a model, a reference run). folder tells whether the first output
+// is a folder (a dataset or run folder); the others are files.
+func checkOutputs(outputs []string, folder bool, raw []string, expanded []pipeline.Input, reads ...string) error {
+	ins := append(append([]string{}, raw...), reads...)
+	for _, in := range expanded {
+		if in.Path != "" {
+			ins = append(ins, in.Path)
+		}
+	}
+	for i, out := range outputs {
+		if err := pipeline.CheckOutput(out, folder && i == 0, ins...); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
+}

@@ -1006,32 +1006,53 @@ func TestBadFlagValues(t *testing.T) {
 	}
 }
 
-// TestPartitionModelOtherK checks that partition --model refuses a --k
-// other than the model's (it used to be ignored silently).
+// TestPartitionModelOtherK checks that partition --model refuses, before
+// writing anything, a --k or --dim other than the model's (they used to be
+// ignored or fail late) and raw inputs without the features model the
+// partition model was fitted with (a refitted features space would make
+// the assignment meaningless); with that features model it assigns.
 func TestPartitionModelOtherK(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "c.parquet")
 	model := filepath.Join(dir, "m.json")
+	feats := filepath.Join(dir, "f.model")
 	small := []string{"--dim", "8", "--vocab", "1024"}
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "synth", "--docs", "300", "--tasks", "3", "-o", corpus); code != 0 {
 		t.Fatalf("synth: %s", stderr)
 	}
-	args := append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model-out", model, "-o", filepath.Join(dir, "a") + "/"}, small...)
+	args := append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model-out", model, "--features-model-out", feats, "-o", filepath.Join(dir, "a") + "/"}, small...)
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
 		t.Fatalf("partition: %s", stderr)
 	}
-	for _, k := range []string{"4", "auto"} {
-		args := append([]string{"-q", "partition", "-i", corpus, "--k", k, "--model", model, "-o", filepath.Join(dir, "b"+k) + "/"}, small...)
+	for i, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--k", "4", "--features-model", feats}, "has K = 3"},
+		{[]string{"--k", "auto", "--features-model", feats}, "has K = 3"},
+		{[]string{"--dim", "16", "--features-model", feats}, "fitted on 8 semantic dimensions"},
+		{[]string{"--k", "3"}, "give --features-model FILE"},
+	} {
+		out := filepath.Join(dir, fmt.Sprintf("b%d", i))
+		args := append([]string{"-q", "partition", "-i", corpus, "--model", model, "-o", out + "/"}, tc.args...)
 		code, _, stderr := runCLI(t, context.Background(), nil, false, args...)
-		if code != exitUsage || !strings.Contains(stderr, "has K = 3") {
-			t.Errorf("--k %s with a K=3 model: exit %d, stderr %q; want %d", k, code, stderr, exitUsage)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "b"+k)); err == nil {
-			t.Errorf("--k %s: output written", k)
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q: output written", tc.args)
 		}
 	}
-	args = append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model", model, "-o", filepath.Join(dir, "c") + "/"}, small...)
+	args = []string{"-q", "partition", "-i", corpus, "--k", "3", "--dim", "8", "--model", model, "--features-model", feats, "-o", filepath.Join(dir, "c") + "/"}
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
-		t.Errorf("the model's own K: exit %d %s", code, stderr)
+		t.Fatalf("the model's own K and dim: exit %d %s", code, stderr)
+	}
+	// Assigning with the saved models puts every row in the same task as
+	// the fit did (the files differ in metadata: they record the models).
+	for k := 0; k < 3; k++ {
+		task := fmt.Sprintf("task=%03d", k)
+		if a, c := dumpFile(t, filepath.Join(dir, "a", task)), dumpFile(t, filepath.Join(dir, "c", task)); strings.ReplaceAll(a, "/a/", "/c/") != c {
+			t.Errorf("%s: the rows assigned with --model differ from the fit's", task)
+		}
 	}
 }

@@ -53,6 +53,9 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if err := checkOutputs([]string{out.output}, false, inputs, expanded); err != nil {
+				return err
+			}
 			popt, done := e.progressOption(expanded, "cat", 1)
 			defer done()
 			opts := append(iopts, popt, pipeline.WithLimit(limit))

@@ -48,6 +48,16 @@ func (f *featureFlags) passes() int {
 	return 2
 }
 
+// reads lists the files the flags make the stage read besides its inputs:
+// a saved model, a word-vector file.
+func (f *featureFlags) reads() []string {
+	r := []string{f.model}
+	if mode, arg, err := features.ParseSemantic(f.semantic); err == nil && mode == features.ModeVectors {
+		r = append(r, arg)
+	}
+	return r
+}
+
 // config checks the flags and returns the stage configuration.
 func (f *featureFlags) config(e *env) (features.Config, error) {
 	if _, _, err := features.ParseSemantic(f.semantic); err != nil {
@@ -190,6 +200,9 @@ Examples:
 			}
 			expanded, err := pipeline.ExpandInputs(inputs)
 			if err != nil {
+				return err
+			}
+			if err := checkOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
 				return err
 			}
 			popt, done := e.progressOption(expanded, "features", ff.passes())

@@ -141,7 +141,8 @@ Examples:
   robustdata partition -i corpus.parquet --k 16 -o out/
   robustdata partition -i corpus.parquet --k auto --label-col label -o out/
   robustdata features -i corpus.parquet | robustdata partition --k 16 | robustdata shard -o out/
-  robustdata partition -i new.parquet --model out/partition.json -o new-tasks.parquet`,
+  robustdata partition -i corpus.parquet --k 16 --features-model-out feats.model -o out/
+  robustdata partition -i new.parquet --model out/partition.json --features-model feats.model -o new-tasks.parquet`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.runPartition(cmd, args, &in, &out, &ff, &pf, &sf)
 		},
@@ -190,6 +191,22 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err != nil {
 		return err
 	}
+	if err := checkOutputs([]string{out.output, pf.modelOut, ff.modelOut}, dirOut, inputs, expanded, append(ff.reads(), pf.model)...); err != nil {
+		return err
+	}
+	// A saved model is checked against the flags before any work.
+	var model *partition.Model
+	if pf.model != "" {
+		if model, err = partition.LoadModel(pf.model); err != nil {
+			return err
+		}
+		if (cfg.K != 0 && cfg.K != model.K) || cfg.KMax != 0 {
+			return usagef("--k %s but the model %s has K = %d: drop --k, or fit a new model", pf.k, pf.model, model.K)
+		}
+		if cmd.Flags().Changed("dim") && ff.dim != model.SemanticDim {
+			return usagef("--dim %d but the model %s was fitted on %d semantic dimensions: drop --dim, or fit a new model", ff.dim, pf.model, model.SemanticDim)
+		}
+	}
 	popt, done := e.progressOption(expanded, "partition", 2)
 	defer done()
 	opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
@@ -204,6 +221,10 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return err
 	}
 	if !partition.HasFeatures(first.Schema()) {
+		if model != nil && ff.model == "" {
+			first.Close()
+			return usagef("--model %s assigns in the feature space it was fitted in, and these inputs have no features: give --features-model FILE (saved with --features-model-out when the partition model was fitted), or inputs that have feature columns", pf.model)
+		}
 		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source)
 		first.Close()
 		if err != nil {
@@ -217,18 +238,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		}
 	}
 
-	var model *partition.Model
 	var sample *partition.Sample
-	if pf.model != "" {
-		if model, err = partition.LoadModel(pf.model); err != nil {
-			first.Close()
-			return err
-		}
-		if (cfg.K != 0 && cfg.K != model.K) || cfg.KMax != 0 {
-			first.Close()
-			return usagef("--k %s but the model %s has K = %d: drop --k, or fit a new model", pf.k, pf.model, model.K)
-		}
-	}
 	sample, err = partition.DrawSample(ctx, first, cfg.Sample, partition.SampleSeed(e.seed), cfg, source)
 	first.Close()
 	if err != nil {

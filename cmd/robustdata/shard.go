@@ -133,6 +133,9 @@ Examples:
 			if err != nil {
 				return err
 			}
+			if err := checkOutputs([]string{dir}, true, inputs, expanded); err != nil {
+				return err
+			}
 			popt, done := e.progressOption(expanded, "shard", 1)
 			defer done()
 			// Like every stage, shard adds doc_id when the input has none:

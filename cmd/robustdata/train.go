@@ -84,6 +84,9 @@ Examples:
 			if cfg.Resume && cfg.Overwrite {
 				return usagef("train: --resume and --overwrite exclude each other")
 			}
+			if err := checkOutputs([]string{runDir}, true, []string{cfg.Dataset, cfg.Reference}, nil); err != nil {
+				return err
+			}
 			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
 			cfg.Tokenize = hashedWords
 			progress := e.trainProgress(cfg.Steps)
