@@ -217,6 +217,10 @@ func (r *jsonlReader) readErr(err error) error {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return &DataError{Source: r.name, Line: r.lineNo + 1, Row: -1, Err: fmt.Errorf("input ends early: %w", err)}
 	}
+	var ce corruptError
+	if errors.As(err, &ce) {
+		return &DataError{Source: r.name, Line: r.lineNo + 1, Row: -1, Err: err}
+	}
 	return fmt.Errorf("robustdata/pipeline: reading %s: %w", r.name, err)
 }
 

@@ -477,16 +477,42 @@ func decompress(r io.Reader, codec Codec) (io.ReadCloser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("not valid gzip: %w", err)
 		}
-		return zr, nil
+		return codecReader{zr, "gzip"}, nil
 	case CodecZstd:
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, fmt.Errorf("not valid zstd: %w", err)
 		}
-		return zr.IOReadCloser(), nil
+		return codecReader{zr.IOReadCloser(), "zstd"}, nil
 	}
 	return io.NopCloser(r), nil
 }
+
+// codecReader marks a decompressor's own errors (a bad magic number, a
+// corrupt block, a wrong checksum) as corruptError: bad data, not an I/O
+// failure. Errors of the file underneath and cancellation pass as they
+// are.
+type codecReader struct {
+	io.ReadCloser
+	codec string
+}
+
+func (c codecReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if err != nil && err != io.EOF && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, context.Canceled) {
+		var pe *os.PathError
+		if !errors.As(err, &pe) {
+			err = corruptError{fmt.Errorf("not valid %s: %w", c.codec, err)}
+		}
+	}
+	return n, err
+}
+
+// corruptError is a decompressor's report of corrupt input.
+type corruptError struct{ err error }
+
+func (e corruptError) Error() string { return e.err.Error() }
+func (e corruptError) Unwrap() error { return e.err }
 
 func expectedFormat(f Format) string {
 	if f == FormatUnknown {

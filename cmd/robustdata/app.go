@@ -403,6 +403,11 @@ func checkOutputs(outputs []string, folder bool, raw []string, expanded []pipeli
 		}
 	}
 	for i, out := range outputs {
+		if out != "" && out != "-" && !(folder && i == 0) {
+			if st, err := os.Stat(out); err == nil && st.IsDir() {
+				return usagef("%s is a folder: name the file to write", out)
+			}
+		}
 		if err := pipeline.CheckOutput(out, folder && i == 0, ins...); err != nil {
 			return usageError{err}
 		}
