@@ -87,8 +87,13 @@ func Locate(dir string) (Layout, error) {
 	// A manifest that is there but cannot be read is named as the culprit
 	// rather than taken for a missing one.
 	for _, p := range []string{filepath.Join(dir, pipeline.ManifestName), filepath.Join(dir, "dataset", pipeline.ManifestName)} {
-		if _, err := os.Stat(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		st, err := os.Stat(p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return Layout{}, &pipeline.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
+		}
+		if err == nil && !st.Mode().IsRegular() {
+			return Layout{}, &pipeline.DataError{Source: p, Row: -1,
+				Err: fmt.Errorf("not a regular file (%v): a dataset holds only regular files", st.Mode().Type())}
 		}
 	}
 	if isFile(filepath.Join(dir, pipeline.ManifestName)) {

@@ -231,7 +231,7 @@ import sys; b = bytearray(open('c.jsonl.zst','rb').read()); b[len(b)//2] ^= 0xff
 	{class: "tampered", name: "shard is a FIFO", script: `cp -r $F/ds ds; rm ds/task=000/part-00000.parquet; mkfifo ds/task=000/part-00000.parquet; R train -i ds -o r --strategy erm --steps 5`,
 		code: 3, stderr: `not a regular file`},
 	{class: "tampered", name: "manifest is a FIFO", script: `cp -r $F/ds ds; rm ds/manifest.json; mkfifo ds/manifest.json; R report ds -o r.html`,
-		code: 3, stderr: `ds: `, absent: []string{"r.html"}},
+		code: 3, stderr: `ds/manifest\.json: not a regular file`, absent: []string{"r.html"}},
 	{class: "tampered", name: "manifest row count edited", script: `cp -r $F/ds ds; sed -i 's/"total_rows": 600/"total_rows": 601/' ds/manifest.json; R verify ds`,
 		code: 3, stderr: `ds/manifest\.json: total_rows 601`},
 	{class: "tampered", name: "manifest not JSON", script: `cp -r $F/ds ds; echo '{' > ds/manifest.json; R train -i ds -o r --strategy erm --steps 5`,
