@@ -214,9 +214,8 @@ func TestRunSkipsUpToDate(t *testing.T) {
 		t.Errorf("no skip line:\n%s", stderr)
 	}
 	t.Logf("first run %v, unchanged rerun %v (%.1f%%)", first.Round(time.Millisecond), second.Round(time.Millisecond), 100*second.Seconds()/first.Seconds())
-	if second*20 > first {
-		t.Errorf("unchanged rerun took %v, more than 5%% of the first run's %v", second, first)
-	}
+	// That the rerun did no stage work is shown by the statuses and the
+	// unchanged files, not by a timing (which a busy machine breaks).
 	if after := snapshot(t, out); !mapsEqual(before, after) {
 		t.Errorf("an unchanged rerun changed files")
 	}
