@@ -69,8 +69,8 @@ type RunPartition struct {
 	Sample         int     `json:"sample"`
 	Restarts       int     `json:"restarts"`
 	MaxIter        int     `json:"max_iter"`
-	PatternWeight  float64 `json:"pattern_weight"`
-	SemanticWeight float64 `json:"semantic_weight"`
+	PatternWeight  float64 `json:"pattern_weight" yaml:"weights.pattern"`
+	SemanticWeight float64 `json:"semantic_weight" yaml:"weights.semantic"`
 }
 
 // RunShard is the shard section: how the partition stage cuts shards.

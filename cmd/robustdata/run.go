@@ -29,8 +29,9 @@ var runGroups = []string{"features", "partition", "train", "eval", "report"}
 
 func newRunCmd(e *env) *cobra.Command {
 	var (
-		dryRun bool
-		from   string
+		dryRun  bool
+		example bool
+		from    string
 	)
 	cmd := &cobra.Command{
 		Use:   "run CONFIG.yaml [--dry-run] [--from STAGE]",
@@ -78,14 +79,29 @@ Config (every section but output, inputs.paths and partition.k optional):
 Examples:
   robustdata run examples/quickstart/pipeline.yaml
   robustdata run pipeline.yaml --dry-run
+  robustdata run --example-config > robustdata.yaml
   robustdata --log-format json run pipeline.yaml --from train`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if example {
+				if len(args) != 0 {
+					return usagef("run --example-config takes no CONFIG.yaml")
+				}
+				return nil
+			}
 			if len(args) != 1 {
-				return usagef("run takes one CONFIG.yaml")
+				return usagef("run takes one CONFIG.yaml (or --example-config to print one)")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if example {
+				data, err := pipeline.ExampleRunConfig()
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(data)
+				return err
+			}
 			fromIdx := -1
 			if from != "" {
 				for i, g := range runGroups {
@@ -118,6 +134,7 @@ Examples:
 			return r.run(cmd.Context(), dryRun, fromIdx)
 		},
 	}
+	cmd.Flags().BoolVar(&example, "example-config", false, "print a complete config (every setting, its default and what it does) that runs the example corpus, and exit")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan (each stage: run or up to date, and why) and do nothing")
 	cmd.Flags().StringVar(&from, "from", "", "force this stage and everything downstream of it to run: features, partition, train, eval or report")
 	return cmd

@@ -816,3 +816,33 @@ func TestRunQuickstartConfig(t *testing.T) {
 		t.Errorf("quickstart config: %+v", cfg)
 	}
 }
+
+// TestRunExampleConfig runs the config that run --example-config prints,
+// as it is, from a folder laid out like the repository (a 1,500-row slice
+// of the example corpus under examples/data/): every stage runs and the
+// report is written.
+func TestRunExampleConfig(t *testing.T) {
+	longtest.Skip(t, "runs the whole chain with the default settings")
+	ctx := context.Background()
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, ctx, nil, false, "run", "--example-config")
+	if code != 0 {
+		t.Fatalf("--example-config: exit %d %s", code, stderr)
+	}
+	cfg := filepath.Join(dir, "robustdata.yaml")
+	if err := os.WriteFile(cfg, stdout, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "examples/data"), 0o755)
+	if code, _, stderr := runCLI(t, ctx, nil, false, "-q", "cat", "-i", "../../examples/data/fortunes.parquet", "--limit", "1500", "-o", filepath.Join(dir, "examples/data/fortunes.parquet")); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	if code != 0 {
+		t.Fatalf("the example config: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "example config", sum, map[string]string{"features": "ran", "partition": "ran", "train:minimax": "ran", "eval": "ran", "report": "ran"})
+	if _, err := os.Stat(filepath.Join(dir, "out/example/report.html")); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+}
