@@ -190,9 +190,11 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err != nil {
 		return err
 	}
-	popt, done := e.progressOption(expanded, "partition", 2)
-	defer done()
-	opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
+	prog := e.newProgress()
+	defer prog.end()
+	total := inputBytes(expanded)
+	prog.bytes("partition: sample", total)
+	opts := append(iopts, prog.option(), pipeline.WithDocID(pipeline.DefaultDocIDColumn))
 	source := sourceName(expanded)
 
 	// Inputs without features go through the features stage first, into
@@ -204,13 +206,17 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return err
 	}
 	if !partition.HasFeatures(first.Schema()) {
-		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source)
+		prog.describe("features: sample")
+		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source, prog)
 		first.Close()
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		rp = pipeline.NewReplay(ctx, []pipeline.Input{spool})
+		// The partition's two passes read the features spool.
+		total = inputBytes([]pipeline.Input{spool})
+		prog.bytes("partition: sample", total)
+		rp = pipeline.NewReplay(ctx, []pipeline.Input{spool}, prog.option())
 		defer rp.Close()
 		if first, err = rp.First(); err != nil {
 			return err
@@ -235,6 +241,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return err
 	}
 	if model == nil {
+		prog.working("partition: fit k-means")
 		if model, err = partition.Fit(ctx, sample, cfg); err != nil {
 			return err
 		}
@@ -253,6 +260,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		}
 	}
 
+	prog.bytes("partition: assign", total)
 	src, err := rp.Second()
 	if err != nil {
 		return err
@@ -331,7 +339,7 @@ func sourceName(inputs []pipeline.Input) string {
 // featuresSpool runs the features stage over the inputs — fitting on
 // first, the first pass of rp — into a temporary Arrow file, and returns
 // it as an input with a function that removes it.
-func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipeline.Replay, inputs []pipeline.Input, ff *featureFlags, source string) (pipeline.Input, func(), error) {
+func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipeline.Replay, inputs []pipeline.Input, ff *featureFlags, source string, prog *progress) (pipeline.Input, func(), error) {
 	ctx := cmd.Context()
 	fcfg, err := ff.config(e)
 	if err != nil {
@@ -345,7 +353,8 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 		}
 		model, err = features.LoadModel(ff.model, fcfg)
 	} else {
-		model, err = features.PrepareFrom(ctx, first, fcfg, source)
+		mode, _, _ := features.ParseSemantic(fcfg.Semantic)
+		model, err = features.PrepareFrom(ctx, atEOF(first, func() { prog.working("features: fit the " + mode + " model") }), fcfg, source)
 	}
 	if err != nil {
 		return pipeline.Input{}, nil, err
@@ -355,6 +364,7 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 			return pipeline.Input{}, nil, err
 		}
 	}
+	prog.bytes("features", inputBytes(inputs))
 	src, err := rp.Second()
 	if err != nil {
 		return pipeline.Input{}, nil, err
@@ -393,7 +403,11 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 		cleanup()
 		return pipeline.Input{}, nil, err
 	}
-	return pipeline.Input{Name: inputs[0].Name, Path: path, Format: pipeline.FormatIPCStream}, cleanup, nil
+	size := int64(-1)
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size() // for the progress of the passes over it
+	}
+	return pipeline.Input{Name: inputs[0].Name, Path: path, Format: pipeline.FormatIPCStream, Size: size}, cleanup, nil
 }
 
 // featuresSpoolName is the base of the features spool's staging folder in

@@ -751,7 +751,9 @@ func (r *runner) execute(ctx context.Context, s *runStage) error {
 // invoke runs one command through the CLI's own entry point, with a fresh
 // env, so that the stage parses its flags exactly as when typed by hand.
 func (r *runner) invoke(ctx context.Context, args []string, stdout io.Writer) int {
-	sub := &env{stdin: r.e.stdin, stdout: stdout, stderr: r.e.stderr, isTerminal: r.e.isTerminal}
+	// The stage shares the run's terminal: its bars and the run's log
+	// lines take turns on one stderr.
+	sub := &env{stdin: r.e.stdin, stdout: stdout, stderr: r.e.stderr, isTerminal: r.e.isTerminal, term: r.e.term}
 	global := []string{"--log-format", r.e.logFormat, "--progress", r.e.progress, "--seed", strconv.FormatUint(r.seed, 10)}
 	if r.e.quiet {
 		global = append(global, "-q")

@@ -138,8 +138,10 @@ Examples:
 			if err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "shard", 1)
-			defer done()
+			prog := e.newProgress()
+			prog.bytes("shard", inputBytes(expanded))
+			defer prog.end()
+			popt := prog.option()
 			// Like every stage, shard adds doc_id when the input has none:
 			// train holds rows out by it and verify checks it is unique.
 			rd, err := pipeline.OpenInputs(cmd.Context(), expanded, append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))...)
