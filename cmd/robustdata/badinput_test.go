@@ -753,11 +753,12 @@ func badTempNames(paths []string) []string {
 // bad input (see badClasses and the README's "Errors and exit codes").
 // Cells whose command writes run in-process, except full-disk, which runs
 // the real binary under a file-size limit.
-// The matrix is cut in three tests (TestBadInputMatrixStages and
-// TestBadInputMatrixRun beside this one) that share their fixtures.
+// The matrix is cut in four tests (TestBadInputMatrixFeatures,
+// TestBadInputMatrixShardTrain and TestBadInputMatrixRun beside this one)
+// that share their fixtures.
 func TestBadInputMatrix(t *testing.T) {
 	for _, c := range badCommands {
-		if !slices.Contains(badMatrixTools, c.name) && !slices.Contains(badMatrixStages, c.name) && c.name != "run" {
+		if !slices.Contains(badMatrixTools, c.name) && !slices.Contains(badMatrixFeatures, c.name) && !slices.Contains(badMatrixShardTrain, c.name) && c.name != "run" {
 			t.Errorf("command %s is in none of the bad-input matrix tests", c.name)
 		}
 	}
@@ -765,14 +766,21 @@ func TestBadInputMatrix(t *testing.T) {
 }
 
 var (
-	badMatrixTools  = []string{"cat", "inspect", "verify", "report", "eval"}
-	badMatrixStages = []string{"features", "partition", "shard", "train"}
+	badMatrixTools      = []string{"cat", "inspect", "verify", "report", "eval"}
+	badMatrixFeatures   = []string{"features", "partition"}
+	badMatrixShardTrain = []string{"shard", "train"}
 )
 
-// TestBadInputMatrixStages is the matrix of TestBadInputMatrix for the
-// stages features, partition, shard and train.
-func TestBadInputMatrixStages(t *testing.T) {
-	badMatrix(t, badMatrixStages...)
+// TestBadInputMatrixFeatures is the matrix of TestBadInputMatrix for the
+// stages features and partition.
+func TestBadInputMatrixFeatures(t *testing.T) {
+	badMatrix(t, badMatrixFeatures...)
+}
+
+// TestBadInputMatrixShardTrain is the matrix of TestBadInputMatrix for
+// the stages shard and train.
+func TestBadInputMatrixShardTrain(t *testing.T) {
+	badMatrix(t, badMatrixShardTrain...)
 }
 
 // TestBadInputMatrixRun is the matrix of TestBadInputMatrix for run.

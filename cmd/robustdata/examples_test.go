@@ -38,9 +38,9 @@ func binary(t *testing.T) string {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "" {
-		// The whole suite runs: build the binary while the first tests
-		// run, so that no test waits for the whole build.
-		go buildOnce.Do(func() { builtBin, buildSkip, buildErr = buildBinary() })
+		// The whole suite runs: the binary is a fixture of the package,
+		// built before the tests, so that no test's time includes it.
+		buildOnce.Do(func() { builtBin, buildSkip, buildErr = buildBinary() })
 	}
 	code := m.Run()
 	if builtBin != "" {
@@ -238,8 +238,8 @@ func TestETLExample(t *testing.T) {
 	if !longtest.Enabled() {
 		// make test runs the nights with fewer training steps and a
 		// smaller LSA: the schedule, not the model, is under test here.
-		small := strings.NewReplacer("steps: 120", "steps: 20", "checkpoint_every: 40", "checkpoint_every: 10", "dim: 64", "dim: 16").Replace(nightly)
-		if strings.Contains(small, "steps: 120") || !strings.Contains(small, "steps: 20") || !strings.Contains(small, "dim: 16") {
+		small := strings.NewReplacer("steps: 120", "steps: 8", "checkpoint_every: 40", "checkpoint_every: 4", "dim: 64", "dim: 16").Replace(nightly)
+		if strings.Contains(small, "steps: 120") || !strings.Contains(small, "steps: 8") || !strings.Contains(small, "dim: 16") {
 			t.Fatalf("examples/etl/nightly.yaml changed: update the test's smaller settings\n%s", nightly)
 		}
 		nightly = small

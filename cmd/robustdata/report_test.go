@@ -277,9 +277,11 @@ func TestReportChromium(t *testing.T) {
 	}
 	url := "file://" + filepath.ToSlash(out)
 	dir := t.TempDir()
+	// One start of the browser gives the DOM and the screenshot.
+	shot := filepath.Join(dir, "out.png")
+	dom := string(runChromium(t, bin, dir, url, "--dump-dom", "--screenshot="+shot))
 
 	t.Run("DOM", func(t *testing.T) {
-		dom := string(runChromium(t, bin, dir, url, "--dump-dom"))
 		if n := strings.Count(dom, "<svg"); n != 5 { // sizes, projection, labels, loss curves, weights
 			t.Errorf("the DOM has %d <svg> elements, want 5", n)
 		}
@@ -300,8 +302,6 @@ func TestReportChromium(t *testing.T) {
 		}
 	})
 	t.Run("screenshot", func(t *testing.T) {
-		shot := filepath.Join(dir, "out.png")
-		runChromium(t, bin, dir, url, "--screenshot="+shot)
 		st, err := os.Stat(shot)
 		if err != nil {
 			t.Fatalf("no screenshot: %v", err)
