@@ -96,8 +96,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // is built, so that parallel in-process runs (tests) never race on it.
 var helpInOrder sync.Once
 
+// commandsInOrder makes cobra keep the commands in pipeline order (see
+// helpInOrder) before a root command is built or listed.
+func commandsInOrder() { helpInOrder.Do(func() { cobra.EnableCommandSorting = false }) }
+
 func (e *env) run(ctx context.Context, args []string) int {
-	helpInOrder.Do(func() { cobra.EnableCommandSorting = false })
+	commandsInOrder()
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
