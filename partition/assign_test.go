@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -862,6 +863,24 @@ func TestReportAndMeasure(t *testing.T) {
 			q := Measure(ri)
 			md := Report(ri, q)
 
+			// Other reports read the same top terms back.
+			if got, want := ReadTopTerms(md, m.K), topTerms(ri, 8); !reflect.DeepEqual(got, want) {
+				t.Errorf("ReadTopTerms %q, the report's %q", got, want)
+			}
+			if strings.Contains(md, "**Warning:**") {
+				t.Errorf("a warning with tasks of equal size:\n%s", md)
+			}
+			// A task holding 45%% of the rows or more is flagged.
+			big := *st
+			big.TaskRows = slices.Clone(st.TaskRows)
+			big.TaskRows[1] = 2 * (big.TaskRows[0] + big.TaskRows[2])
+			big.Rows = big.TaskRows[0] + big.TaskRows[1] + big.TaskRows[2] + big.Rejected
+			bri := ri
+			bri.Stats = &big
+			if bmd := Report(bri, q); !strings.Contains(bmd, "**Warning:** task 1 holds 66.7% of the rows") || !strings.Contains(bmd, "--k") {
+				t.Errorf("no warning for a task of 2/3 of the rows:\n%s", bmd)
+			}
+
 			if q.Inertia != m.Inertia {
 				t.Errorf("Measure inertia %v, model %v", q.Inertia, m.Inertia)
 			}
@@ -960,5 +979,35 @@ func TestReportAndMeasure(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTopTermsNameable: single letters, numbers, contractions and
+// function words never name a task.
+func TestTopTermsNameable(t *testing.T) {
+	for w, want := range map[string]bool{"perl": true, "nasa": true, "x": false, "1": false, "42": false, "i'm": false,
+		"don’t": false, "would": false, "also": false, "c3po": true, "é": false, "ok": true} {
+		if got := Nameable(w); got != want {
+			t.Errorf("Nameable(%q) = %v, want %v", w, got, want)
+		}
+	}
+	texts := []string{"perl c 1 would i'm perl c 1 would i'm", "perl c 1 would i'm", "nasa q 2 also", "nasa q 2 also"}
+	got := TopTerms(texts, []int{0, 0, 1, 1}, 2, 5, strings.Fields)
+	if !reflect.DeepEqual(got, [][]string{{"perl"}, {"nasa"}}) {
+		t.Errorf("TopTerms %q, want [[perl] [nasa]]", got)
+	}
+}
+
+// TestReadTopTerms reads the tasks table back, with escaped bars and
+// tasks without terms.
+func TestReadTopTerms(t *testing.T) {
+	md := "# Partition report\n\n## Tasks\n\n| task | rows | share | top terms | stand-out pattern features |\n|---:|---:|---:|---|---|\n" +
+		"| 0 | 5 | 50.0% | a\\|b, c | x +1σ |\n| 1 | 5 | 50.0% |  |  |\n\n### Task 0\n\n| 1 | 9 | 9% | wrong | |\n"
+	got := ReadTopTerms(md, 2)
+	if !reflect.DeepEqual(got, [][]string{{"a|b", "c"}, nil}) {
+		t.Errorf("ReadTopTerms %q", got)
+	}
+	if ReadTopTerms("# no table\n", 2) != nil {
+		t.Error("terms from a report without the table")
 	}
 }

@@ -26,8 +26,8 @@ func TestParquetAbortDuringFlush(t *testing.T) {
 		defer b.Release()
 		for i := range rows {
 			var sb strings.Builder
-			for j := range 200 {
-				fmt.Fprintf(&sb, "w%x ", (uint64(k*rows+i)*200+uint64(j))*0x9E3779B97F4A7C15>>40)
+			for j := range 40 {
+				fmt.Fprintf(&sb, "w%x ", (uint64(k*rows+i)*40+uint64(j))*0x9E3779B97F4A7C15>>40)
 			}
 			b.Field(0).(*array.StringBuilder).Append(sb.String())
 		}

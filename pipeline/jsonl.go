@@ -50,6 +50,11 @@ type jsonlReader struct {
 	decoded  int64 // bytes of the lines in batches returned so far (and a BOM)
 	reported int64 // bytes passed to c.progress
 
+	// rows counts the rows decoded; with c.limit >= 0 the reader stops
+	// at c.limit rows without reading further lines (a broken line after
+	// them is not an error).
+	rows int64
+
 	builders []array.Builder
 	root     *objDecoder
 	scan     jsonScanner
@@ -110,7 +115,13 @@ func (r *jsonlReader) newBuilders() error {
 func (r *jsonlReader) infer() error {
 	root := &inferNode{kind: inferObject, root: true}
 	var size int64
-	for len(r.pending) < r.c.inferRows {
+	want := r.c.inferRows
+	if r.c.limit >= 0 {
+		// Lines past the limit are never read; one line at least, for a
+		// schema.
+		want = int(min(int64(want), max(r.c.limit, 1)))
+	}
+	for len(r.pending) < want {
 		text, n, err := r.readLine()
 		if err == io.EOF {
 			break
@@ -271,6 +282,9 @@ func (r *jsonlReader) Read() (arrow.RecordBatch, error) {
 	rows := 0
 	var size int64
 	for rows < r.c.batchRows {
+		if r.c.limit >= 0 && r.rows >= r.c.limit {
+			break
+		}
 		text, no, n, err := r.nextLine()
 		if err == io.EOF {
 			break
@@ -288,6 +302,7 @@ func (r *jsonlReader) Read() (arrow.RecordBatch, error) {
 			return nil, r.err
 		}
 		rows++
+		r.rows++
 		if size >= r.c.batchBytes {
 			break
 		}

@@ -128,7 +128,15 @@ func (m *multiReader) checkSchemas() error {
 
 // openInput opens one input with the configured projection.
 func (m *multiReader) openInput(in Input) (Reader, error) {
-	rd, err := openRaw(m.ctx, in, m.c, m.hint)
+	c := m.c
+	if c.limit >= 0 {
+		// A JSONL reader stops at the rows still wanted, so that lines
+		// past the limit are never read.
+		cc := *c
+		cc.limit = max(c.limit-m.total, 0)
+		c = &cc
+	}
+	rd, err := openRaw(m.ctx, in, c, m.hint)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -168,6 +169,88 @@ func TestLimitAndColumns(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLimitStopsReading checks that --limit N stops reading a JSONL
+// input at N rows: a broken line after row N is not an error, with an
+// inferred or a given schema, from a file, from standard input, and when
+// the rows come from two files; a limit that reaches the broken line
+// still fails on it.
+func TestLimitStopsReading(t *testing.T) {
+	mem := checkedMem(t)
+	dir := t.TempDir()
+	var good strings.Builder
+	for i := range 5 {
+		fmt.Fprintf(&good, "{\"text\":\"row %d\",\"n\":%d}\n", i, i)
+	}
+	broken := good.String() + "{\"text\": \"cut here\n{\"text\":\"row 6\",\"n\":6}\n"
+	one := filepath.Join(dir, "one.jsonl")
+	two := filepath.Join(dir, "two.jsonl")
+	if err := os.WriteFile(one, []byte(good.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(two, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc := arrow.NewSchema([]arrow.Field{{Name: "text", Type: arrow.BinaryTypes.String, Nullable: true}, {Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true}}, nil)
+	read := func(limit int64, stdin bool, schema bool, files ...string) (int, error) {
+		opts := []Option{WithAllocator(mem), WithLimit(limit)}
+		if schema {
+			opts = append(opts, WithSchema(sc))
+		}
+		args := files
+		if stdin {
+			opts = append(opts, WithStdin(strings.NewReader(broken)))
+			args = []string{"-"}
+		}
+		rd, err := Open(context.Background(), args, opts...)
+		if err != nil {
+			return 0, err
+		}
+		defer rd.Close()
+		rows := 0
+		for {
+			rec, err := rd.Read()
+			if errors.Is(err, io.EOF) {
+				return rows, nil
+			}
+			if err != nil {
+				return rows, err
+			}
+			rows += int(rec.NumRows())
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		limit  int64
+		stdin  bool
+		schema bool
+		files  []string
+		rows   int
+		fails  bool
+	}{
+		{name: "file inferred", limit: 5, files: []string{two}, rows: 5},
+		{name: "file given schema", limit: 5, schema: true, files: []string{two}, rows: 5},
+		{name: "fewer rows", limit: 2, files: []string{two}, rows: 2},
+		{name: "stdin", limit: 5, stdin: true, rows: 5},
+		{name: "two files", limit: 8, files: []string{one, two}, rows: 8},
+		{name: "limit reaches the broken line", limit: 6, files: []string{two}, fails: true},
+		{name: "no limit", limit: -1, files: []string{two}, fails: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := read(tc.limit, tc.stdin, tc.schema, tc.files...)
+			if tc.fails {
+				var de *DataError
+				if !errors.As(err, &de) || de.Line != 6 {
+					t.Fatalf("got %d rows, error %v; want a DataError on line 6", rows, err)
+				}
+				return
+			}
+			if err != nil || rows != tc.rows {
+				t.Fatalf("got %d rows, error %v; want %d rows and no error", rows, err, tc.rows)
+			}
+		})
 	}
 }
 

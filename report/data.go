@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -44,6 +45,9 @@ type dataset struct {
 	man   *pipeline.Manifest
 	model *partition.Model // nil without partition.json
 	k     int
+	// mdTerms are the top terms of report.md, nil without it: the HTML
+	// report names the tasks by the same words as the Markdown one.
+	mdTerms [][]string
 
 	textCol, labelCol, taskCol string
 	patternNames               []string
@@ -88,6 +92,11 @@ func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error
 		if d.model, err = partition.LoadModel(mp); err != nil {
 			return nil, err
 		}
+	}
+	if md, err := os.ReadFile(filepath.Join(dir, partition.ReportFile)); err == nil {
+		d.mdTerms = partition.ReadTopTerms(string(md), d.k)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("robustdata/report: reading %s: %w", filepath.Join(dir, partition.ReportFile), err)
 	}
 	d.taskCol = configString(man.Config, "", partition.ConfigTaskColumn, partition.DefaultTaskColumn)
 	d.textCol = cmp.Or(opts.TextCol, configString(man.Config, "features", "text_col", "text"))
@@ -437,21 +446,28 @@ func contingency(counts map[string][]int64, k int) *partition.Contingency {
 	return c
 }
 
-// projection is the sample projected on its first two principal
-// components.
+// projection is the sample projected on two principal components.
 type projection struct {
 	xs, ys []float64
 	// explained is the share of variance of each of the two components.
 	explained [2]float64
+	// between: the components are those of the task centroids (the
+	// directions along which the tasks differ most), and explained is
+	// the share of the between-task variance; else those of the rows.
+	between bool
 	// space says which vectors were projected.
 	space string
 }
 
-// project computes the PCA of the sample's feature vectors: the rows
-// k-means saw (standardised, weighted pattern block beside the centred,
-// renormalised, weighted semantic block, as partition.json says) when the
-// model is there, else the semantic vectors, else the standardised
-// pattern vectors. It returns nil when there is nothing to project.
+// project projects the sample's feature vectors — the rows k-means saw
+// (standardised, weighted pattern block beside the centred, renormalised,
+// weighted semantic block, as partition.json says) when the model is
+// there, else the semantic vectors, else the standardised pattern vectors
+// — on the first two principal components of the task centroids
+// (weighted by the tasks' sampled rows): the plane in which the tasks lie
+// furthest apart, so that they show as separate clouds rather than one
+// blob. With fewer than three tasks in the sample, the components are
+// those of the rows. It returns nil when there is nothing to project.
 func (d *dataset) project() *projection {
 	s := &d.sample
 	n := s.len()
@@ -485,8 +501,13 @@ func (d *dataset) project() *projection {
 	default:
 		return nil
 	}
+	_, dim := x.Dims()
 	var pc stat.PC
-	if !pc.PrincipalComponents(x, nil) {
+	between := false
+	if cents, weights := taskCentroids(x, s.task, d.k); cents != nil {
+		between = pc.PrincipalComponents(cents, weights)
+	}
+	if !between && !pc.PrincipalComponents(x, nil) {
 		return nil
 	}
 	var vecs mat.Dense
@@ -498,7 +519,6 @@ func (d *dataset) project() *projection {
 	}
 	// Fix each component's sign (its largest loading positive), so that
 	// the picture does not depend on the SVD's sign choice.
-	_, dim := x.Dims()
 	for c := range 2 {
 		best := 0
 		for r := range dim {
@@ -516,7 +536,7 @@ func (d *dataset) project() *projection {
 	for j := range dim {
 		means[j] = mat.Sum(x.ColView(j)) / float64(n)
 	}
-	p := &projection{xs: make([]float64, n), ys: make([]float64, n), space: space}
+	p := &projection{xs: make([]float64, n), ys: make([]float64, n), space: space, between: between}
 	for i := range n {
 		row := x.RawRowView(i)
 		for j, v := range row {
@@ -542,10 +562,16 @@ func colStats(v []float64, n, d int) (mean, std []float64) {
 	return partition.Standardisation(mat.NewDense(n, d, v[:n*d]))
 }
 
-// topTerms ranks, per task, the content words of its sampled texts
-// (partition.TopTerms: c-TF-IDF; words met once in the task are left out).
-func (d *dataset) topTerms(n int) [][]string {
-	return partition.TopTerms(d.sample.texts, d.sample.task, d.k, n, features.ContentWords)
+// topTerms are, per task, the top terms of the dataset's report.md, so
+// that both reports agree; without report.md, the content words of the
+// task's sampled texts ranked as partition ranks them
+// (partition.TopTerms: c-TF-IDF; words met once in the task and words
+// that name nothing are left out).
+func (d *dataset) topTerms(n int) (terms [][]string, fromMarkdown bool) {
+	if d.mdTerms != nil {
+		return d.mdTerms, true
+	}
+	return partition.TopTerms(d.sample.texts, d.sample.task, d.k, n, features.ContentWords), false
 }
 
 // standOut names, per task, the n pattern features whose mean over the
@@ -608,4 +634,46 @@ func snippet(text string, n int) string {
 		t = t[:cut] + "…"
 	}
 	return t
+}
+
+// varianceOf names the variance the components' shares are of.
+func (p *projection) varianceOf() string {
+	if p.between {
+		return "between-task "
+	}
+	return ""
+}
+
+// taskCentroids returns the mean row of x of each task with rows (task[i]
+// is row i's task, of k) and the tasks' row counts, or nil with fewer
+// than three such tasks (their centroids span less than a plane).
+func taskCentroids(x *mat.Dense, task []int, k int) (*mat.Dense, []float64) {
+	n, dim := x.Dims()
+	sums := make([][]float64, k)
+	counts := make([]float64, k)
+	for i := range n {
+		t := task[i]
+		if sums[t] == nil {
+			sums[t] = make([]float64, dim)
+		}
+		for j, v := range x.RawRowView(i) {
+			sums[t][j] += v
+		}
+		counts[t]++
+	}
+	var rows []float64
+	var weights []float64
+	for t := range k {
+		if counts[t] == 0 {
+			continue
+		}
+		for j := range dim {
+			rows = append(rows, sums[t][j]/counts[t])
+		}
+		weights = append(weights, counts[t])
+	}
+	if len(weights) < 3 {
+		return nil, nil
+	}
+	return mat.NewDense(len(weights), dim, rows), weights
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -223,35 +224,45 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// curves returns, per task, the run's training loss smoothed by a
-// trailing moving average of window steps, at most maxPoints points per
-// task (every stride-th step).
-func (r *run) curves(window, maxPoints int) (xs, ys [][]float64) {
-	k := r.tasks()
-	raw := make([][]float64, k)
-	steps := make([][]float64, k)
-	for _, l := range r.log {
+// worstMean returns, per logged step, the worst (largest) and the mean
+// of the tasks' training losses, each smoothed by a moving average over
+// window steps, at no more than maxPoints steps.
+func (r *run) worstMean(window, maxPoints int) (xs, worst, mean []float64) {
+	type agg struct {
+		step     int64
+		max, sum float64
+		n        int
+	}
+	var steps []agg
+	for _, l := range r.log { // sorted by step then task
 		if l.Task < 0 {
 			continue
 		}
-		raw[l.Task] = append(raw[l.Task], l.Loss)
-		steps[l.Task] = append(steps[l.Task], float64(l.Step))
+		if len(steps) == 0 || steps[len(steps)-1].step != l.Step {
+			steps = append(steps, agg{step: l.Step, max: math.Inf(-1)})
+		}
+		a := &steps[len(steps)-1]
+		a.max = math.Max(a.max, l.Loss)
+		a.sum += l.Loss
+		a.n++
 	}
-	xs, ys = make([][]float64, k), make([][]float64, k)
-	for t := range k {
-		n := len(raw[t])
-		stride := max1((n + maxPoints - 1) / maxPoints)
-		var sum float64
-		for i, v := range raw[t] {
-			sum += v
-			if i >= window {
-				sum -= raw[t][i-window]
-			}
-			if i%stride == 0 || i == n-1 {
-				xs[t] = append(xs[t], steps[t][i])
-				ys[t] = append(ys[t], sum/float64(min(i+1, window)))
-			}
+	n := len(steps)
+	stride := max1((n + maxPoints - 1) / maxPoints)
+	var sw, sm float64
+	for i, a := range steps {
+		sw += a.max
+		sm += a.sum / float64(a.n)
+		if i >= window {
+			old := steps[i-window]
+			sw -= old.max
+			sm -= old.sum / float64(old.n)
+		}
+		if i%stride == 0 || i == n-1 {
+			w := float64(min(i+1, window))
+			xs = append(xs, float64(a.step))
+			worst = append(worst, sw/w)
+			mean = append(mean, sm/w)
 		}
 	}
-	return xs, ys
+	return xs, worst, mean
 }

@@ -79,6 +79,8 @@ type env struct {
 	profFile  *os.File
 
 	log *slog.Logger
+	// term shares stderr between the log and the progress bars.
+	term *terminal
 }
 
 // run executes the CLI with args and returns the exit status. It is the
@@ -94,8 +96,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // is built, so that parallel in-process runs (tests) never race on it.
 var helpInOrder sync.Once
 
+// commandsInOrder makes cobra keep the commands in pipeline order (see
+// helpInOrder) before a root command is built or listed.
+func commandsInOrder() { helpInOrder.Do(func() { cobra.EnableCommandSorting = false }) }
+
 func (e *env) run(ctx context.Context, args []string) int {
-	helpInOrder.Do(func() { cobra.EnableCommandSorting = false })
+	commandsInOrder()
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
@@ -135,6 +141,9 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 	// ..."), which helps a Go caller and only repeats itself on the
 	// command line.
 	msg = packagePrefix.ReplaceAllString(msg, "")
+	if e.term != nil {
+		e.term.clear() // a bar left by the failed step
+	}
 	fmt.Fprintf(e.stderr, "robustdata: %s\n", msg)
 	if code == exitUsage && cmd != nil {
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -220,6 +229,9 @@ func commands(e *env) []*cobra.Command {
 
 // setup checks the global flags and makes the logger.
 func (e *env) setup() error {
+	if e.term == nil {
+		e.term = newTerminal(e.stderr)
+	}
 	level := slog.LevelInfo
 	if e.quiet {
 		level = slog.LevelWarn
@@ -227,9 +239,9 @@ func (e *env) setup() error {
 	opts := &slog.HandlerOptions{Level: level}
 	switch e.logFormat {
 	case "text":
-		e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+		e.log = slog.New(slog.NewTextHandler(e.term.logWriter(), opts))
 	case "json":
-		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+		e.log = slog.New(slog.NewJSONHandler(e.term.logWriter(), opts))
 	default:
 		return usagef("--log-format must be text or json, not %q", e.logFormat)
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -151,9 +152,32 @@ func badFirstShard(dir string) string {
 	return filepath.Join(dir, "task=000", "part-00000.parquet")
 }
 
-func newBadFixtures(t *testing.T) *badFixtures {
+var (
+	badOnce     sync.Once
+	badShared   *badFixtures
+	badBuildErr bool
+)
+
+// sharedBadFixtures builds the fixtures of the bad-input matrix once for
+// the tests that share them.
+func sharedBadFixtures(t *testing.T) *badFixtures {
 	t.Helper()
-	f := &badFixtures{dir: t.TempDir(), root: os.Geteuid() == 0}
+	bin := binary(t)
+	badOnce.Do(func() {
+		badBuildErr = true
+		badShared = newBadFixtures(t, sharedDir(t, "bad"))
+		badShared.bin = bin
+		badBuildErr = false
+	})
+	if badBuildErr {
+		t.Fatal("building the bad-input fixtures failed (see the first test that asked for them)")
+	}
+	return badShared
+}
+
+func newBadFixtures(t *testing.T, dir string) *badFixtures {
+	t.Helper()
+	f := &badFixtures{dir: dir, root: os.Geteuid() == 0}
 	f.tmp = filepath.Join(f.dir, "tmp")
 	os.Mkdir(f.tmp, 0o755)
 	texts, labels := readTexts(t, corpus)
@@ -729,12 +753,49 @@ func badTempNames(paths []string) []string {
 // bad input (see badClasses and the README's "Errors and exit codes").
 // Cells whose command writes run in-process, except full-disk, which runs
 // the real binary under a file-size limit.
+// The matrix is cut in four tests (TestBadInputMatrixFeatures,
+// TestBadInputMatrixShardTrain and TestBadInputMatrixRun beside this one)
+// that share their fixtures.
 func TestBadInputMatrix(t *testing.T) {
-	bin := binary(t)
-	f := newBadFixtures(t)
-	f.bin = bin
+	for _, c := range badCommands {
+		if !slices.Contains(badMatrixTools, c.name) && !slices.Contains(badMatrixFeatures, c.name) && !slices.Contains(badMatrixShardTrain, c.name) && c.name != "run" {
+			t.Errorf("command %s is in none of the bad-input matrix tests", c.name)
+		}
+	}
+	badMatrix(t, badMatrixTools...)
+}
+
+var (
+	badMatrixTools      = []string{"cat", "inspect", "verify", "report", "eval"}
+	badMatrixFeatures   = []string{"features", "partition"}
+	badMatrixShardTrain = []string{"shard", "train"}
+)
+
+// TestBadInputMatrixFeatures is the matrix of TestBadInputMatrix for the
+// stages features and partition.
+func TestBadInputMatrixFeatures(t *testing.T) {
+	badMatrix(t, badMatrixFeatures...)
+}
+
+// TestBadInputMatrixShardTrain is the matrix of TestBadInputMatrix for
+// the stages shard and train.
+func TestBadInputMatrixShardTrain(t *testing.T) {
+	badMatrix(t, badMatrixShardTrain...)
+}
+
+// TestBadInputMatrixRun is the matrix of TestBadInputMatrix for run.
+func TestBadInputMatrixRun(t *testing.T) {
+	badMatrix(t, "run")
+}
+
+// badMatrix runs the cells of the bad-input matrix of the named commands.
+func badMatrix(t *testing.T, names ...string) {
+	f := sharedBadFixtures(t)
 	t.Setenv("TMPDIR", f.tmp)
 	for _, c := range badCommands {
+		if !slices.Contains(names, c.name) {
+			continue
+		}
 		for _, cls := range badClasses {
 			t.Run(c.name+"/"+cls, func(t *testing.T) {
 				if cls == "big-doc" {

@@ -56,9 +56,10 @@ Examples:
 			if err := checkOutputs([]string{out.output}, false, inputs, expanded); err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "cat", 1)
-			defer done()
-			opts := append(iopts, popt, pipeline.WithLimit(limit))
+			prog := e.newProgress()
+			prog.bytes("cat", inputBytes(expanded))
+			defer prog.end()
+			opts := append(iopts, prog.option(), pipeline.WithLimit(limit))
 			if len(cols) > 0 {
 				opts = append(opts, pipeline.WithColumns(cols...))
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 
@@ -39,13 +40,23 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.modelOut, f.prefix+"model-out", "", "save the fitted features model (safetensors) to this file")
 }
 
-// passes is how many times the inputs are read: twice when a model is
-// fitted on a first pass.
-func (f *featureFlags) passes() int {
-	if f.model != "" {
-		return 1
+// prepare fits the features model on the first pass of rp (as
+// features.Prepare does), showing the fit as its own progress step.
+func (f *featureFlags) prepare(ctx context.Context, rp *pipeline.Replay, cfg features.Config, source string, prog *progress) (*features.Model, error) {
+	mode, arg, err := features.ParseSemantic(cfg.Semantic)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	return 2
+	col := cfg.TextCol
+	if mode == features.ModeColumn {
+		col = arg
+	}
+	rd, err := rp.First(col)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return features.PrepareFrom(ctx, atEOF(rd, func() { prog.working("features: fit the " + mode + " model") }), cfg, source)
 }
 
 // reads lists the files the flags make the stage read besides its inputs:
@@ -73,7 +84,7 @@ func (f *featureFlags) config(e *env) (features.Config, error) {
 // featureReader returns the inputs with their features: the model is
 // loaded (--model) or fitted on a first pass over the inputs, saved when
 // asked (--model-out), and applied on a second pass.
-func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeline.Input, opts []pipeline.Option) (pipeline.Reader, error) {
+func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeline.Input, opts []pipeline.Option, prog *progress) (pipeline.Reader, error) {
 	cfg, err := f.config(e)
 	if err != nil {
 		return nil, err
@@ -84,16 +95,20 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 		source = fmt.Sprintf("%s (and %d more inputs)", source, len(inputs)-1)
 	}
 	rp := pipeline.NewReplay(ctx, inputs, opts...)
+	total := inputBytes(inputs)
 	var model *features.Model
 	if f.model != "" {
 		model, err = features.LoadModel(f.model, cfg)
 	} else {
-		model, err = features.Prepare(ctx, rp, cfg, source)
+		// Pass 1 samples the texts, then the model is fitted: two steps.
+		prog.bytes("features: sample", total)
+		model, err = f.prepare(ctx, rp, cfg, source, prog)
 	}
 	if err != nil {
 		rp.Close()
 		return nil, err
 	}
+	prog.bytes("features", total)
 	if f.modelOut != "" {
 		if err := features.SaveModel(f.modelOut, model); err != nil {
 			rp.Close()
@@ -205,10 +220,10 @@ Examples:
 			if err := checkOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "features", ff.passes())
-			defer done()
-			opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
-			rd, err := ff.featureReader(cmd, e, expanded, opts)
+			prog := e.newProgress()
+			defer prog.end()
+			opts := append(iopts, prog.option(), pipeline.WithDocID(pipeline.DefaultDocIDColumn))
+			rd, err := ff.featureReader(cmd, e, expanded, opts, prog)
 			if err != nil {
 				return err
 			}

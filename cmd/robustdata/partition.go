@@ -207,9 +207,11 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 			return usagef("--dim %d but the model %s was fitted on %d semantic dimensions: drop --dim, or fit a new model", ff.dim, pf.model, model.SemanticDim)
 		}
 	}
-	popt, done := e.progressOption(expanded, "partition", 2)
-	defer done()
-	opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
+	prog := e.newProgress()
+	defer prog.end()
+	total := inputBytes(expanded)
+	prog.bytes("partition: sample", total)
+	opts := append(iopts, prog.option(), pipeline.WithDocID(pipeline.DefaultDocIDColumn))
 	source := sourceName(expanded)
 
 	// Inputs without features go through the features stage first, into
@@ -225,13 +227,17 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 			first.Close()
 			return usagef("--model %s assigns in the feature space it was fitted in, and these inputs have no features: give --features-model FILE (saved with --features-model-out when the partition model was fitted), or inputs that have feature columns", pf.model)
 		}
-		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source)
+		prog.describe("features: sample")
+		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source, prog)
 		first.Close()
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		rp = pipeline.NewReplay(ctx, []pipeline.Input{spool})
+		// The partition's two passes read the features spool.
+		total = inputBytes([]pipeline.Input{spool})
+		prog.bytes("partition: sample", total)
+		rp = pipeline.NewReplay(ctx, []pipeline.Input{spool}, prog.option())
 		defer rp.Close()
 		if first, err = rp.First(); err != nil {
 			return err
@@ -245,6 +251,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return err
 	}
 	if model == nil {
+		prog.working("partition: fit k-means")
 		if model, err = partition.Fit(ctx, sample, cfg); err != nil {
 			return err
 		}
@@ -263,6 +270,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		}
 	}
 
+	prog.bytes("partition: assign", total)
 	src, err := rp.Second()
 	if err != nil {
 		return err
@@ -341,7 +349,7 @@ func sourceName(inputs []pipeline.Input) string {
 // featuresSpool runs the features stage over the inputs — fitting on
 // first, the first pass of rp — into a temporary Arrow file, and returns
 // it as an input with a function that removes it.
-func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipeline.Replay, inputs []pipeline.Input, ff *featureFlags, source string) (pipeline.Input, func(), error) {
+func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipeline.Replay, inputs []pipeline.Input, ff *featureFlags, source string, prog *progress) (pipeline.Input, func(), error) {
 	ctx := cmd.Context()
 	fcfg, err := ff.config(e)
 	if err != nil {
@@ -355,7 +363,8 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 		}
 		model, err = features.LoadModel(ff.model, fcfg)
 	} else {
-		model, err = features.PrepareFrom(ctx, first, fcfg, source)
+		mode, _, _ := features.ParseSemantic(fcfg.Semantic)
+		model, err = features.PrepareFrom(ctx, atEOF(first, func() { prog.working("features: fit the " + mode + " model") }), fcfg, source)
 	}
 	if err != nil {
 		return pipeline.Input{}, nil, err
@@ -365,6 +374,7 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 			return pipeline.Input{}, nil, err
 		}
 	}
+	prog.bytes("features", inputBytes(inputs))
 	src, err := rp.Second()
 	if err != nil {
 		return pipeline.Input{}, nil, err
@@ -403,7 +413,11 @@ func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipel
 		cleanup()
 		return pipeline.Input{}, nil, err
 	}
-	return pipeline.Input{Name: inputs[0].Name, Path: path, Format: pipeline.FormatIPCStream}, cleanup, nil
+	size := int64(-1)
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size() // for the progress of the passes over it
+	}
+	return pipeline.Input{Name: inputs[0].Name, Path: path, Format: pipeline.FormatIPCStream, Size: size}, cleanup, nil
 }
 
 // featuresSpoolName is the base of the features spool's staging folder in

@@ -243,13 +243,11 @@ func (r *runner) expand(paths []string) ([]pipeline.Input, error) {
 	return pipeline.ExpandInputs(resolved)
 }
 
-// configName names an input file the way the config does: relative to
-// the config's folder, so that a fingerprint does not depend on the
-// working directory.
+// configName names an input file relative to the config's folder,
+// however the config spells it (absolute or relative), so that a
+// fingerprint depends on which file it is and on its content, not on
+// the spelling of its path or on the working directory.
 func (r *runner) configName(path string) string {
-	if filepath.IsAbs(path) {
-		return filepath.ToSlash(path)
-	}
 	abs, err1 := filepath.Abs(path)
 	dir, err2 := filepath.Abs(r.cfg.Dir)
 	if err1 != nil || err2 != nil {
@@ -257,7 +255,7 @@ func (r *runner) configName(path string) string {
 	}
 	rel, err := filepath.Rel(dir, abs)
 	if err != nil {
-		return filepath.ToSlash(path)
+		return filepath.ToSlash(abs)
 	}
 	return filepath.ToSlash(rel)
 }
@@ -319,7 +317,13 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 		"--sample", strconv.Itoa(cfg.Features.Sample),
 		"-o", r.path("features/features.arrow"), "--model-out", r.path("features/features.model"))
 	fconf := base("features")
-	fconf["text_col"], fconf["semantic"] = cfg.Inputs.TextCol, cfg.Features.Semantic
+	// A word-vectors file is named as the inputs are: the same file
+	// spelt another way is the same setting.
+	fsemantic := cfg.Features.Semantic
+	if mode, file, _ := strings.Cut(fsemantic, "="); mode == "vectors" {
+		fsemantic = "vectors=" + r.configName(cfg.Resolve(file))
+	}
+	fconf["text_col"], fconf["semantic"] = cfg.Inputs.TextCol, fsemantic
 	fconf["dim"], fconf["vocab"], fconf["sample"] = cfg.Features.Dim, cfg.Features.Vocab, cfg.Features.Sample
 	features := &runStage{
 		name: "features", group: 0, record: "features/" + pipeline.StageRecordName,
@@ -447,7 +451,7 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 		// The label column is always given, so that a colon in the path
 		// cannot be taken for its separator.
 		eargs = append(eargs, "--downstream", d.Name+"="+path+":"+d.LabelCol)
-		dsConf = append(dsConf, map[string]any{"name": d.Name, "path": d.Path, "label_col": d.LabelCol, "featurized": featurize[i]})
+		dsConf = append(dsConf, map[string]any{"name": d.Name, "path": r.configName(cfg.Resolve(d.Path)), "label_col": d.LabelCol, "featurized": featurize[i]})
 		dsInputs = append(dsInputs, downstream[i]...)
 	}
 	if len(pre) > 0 {
@@ -764,7 +768,9 @@ func (r *runner) execute(ctx context.Context, s *runStage) error {
 // invoke runs one command through the CLI's own entry point, with a fresh
 // env, so that the stage parses its flags exactly as when typed by hand.
 func (r *runner) invoke(ctx context.Context, args []string, stdout io.Writer) int {
-	sub := &env{stdin: r.e.stdin, stdout: stdout, stderr: r.e.stderr, isTerminal: r.e.isTerminal}
+	// The stage shares the run's terminal: its bars and the run's log
+	// lines take turns on one stderr.
+	sub := &env{stdin: r.e.stdin, stdout: stdout, stderr: r.e.stderr, isTerminal: r.e.isTerminal, term: r.e.term}
 	global := []string{"--log-format", r.e.logFormat, "--progress", r.e.progress, "--seed", strconv.FormatUint(r.seed, 10)}
 	if r.e.quiet {
 		global = append(global, "-q")

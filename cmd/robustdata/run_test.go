@@ -243,6 +243,59 @@ func TestRunSkipsUpToDate(t *testing.T) {
 	}
 }
 
+// TestRunPathSpelling: the same input files named by absolute paths
+// instead of relative ones, or the config given by a relative path from
+// its own folder, are the same inputs: every stage is up to date and no
+// file changes. Another file is another input.
+func TestRunPathSpelling(t *testing.T) {
+	ctx := context.Background()
+	cfg := runTestDir(t, 10, 5)
+	dir := filepath.Dir(cfg)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr, sum := runJSON(t, ctx, "run", cfg); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	} else {
+		wantStatuses(t, "first run", sum, allStatuses("ran"))
+	}
+	before := snapshot(t, out)
+	small := filepath.Join(dir, "small.parquet")
+	abs := strings.NewReplacer("paths: [small.parquet]", "paths: ["+small+"]",
+		`"small=small.parquet:label"`, `"small=`+small+`:label"`).Replace(fmt.Sprintf(smallRunConfig, 10, 5))
+	if !strings.Contains(abs, small+"]") || !strings.Contains(abs, "small="+small) {
+		t.Fatalf("the config was not rewritten:\n%s", abs)
+	}
+	writeRunConfig(t, cfg, abs)
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	if code != 0 {
+		t.Fatalf("absolute paths: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "absolute paths", sum, allStatuses("skipped"))
+	if after := snapshot(t, out); !mapsEqual(before, after) {
+		t.Errorf("absolute paths changed files")
+	}
+
+	t.Chdir(dir)
+	code, _, stderr, sum = runJSON(t, ctx, "run", "pipeline.yaml")
+	if code != 0 {
+		t.Fatalf("config by a relative path: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "config by a relative path", sum, allStatuses("skipped"))
+
+	// Another file with the same content under another name is another
+	// input: its name is part of what the stage was made from.
+	if err := os.Rename(small, filepath.Join(dir, "other.parquet")); err != nil {
+		t.Fatal(err)
+	}
+	writeRunConfig(t, cfg, strings.ReplaceAll(abs, small, filepath.Join(dir, "other.parquet")))
+	code, plan, stderr, _ := runJSON(t, ctx, "run", "--dry-run", cfg)
+	if code != 0 {
+		t.Fatalf("renamed input, dry run: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(plan, "other.parquet") {
+		t.Errorf("the plan does not name the renamed input:\n%s", plan)
+	}
+}
+
 func mapsEqual(a, b map[string]fileState) bool {
 	if len(a) != len(b) {
 		return false

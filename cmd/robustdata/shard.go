@@ -33,8 +33,13 @@ func (s *shardFlags) register(cmd *cobra.Command, own bool) {
 }
 
 func (s *shardFlags) check() error {
-	if s.maxRows < 1 || s.maxBytes < 1 || s.tasks < 0 {
-		return usagef("--max-rows and --max-bytes must be at least 1, --tasks at least 0")
+	switch {
+	case s.maxRows < 1:
+		return usagef("--max-rows must be at least 1, not %d", s.maxRows)
+	case s.maxBytes < 1:
+		return usagef("--max-bytes must be at least 1, not %d", s.maxBytes)
+	case s.tasks < 0:
+		return usagef("--tasks must be at least 0 (0: read K from the input), not %d", s.tasks)
 	}
 	return nil
 }
@@ -113,7 +118,7 @@ Examples:
   robustdata shard -i tasks.parquet -o out/ --max-rows 100000`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" || dir == "-" {
-				return usagef("shard needs -o DIR, the dataset folder")
+				return usagef("-o DIR is missing: shard writes a dataset folder (robustdata shard -i IN -o DIR/)")
 			}
 			if err := sf.check(); err != nil {
 				return err
@@ -136,8 +141,10 @@ Examples:
 			if err := checkOutputs([]string{dir}, true, inputs, expanded); err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "shard", 1)
-			defer done()
+			prog := e.newProgress()
+			prog.bytes("shard", inputBytes(expanded))
+			defer prog.end()
+			popt := prog.option()
 			// Like every stage, shard adds doc_id when the input has none:
 			// train holds rows out by it and verify checks it is unique.
 			rd, err := pipeline.OpenInputs(cmd.Context(), expanded, append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))...)
@@ -150,7 +157,7 @@ Examples:
 			}
 			if k == 0 {
 				rd.Close()
-				return usagef("the input does not say how many tasks it has (no partition metadata): give --tasks K")
+				return usagef("--tasks K is missing: the input does not say how many tasks it has (no partition metadata)")
 			}
 			prov, _ := pipeline.ProvenanceOf(rd.Schema())
 			if prov == nil {

@@ -6,9 +6,7 @@ import (
 	"math"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
@@ -89,9 +87,10 @@ Examples:
 			}
 			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
 			cfg.Tokenize = hashedWords
-			progress := e.trainProgress(cfg.Steps)
-			cfg.Progress = progress
+			prog := e.newProgress()
+			cfg.Progress = e.trainProgress(prog, cfg.Steps)
 			ev, err := train.Run(cmd.Context(), cfg)
+			prog.end()
 			if errors.Is(err, train.ErrExists) {
 				return usageError{err}
 			}
@@ -129,14 +128,10 @@ Examples:
 	return cmd
 }
 
-// trainProgress shows step, mean and worst loss: a bar on a terminal, a
-// log line every 10% otherwise.
-func (e *env) trainProgress(steps int) func(int, []float64) {
-	var bar *progressbar.ProgressBar
-	if e.showProgress() {
-		bar = progressbar.NewOptions(steps, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("train"),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
-	}
+// trainProgress shows step, mean and worst loss: a bar on a terminal
+// (prog, ended by the caller), a log line every 10% otherwise.
+func (e *env) trainProgress(prog *progress, steps int) func(int, []float64) {
+	prog.steps("train", steps)
 	every := max(1, steps/10)
 	return func(step int, losses []float64) {
 		mean, worst := 0.0, math.Inf(-1)
@@ -144,9 +139,8 @@ func (e *env) trainProgress(steps int) func(int, []float64) {
 			mean += l / float64(len(losses))
 			worst = max(worst, l)
 		}
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
-			bar.Set(step)
+		if prog != nil {
+			prog.set(step, fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
 			return
 		}
 		if step%every == 0 || step == steps {
