@@ -105,6 +105,9 @@ type parallelReader struct {
 	cur    arrow.RecordBatch
 	err    error
 	closed bool
+	// pending is a job Read took from order but gave up waiting for
+	// (cancelled); Close releases it with the jobs left in order.
+	pending *job
 }
 
 var _ Reader = (*parallelReader)(nil)
@@ -137,7 +140,15 @@ func (p *parallelReader) Read() (arrow.RecordBatch, error) {
 		}
 		return nil, p.err
 	}
-	<-j.done
+	select {
+	case <-j.done:
+	case <-p.ctx.Done():
+		// Cancelled: the dispatcher may have stopped before handing j
+		// to a worker, so j.done may never close. Close releases j.
+		p.pending = j
+		p.err = p.ctx.Err()
+		return nil, p.err
+	}
 	if j.err != nil {
 		p.err = j.err
 		p.cancel()
@@ -170,7 +181,17 @@ func (p *parallelReader) Close() error {
 	// p.order is either done (its output to release) or was never handed
 	// to a worker (its input to release).
 	p.wg.Wait()
-	for j := range p.order {
+	left := func(yield func(*job) bool) {
+		if p.pending != nil && !yield(p.pending) {
+			return
+		}
+		for j := range p.order {
+			if !yield(j) {
+				return
+			}
+		}
+	}
+	for j := range left {
 		select {
 		case <-j.done:
 			if j.out != nil {

@@ -180,3 +180,56 @@ func TestParallelMapErrors(t *testing.T) {
 		rd.Close()
 	})
 }
+
+// gatedReader serves its first batch at once and its second only after
+// the test's gate opens (the test cancels the map's context first).
+type gatedReader struct {
+	sliceReader
+	gate chan struct{}
+}
+
+func (g *gatedReader) Read() (arrow.RecordBatch, error) {
+	if g.i == 1 {
+		<-g.gate
+	}
+	return g.sliceReader.Read()
+}
+
+// TestParallelMapCancelNeverHangs cancels a map while its dispatcher
+// holds a batch read after the cancellation: whichever way the
+// dispatcher's selects go (the batch queued for a worker or not), Read
+// returns the context's error at once — it used to wait forever, one run
+// in four, for a job no worker would take (a SIGTERM'd features command
+// hung) — and Close releases every batch.
+func TestParallelMapCancelNeverHangs(t *testing.T) {
+	mem := checkedMem(t)
+	recs := makeBatches(t, mem, 300, 100)
+	defer releaseAll(recs)
+	sc := arrow.NewSchema([]arrow.Field{{Name: "n2", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	for trial := range 60 {
+		ctx, cancel := context.WithCancel(context.Background())
+		src := &gatedReader{sliceReader: sliceReader{recs: recs}, gate: make(chan struct{})}
+		rd := ParallelMap(ctx, src, sc, 1, doubleN(mem))
+		if rec, err := rd.Read(); err != nil || rec.NumRows() != 100 {
+			t.Fatalf("trial %d: first batch: %v", trial, err)
+		}
+		cancel()
+		close(src.gate)
+		got := make(chan error, 1)
+		go func() {
+			_, err := rd.Read()
+			got <- err
+		}()
+		select {
+		case err := <-got:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("trial %d: Read after cancel: %v, want context.Canceled", trial, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("trial %d: Read hangs after the context was cancelled", trial)
+		}
+		if err := rd.Close(); err != nil || !src.closed {
+			t.Fatalf("trial %d: Close: %v", trial, err)
+		}
+	}
+}

@@ -182,7 +182,7 @@ import sys; b = bytearray(open('c.jsonl.zst','rb').read()); b[len(b)//2] ^= 0xff
 	{class: "usage", name: "--model with another --k", script: `R partition -i $F/corpus.parquet --model $F/part.json --features-model $F/feats.model --k 5 -o ds/`, code: 2, stderr: `has K = 3`, absent: []string{"ds"}},
 	{class: "usage", name: "--model with another --dim", script: `R partition -i $F/corpus.parquet --model $F/part.json --features-model $F/feats.model --dim 32 -o ds/`, code: 2, stderr: `fitted on 16 semantic dimensions`, absent: []string{"ds"}},
 	{class: "usage", name: "--model on raw text without its features model", script: `R partition -i $F/corpus.parquet --model $F/part.json -o ds/`, code: 2, stderr: `give --features-model`, absent: []string{"ds"}},
-	{class: "usage", name: "shard without -o", script: `R shard -i $F/corpus.parquet`, code: 2, stderr: `shard needs -o DIR`},
+	{class: "usage", name: "shard without -o", script: `R shard -i $F/corpus.parquet`, code: 2, stderr: `-o DIR is missing`},
 	{class: "usage", name: "unknown output format", script: `R cat -i $F/corpus.parquet -o x.csv`, code: 2, stderr: `unknown output format`, absent: []string{"x.csv"}},
 	{class: "usage", name: "eval without --shards", script: `R eval $F/run`, code: 2, stderr: `--shards`},
 	{class: "usage", name: "report with two folders", script: `R report $F/ds $F/ds`, code: 2, stderr: `report takes one DIR`},
