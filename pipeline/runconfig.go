@@ -86,6 +86,8 @@ type RunTrain struct {
 	Tasks           string   `json:"tasks"`
 	Strategies      []string `json:"strategies"`
 	Steps           int      `json:"steps"`
+	Patience        int      `json:"patience"`
+	EvalEvery       int      `json:"eval_every"`
 	PerTaskBatch    int      `json:"per_task_batch"`
 	LR              float64  `json:"lr"`
 	Temperature     float64  `json:"temperature"`
@@ -133,7 +135,7 @@ func DefaultRunConfig() RunConfig {
 		Shard: RunShard{MaxRows: 1 << 20, MaxBytes: 256 << 20},
 		Train: RunTrain{
 			Objective: "masked-regression", Tasks: "cluster", Strategies: []string{"minimax"},
-			Steps: 500, PerTaskBatch: 32, LR: 1e-3, Temperature: 0.1, Smoothing: 0.9, Eta: 0,
+			Steps: 5000, Patience: 3, EvalEvery: 100, PerTaskBatch: 32, LR: 1e-3, Temperature: 0.1, Smoothing: 0.9, Eta: 0,
 			CheckpointEvery: 100, Vocab: 1 << 14, Window: 32, Hidden: 128, Embed: 64,
 			VectorCol: "semantic",
 		},
@@ -698,6 +700,8 @@ func (p *yparser) train(n *yaml.Node, t *RunTrain) error {
 			return nil
 		}},
 		{"steps", p.intv(&t.Steps, "train.steps", 1, math.MaxInt32)},
+		{"patience", p.intv(&t.Patience, "train.patience", 0, math.MaxInt32)},
+		{"eval_every", p.intv(&t.EvalEvery, "train.eval_every", 1, math.MaxInt32)},
 		{"per_task_batch", p.intv(&t.PerTaskBatch, "train.per_task_batch", 1, math.MaxInt32)},
 		{"lr", p.floatv(&t.LR, "train.lr", positive)},
 		{"temperature", p.floatv(&t.Temperature, "train.temperature", positive)},

@@ -529,7 +529,7 @@ func (l *Loader) Validation(max int) ([][]example, error) {
 // checkValidation fails, before any training, when a task has no
 // held-out row to be evaluated on.
 func (l *Loader) checkValidation() error {
-	sets, err := l.Validation(DefaultEvalRows)
+	sets, err := l.Validation(MaxEvalRows)
 	if err != nil {
 		return err
 	}
@@ -581,7 +581,7 @@ func (l *Loader) posValidation(max int) ([][]example, []int64, error) {
 // posSizes are the class sizes for erm: each class's words in the tagged
 // held-out documents.
 func (l *Loader) posSizes() ([]int64, error) {
-	_, counts, err := l.posValidation(DefaultEvalRows)
+	_, counts, err := l.posValidation(MaxEvalRows)
 	return counts, err
 }
 

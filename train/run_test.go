@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -664,11 +665,15 @@ func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, pro
 	if !rtClose(w.Final, next, 1e-15) || !rtClose(w.Average, strat.Average(), 1e-15) {
 		t.Errorf("weights.json final %v average %v, the strategy gives %v %v", w.Final, w.Average, next, strat.Average())
 	}
-	// eval.json: exactly tasks [{task, rows, loss}], mean, worst, worst_task.
+	// eval.json: exactly tasks [{task, rows, loss}], mean, worst,
+	// worst_task and steps (no early stopping keys: it is off).
 	var raw map[string]json.RawMessage
 	rtJSON(t, files[EvalFile], &raw)
-	if keys := slices.Sorted(maps.Keys(raw)); !slices.Equal(keys, []string{"mean", "tasks", "worst", "worst_task"}) {
+	if keys := slices.Sorted(maps.Keys(raw)); !slices.Equal(keys, []string{"mean", "steps", "tasks", "worst", "worst_task"}) {
 		t.Errorf("eval.json keys %v", keys)
+	}
+	if string(raw["steps"]) != strconv.Itoa(cfg.Steps) {
+		t.Errorf("eval.json steps %s, want %d", raw["steps"], cfg.Steps)
 	}
 	var rawTasks []map[string]any
 	rtJSON(t, raw["tasks"], &rawTasks)
@@ -756,7 +761,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, pro
 	}
 }
 
-// rtHeldRows counts each task's held-out rows (at most DefaultEvalRows).
+// rtHeldRows counts each task's held-out rows (at most MaxEvalRows).
 func rtHeldRows(t testing.TB, ds string) []int {
 	t.Helper()
 	m, err := pipeline.ReadManifest(ds)
@@ -773,7 +778,7 @@ func rtHeldRows(t testing.TB, ds string) []int {
 				}
 			}
 		}
-		out = append(out, min(n, DefaultEvalRows))
+		out = append(out, min(n, MaxEvalRows))
 	}
 	return out
 }

@@ -70,7 +70,7 @@ Config (every section but output, inputs.paths and partition.k optional):
               weights: {pattern: 0.2, semantic: 1}}
   shard: {max_rows: 1048576, max_bytes: 268435456}
   train: {objective: masked-regression, tasks: cluster, strategies: [erm, minimax],
-          steps: 500, per_task_batch: 32, lr: 0.001, temperature: 0.1,
+          steps: 5000, patience: 3, eval_every: 100, per_task_batch: 32, lr: 0.001, temperature: 0.1,
           smoothing: 0.9, eta: 0, checkpoint_every: 100, hidden: 128,
           vocab: 16384, embed: 64, window: 32, vector_col: semantic, text_col: text}
   eval: {downstream: ["fortunes=data/fortunes.parquet:label"]}
@@ -387,11 +387,13 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 			"--eta", fmtFloat(tc.Eta), "--hidden", strconv.Itoa(tc.Hidden), "--vocab", strconv.Itoa(tc.Vocab),
 			"--embed", strconv.Itoa(tc.Embed), "--window", strconv.Itoa(tc.Window),
 			"--vector-col", tc.VectorCol, "--text-col", tc.TextCol,
-			"--checkpoint-every", strconv.Itoa(tc.CheckpointEvery), "--resume")
+			"--checkpoint-every", strconv.Itoa(tc.CheckpointEvery), "--resume",
+			"--patience", strconv.Itoa(tc.Patience), "--eval-every", strconv.Itoa(tc.EvalEvery))
 		// checkpoint_every is left out: the final outputs do not depend on it.
 		tconf := base("train")
 		tconf["strategy"], tconf["objective"], tconf["tasks"] = strat, tc.Objective, tc.Tasks
 		tconf["steps"], tconf["per_task_batch"], tconf["lr"] = tc.Steps, tc.PerTaskBatch, tc.LR
+		tconf["patience"], tconf["eval_every"] = tc.Patience, tc.EvalEvery
 		tconf["temperature"], tconf["smoothing"], tconf["eta"] = tc.Temperature, tc.Smoothing, tc.Eta
 		tconf["hidden"], tconf["vocab"], tconf["embed"], tconf["window"] = tc.Hidden, tc.Vocab, tc.Embed, tc.Window
 		tconf["vector_col"], tconf["text_col"] = tc.VectorCol, tc.TextCol

@@ -741,6 +741,8 @@ train:
   tasks: pos
   strategies: [doremi, group-dro, erm]
   steps: 13
+  patience: 2
+  eval_every: 4
   per_task_batch: 5
   lr: 0.02
   temperature: 0.3
@@ -806,6 +808,8 @@ report: true
 		{"train.objective", "train:erm", "--objective", []string{"masked-token"}},
 		{"train.tasks", "train:erm", "--tasks", []string{"pos"}},
 		{"train.steps", "train:erm", "--steps", []string{"13"}},
+		{"train.patience", "train:erm", "--patience", []string{"2"}},
+		{"train.eval_every", "train:erm", "--eval-every", []string{"4"}},
 		{"train.per_task_batch", "train:erm", "--per-task-batch", []string{"5"}},
 		{"train.lr", "train:erm", "--lr", []string{"0.02"}},
 		{"train.temperature", "train:erm", "--temperature", []string{"0.3"}},
