@@ -69,6 +69,9 @@ Examples:
 					return usageError{err}
 				}
 			}
+			if err := checkOutputs([]string{out, blend, asJSON}, true, []string{shards, args[0]}, nil); err != nil {
+				return err
+			}
 			mix, err := train.NewMixture(args[0], shards, final)
 			if err != nil {
 				return err
