@@ -28,9 +28,14 @@
 #
 #   scripts/effect-study.sh                    # both corpora, seeds 1-3
 #   CORPORA=fortunes SEEDS="1 2" scripts/effect-study.sh
-#   EXTRA="--temperature 0.3" OUT=out/es-mu03 scripts/effect-study.sh   # a knob
+#   EXTRA="--temperature 0.3" OUT=out/es-mu03 scripts/effect-study.sh   # a knob for all
+#   VARIANTS="minimax-mu0.3=minimax:--temperature,0.3" scripts/effect-study.sh
 #
-# About 20-30 minutes on 2 shared cores.
+# VARIANTS adds runs beside the five strategies, at the same steps and
+# seeds, reusing the finished ones: NAME=STRATEGY:FLAGS, the flags
+# separated by commas.
+#
+# About 30 minutes on 2 shared cores (25 once the partitions are built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rd=${ROBUSTDATA:-bin/robustdata}
@@ -46,7 +51,10 @@ EVAL_EVERY=${EVAL_EVERY:-50}
 PATIENCE=${PATIENCE:-3}
 PER_TASK=${PER_TASK:-32}
 EXTRA=${EXTRA:-}         # more train flags for every strategy run (a knob)
+VARIANTS=${VARIANTS:-}   # NAME=STRATEGY:FLAG,VALUE,... runs beside the strategies
 STRATEGIES="erm uniform group-dro doremi minimax"
+NAMES=$STRATEGIES
+for v in $VARIANTS; do NAMES="$NAMES ${v%%=*}"; done
 mkdir -p "$OUT"
 common=(--objective masked-token --vocab "$VOCAB" --per-task-batch "$PER_TASK" --eval-every "$EVAL_EVERY")
 
@@ -125,10 +133,18 @@ for line in open(sys.argv[1]):
 			[ "$st" = doremi ] && ref=(--reference "$cdir/s$s/erm")
 			train "$cdir/s$s/$st" -i "$cdir/ds" --strategy "$st" --seed "$s" "${common[@]}" --steps "$n" --patience 0 "${ref[@]}" $EXTRA
 		done
+		for v in $VARIANTS; do
+			name=${v%%=*} rest=${v#*=}
+			st=${rest%%:*} flags=${rest#*:}
+			echo "== $c: seed $s $name ($n steps)" >&2
+			ref=()
+			[ "$st" = doremi ] && ref=(--reference "$cdir/s$s/erm")
+			train "$cdir/s$s/$name" -i "$cdir/ds" --strategy "$st" --seed "$s" "${common[@]}" --steps "$n" --patience 0 "${ref[@]}" $EXTRA ${flags//,/ }
+		done
 	done
 done
 
-python3 - "$OUT" "$K" "$SEEDS" "$STRATEGIES" $CORPORA <<'PY' | tee "$OUT/results.md"
+python3 - "$OUT" "$K" "$SEEDS" "$NAMES" $CORPORA <<'PY' | tee "$OUT/results.md"
 import json, os, statistics as st, sys
 out, K, seeds, strategies, corpora = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split(), sys.argv[5:]
 def load(p): return json.load(open(p))
