@@ -177,28 +177,27 @@ func (p *progress) steps(what string, n int) {
 	p.mu.Unlock()
 }
 
-// describe renames the current bar's step.
-func (p *progress) describe(what string) {
+// current is the bar of the current step, or nil (no progress, or no
+// bar yet).
+func (p *progress) current() *progressbar.ProgressBar {
 	if p == nil {
-		return
+		return nil
 	}
 	p.mu.Lock()
-	bar := p.bar
-	p.mu.Unlock()
-	if bar != nil {
+	defer p.mu.Unlock()
+	return p.bar
+}
+
+// describe renames the current bar's step.
+func (p *progress) describe(what string) {
+	if bar := p.current(); bar != nil {
 		bar.Describe(what)
 	}
 }
 
 // set moves the current bar to n and describes it.
 func (p *progress) set(n int, what string) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	bar := p.bar
-	p.mu.Unlock()
-	if bar != nil {
+	if bar := p.current(); bar != nil {
 		bar.Describe(what)
 		bar.Set(n)
 	}
