@@ -38,7 +38,7 @@ test-long:
 	ROBUSTDATA_LONG=1 $(GO) test -count=1 -timeout $(TEST_LONG_TIMEOUT) ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/ ./features/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/stream/ ./features/
 
 bench-features:
 	scripts/bench-features.sh

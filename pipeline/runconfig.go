@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/stream"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -149,7 +151,7 @@ func DefaultRunConfig() RunConfig {
 func LoadRunConfig(path string) (*RunConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, stream.FileError(path, err)
 	}
 	return ParseRunConfig(path, data)
 }
@@ -251,29 +253,29 @@ type yfield struct {
 	parse func(v *yaml.Node) error
 }
 
-func (p *yparser) fail(n *yaml.Node, format string, args ...any) *DataError {
+func (p *yparser) fail(n *yaml.Node, format string, args ...any) *stream.DataError {
 	line := 0
 	if n != nil {
 		line = n.Line
 	}
-	return &DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf(format, args...)}
+	return &stream.DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf(format, args...)}
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntax turns a YAML syntax error into a *DataError with its line.
-func (p *yparser) syntax(err error) *DataError {
+func (p *yparser) syntax(err error) *stream.DataError {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf("not valid YAML: %s", m[2])}
+		return &stream.DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf("not valid YAML: %s", m[2])}
 	}
-	return &DataError{Source: p.name, Row: -1, Err: fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
+	return &stream.DataError{Source: p.name, Row: -1, Err: fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
 }
 
 // missing is the error of a required key that is absent: at the line of
 // its section's key, or of the document.
-func (p *yparser) missing(section, root *yaml.Node, key, in, what string) *DataError {
+func (p *yparser) missing(section, root *yaml.Node, key, in, what string) *stream.DataError {
 	n := lineOf(section, root)
 	if in == "" {
 		return p.fail(n, "missing key %q (%s)", key, what)
@@ -776,7 +778,7 @@ func ParseRunDownstream(s string) (RunDownstream, bool) {
 func closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := stream.EditDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 	}

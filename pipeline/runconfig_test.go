@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 const fullRunConfig = `# every key, none at its default
@@ -195,9 +197,9 @@ func TestRunConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseRunConfig("pipeline.yaml", []byte(tc.yaml))
-			var de *DataError
+			var de *stream.DataError
 			if !errors.As(err, &de) {
-				t.Fatalf("error %v (%T), want a *DataError", err, err)
+				t.Fatalf("error %v (%T), want a *stream.DataError", err, err)
 			}
 			if de.Source != "pipeline.yaml" || de.Line != tc.line {
 				t.Errorf("%v: source %q line %d, want pipeline.yaml line %d", err, de.Source, de.Line, tc.line)
@@ -214,7 +216,7 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 	for _, empty := range []string{"", "# nothing\n", "~\n"} {
 		_, err := ParseRunConfig("p.yaml", []byte(empty))
-		if !IsDataError(err) || !strings.Contains(err.Error(), "empty config") {
+		if !stream.IsDataError(err) || !strings.Contains(err.Error(), "empty config") {
 			t.Errorf("%q: %v", empty, err)
 		}
 	}
@@ -223,7 +225,7 @@ func TestRunConfigErrors(t *testing.T) {
 func TestRunConfigLoad(t *testing.T) {
 	dir := t.TempDir()
 	_, err := LoadRunConfig(filepath.Join(dir, "missing.yaml"))
-	if !IsDataError(err) || !strings.Contains(err.Error(), "no such file") {
+	if !stream.IsDataError(err) || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
 	}
 	p := filepath.Join(dir, "p.yaml")

@@ -21,14 +21,14 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Columns read from the shards besides the configured text, label and
 // task columns.
 const (
 	distanceColumn = partition.DistanceColumn
-	docIDColumn    = pipeline.DefaultDocIDColumn
+	docIDColumn    = stream.DefaultDocIDColumn
 	// patternNamesKey is the pattern field's metadata key naming its
 	// values (written by the features stage).
 	patternNamesKey = "robustdata.pattern.names"
@@ -42,7 +42,7 @@ const (
 // dataset is what the report reads from a dataset folder.
 type dataset struct {
 	dir   string
-	man   *pipeline.Manifest
+	man   *stream.Manifest
 	model *partition.Model // nil without partition.json
 	k     int
 	// mdTerms are the top terms of report.md, nil without it: the HTML
@@ -79,13 +79,13 @@ func (s *sample) len() int { return len(s.task) }
 // one), a sample of at most n rows and, with a label column, the labels
 // × tasks table over every row.
 func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error) {
-	man, err := pipeline.OpenDataset(dir)
+	man, err := stream.OpenDataset(dir)
 	if err != nil {
 		return nil, err
 	}
 	d := &dataset{dir: dir, man: man, k: len(man.Tasks)}
 	if d.k == 0 {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+		return nil, &stream.DataError{Source: filepath.Join(dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
 	}
 	mp := filepath.Join(dir, partition.ModelFile)
 	if _, err := os.Stat(mp); err == nil {
@@ -103,7 +103,7 @@ func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error
 
 	first := firstShard(d)
 	if first == "" {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
+		return nil, &stream.DataError{Source: filepath.Join(dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
 	}
 	sc, err := shardSchema(ctx, first)
 	if err != nil {
@@ -147,7 +147,7 @@ func firstShard(d *dataset) string {
 
 // shardSchema returns the schema of one shard.
 func shardSchema(ctx context.Context, path string) (*arrow.Schema, error) {
-	rd, err := pipeline.Open(ctx, []string{path})
+	rd, err := stream.Open(ctx, []string{path})
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (d *dataset) columns(sc *arrow.Schema, opts Options, source string) error {
 	switch {
 	case opts.LabelCol != "":
 		if !isString(opts.LabelCol) {
-			return &pipeline.DataError{Source: source, Row: -1, Column: opts.LabelCol,
+			return &stream.DataError{Source: source, Row: -1, Column: opts.LabelCol,
 				Err: fmt.Errorf("no such string label column; the shards have %s", fieldNames(sc))}
 		}
 		d.labelCol = opts.LabelCol
@@ -312,7 +312,7 @@ func (d *dataset) read(ctx context.Context, sc *arrow.Schema, n int) error {
 
 // readTask reads one task's shards.
 func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quota, rows int64, counts map[string][]int64) error {
-	rd, err := pipeline.Open(ctx, paths, pipeline.WithColumns(cols...))
+	rd, err := stream.Open(ctx, paths, stream.WithColumns(cols...))
 	if err != nil {
 		return err
 	}
@@ -376,8 +376,8 @@ func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quo
 			if si >= 0 {
 				s.semantic = appendVector(s.semantic, rec.Column(si), i, s.sdim)
 			}
-			s.texts = append(s.texts, pipeline.StringAt(rec, xi, i, keepTextBytes))
-			s.ids = append(s.ids, pipeline.StringAt(rec, ii, i, 256))
+			s.texts = append(s.texts, stream.StringAt(rec, xi, i, keepTextBytes))
+			s.ids = append(s.ids, stream.StringAt(rec, ii, i, 256))
 			dist := math.NaN()
 			if di >= 0 {
 				if f, ok := rec.Column(di).(*array.Float32); ok && f.IsValid(i) {

@@ -22,7 +22,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -82,31 +82,31 @@ type Layout struct {
 // Locate tells what dir is: a dataset folder (it holds manifest.json) or
 // the output root of robustdata run (dir/dataset/manifest.json, with
 // dir/runs/ and dir/eval/eval.json). Anything else is a
-// *pipeline.DataError.
+// *stream.DataError.
 func Locate(dir string) (Layout, error) {
 	// A manifest that is there but cannot be read is named as the culprit
 	// rather than taken for a missing one.
-	for _, p := range []string{filepath.Join(dir, pipeline.ManifestName), filepath.Join(dir, "dataset", pipeline.ManifestName)} {
+	for _, p := range []string{filepath.Join(dir, stream.ManifestName), filepath.Join(dir, "dataset", stream.ManifestName)} {
 		st, err := os.Stat(p)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-			return Layout{}, &pipeline.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
+			return Layout{}, &stream.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
 		}
 		if err == nil && !st.Mode().IsRegular() {
-			return Layout{}, &pipeline.DataError{Source: p, Row: -1,
+			return Layout{}, &stream.DataError{Source: p, Row: -1,
 				Err: fmt.Errorf("not a regular file (%v): a dataset holds only regular files", st.Mode().Type())}
 		}
 	}
-	if isFile(filepath.Join(dir, pipeline.ManifestName)) {
+	if isFile(filepath.Join(dir, stream.ManifestName)) {
 		return Layout{Dataset: dir}, nil
 	}
-	if isFile(filepath.Join(dir, "dataset", pipeline.ManifestName)) {
+	if isFile(filepath.Join(dir, "dataset", stream.ManifestName)) {
 		return Layout{Dataset: filepath.Join(dir, "dataset"), Runs: filepath.Join(dir, "runs"),
 			Eval: filepath.Join(dir, "eval", train.EvalFile)}, nil
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return Layout{}, &pipeline.DataError{Source: dir, Row: -1, Err: errors.New("no such folder")}
+		return Layout{}, &stream.DataError{Source: dir, Row: -1, Err: errors.New("no such folder")}
 	}
-	return Layout{}, &pipeline.DataError{Source: dir, Row: -1,
+	return Layout{}, &stream.DataError{Source: dir, Row: -1,
 		Err: errors.New("neither a dataset folder (manifest.json) nor the output of robustdata run (dataset/manifest.json)")}
 }
 
@@ -122,7 +122,7 @@ func Write(ctx context.Context, dir, out string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(out, func(w io.Writer) error {
+	return stream.WriteFileAtomic(out, func(w io.Writer) error {
 		_, err := w.Write(html)
 		return err
 	})
@@ -294,7 +294,7 @@ type trainingView struct {
 }
 
 func buildPage(dir string, d *dataset, runs []*run, evals []namedEval) (*page, error) {
-	pg := &page{Title: "robustdata report: " + filepath.Base(filepath.Clean(dir)), Dir: dir, Tool: pipeline.ToolVersion}
+	pg := &page{Title: "robustdata report: " + filepath.Base(filepath.Clean(dir)), Dir: dir, Tool: stream.ToolVersion}
 	pg.Dataset = datasetFacts(d)
 	var err error
 	if pg.Sizes, err = sizes(d); err != nil {

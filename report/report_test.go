@@ -24,7 +24,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -62,7 +62,7 @@ func writeCorpus(t *testing.T, path string) int {
 		{Name: partition.PatternColumn, Type: arrow.FixedSizeListOf(int32(len(names)), arrow.PrimitiveTypes.Float32),
 			Metadata: arrow.NewMetadata([]string{patternNamesKey}, []string{strings.Join(names, ",")})},
 		{Name: partition.SemanticColumn, Type: arrow.FixedSizeListOf(testSemDim, arrow.PrimitiveTypes.Float32)},
-		pipeline.RejectField,
+		stream.RejectField,
 	}, nil)
 	b := array.NewRecordBuilder(mem, sc)
 	defer b.Release()
@@ -122,7 +122,7 @@ func writeCorpus(t *testing.T, path string) int {
 	b.Field(5).(*array.StringBuilder).Append("empty text")
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := pipeline.Create(path, sc, pipeline.WithAllocator(mem))
+	w, err := stream.Create(path, sc, stream.WithAllocator(mem))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func buildDataset(t *testing.T, dir string) int {
 	usable := writeCorpus(t, src)
 	cfg := partition.Config{K: testK, Seed: 1, LabelCol: "label", Workers: 2,
 		PatternWeight: partition.DefaultPatternWeight, SemanticWeight: partition.DefaultSemanticWeight}
-	rd, err := pipeline.Open(ctx, []string{src})
+	rd, err := stream.Open(ctx, []string{src})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func buildDataset(t *testing.T, dir string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err = pipeline.Open(ctx, []string{src})
+	rd, err = stream.Open(ctx, []string{src})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,11 +171,11 @@ func buildDataset(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	defer assigned.Close()
-	inputs, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: "corpus.parquet", Path: src}})
+	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: "corpus.parquet", Path: src}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = partition.WriteShards(ctx, assigned, dir, partition.ShardOptions{Tasks: m.K, Manifest: pipeline.Manifest{
+	_, err = partition.WriteShards(ctx, assigned, dir, partition.ShardOptions{Tasks: m.K, Manifest: stream.Manifest{
 		Inputs: inputs, Seed: 1, PartitionModel: hash,
 		Config: map[string]any{"partition": map[string]any{"k": float64(testK), "pattern_weight": m.PatternWeight, "label_col": "label", "model_sha256": hash}},
 	}})
@@ -274,7 +274,7 @@ func labelsNMI(t *testing.T, dir string) (float64, float64) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no shards in %s: %v", dir, err)
 	}
-	rd, err := pipeline.Open(context.Background(), paths, pipeline.WithColumns("label", "task"))
+	rd, err := stream.Open(context.Background(), paths, stream.WithColumns("label", "task"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +527,7 @@ func TestReportDatasetFolder(t *testing.T) {
 	checkSelfContained(t, html)
 
 	// Without labels (another label column is refused).
-	if _, err := Build(context.Background(), dir, Options{LabelCol: "nope"}); !pipeline.IsDataError(err) {
+	if _, err := Build(context.Background(), dir, Options{LabelCol: "nope"}); !stream.IsDataError(err) {
 		t.Errorf("unknown label column: %v, want a data error", err)
 	}
 }
@@ -543,7 +543,7 @@ func TestReportLocate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Locate(tc.dir)
-			if !pipeline.IsDataError(err) {
+			if !stream.IsDataError(err) {
 				t.Errorf("Locate(%s) = %v, want a data error", tc.dir, err)
 			}
 		})
@@ -556,7 +556,7 @@ func TestReportBrokenRunFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Build(context.Background(), root, Options{})
-	if !pipeline.IsDataError(err) || !strings.Contains(err.Error(), train.WeightsFile) {
+	if !stream.IsDataError(err) || !strings.Contains(err.Error(), train.WeightsFile) {
 		t.Errorf("broken weights.json: %v, want a data error naming it", err)
 	}
 }
@@ -604,9 +604,9 @@ func TestSizesFlagDominantTask(t *testing.T) {
 		{[]int64{10, 80, 10}, "task 1 holds 80.0% of the rows"},
 		{[]int64{34, 33, 33}, ""},
 	} {
-		d := &dataset{k: len(tc.rows), man: &pipeline.Manifest{}}
+		d := &dataset{k: len(tc.rows), man: &stream.Manifest{}}
 		for _, n := range tc.rows {
-			d.man.Tasks = append(d.man.Tasks, pipeline.ManifestTask{Rows: n})
+			d.man.Tasks = append(d.man.Tasks, stream.ManifestTask{Rows: n})
 			d.man.TotalRows += n
 		}
 		v, err := sizes(d)

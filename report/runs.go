@@ -13,7 +13,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -125,7 +125,7 @@ func readRun(dir string) (*run, error) {
 	if _, err := os.Stat(lp); err == nil {
 		rows, err := parquet.ReadFile[train.LogRow](lp)
 		if err != nil {
-			return nil, &pipeline.DataError{Source: lp, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
+			return nil, &stream.DataError{Source: lp, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
 		}
 		slices.SortStableFunc(rows, func(a, b train.LogRow) int {
 			if a.Step != b.Step {
@@ -152,17 +152,17 @@ func compareInt(a, b int64) int {
 }
 
 // readJSONFile decodes path into v; it returns false when the file does
-// not exist and a *pipeline.DataError when it is not valid JSON.
+// not exist and a *stream.DataError when it is not valid JSON.
 func readJSONFile(path string, v any) (bool, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read: %v", err)}
+		return false, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read: %v", err)}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return false, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
+		return false, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
 	}
 	return true, nil
 }
@@ -193,7 +193,7 @@ func readEval(path string) ([]namedEval, error) {
 		return nil, err
 	}
 	bad := func(err error) error {
-		return &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not an evaluation (robustdata eval --json): %v", err)}
+		return &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not an evaluation (robustdata eval --json): %v", err)}
 	}
 	if _, single := raw["tasks"]; single {
 		var e evalEntry

@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // ResampleOptions configures Mixture.Resample.
@@ -27,7 +27,7 @@ type ResampleOptions struct {
 	// and Seed give the same rows in the same order.
 	Seed uint64
 	// Decoders is how many row groups of a shard are decoded at once
-	// (pipeline.WithDecoders); the rows do not depend on it.
+	// (stream.WithDecoders); the rows do not depend on it.
 	// Default: the pipeline's.
 	Decoders int
 }
@@ -88,13 +88,13 @@ func TaskCounts(weights []float64, n int64) []int64 {
 //
 // Write the reader with partition.WriteShards to get a dataset with a
 // manifest (what `robustdata mix -o` does).
-func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts ResampleOptions) (pipeline.Reader, []int64, error) {
-	man, err := pipeline.OpenDataset(datasetDir)
+func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts ResampleOptions) (stream.Reader, []int64, error) {
+	man, err := stream.OpenDataset(datasetDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(man.Tasks) != len(m.TaskWeights) {
-		return nil, nil, &pipeline.DataError{Source: filepath.Join(datasetDir, pipeline.ManifestName), Row: -1,
+		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, stream.ManifestName), Row: -1,
 			Err: fmt.Errorf("%d tasks; the mixture has %d task weights", len(man.Tasks), len(m.TaskWeights))}
 	}
 	n := opts.Rows
@@ -104,7 +104,7 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 	counts := TaskCounts(m.TaskWeights, n)
 	r := &resampler{ctx: ctx, dir: datasetDir, man: man, counts: counts, seed: opts.Seed}
 	if opts.Decoders > 0 {
-		r.popts = append(r.popts, pipeline.WithDecoders(opts.Decoders))
+		r.popts = append(r.popts, stream.WithDecoders(opts.Decoders))
 	}
 	for k, t := range man.Tasks {
 		if counts[k] > 0 && t.Rows == 0 {
@@ -116,7 +116,7 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 		if len(t.Shards) == 0 {
 			continue
 		}
-		rd, err := pipeline.Open(ctx, []string{r.shardPath(t.Shards[0])}, append(r.popts, pipeline.WithLimit(0))...)
+		rd, err := stream.Open(ctx, []string{r.shardPath(t.Shards[0])}, append(r.popts, stream.WithLimit(0))...)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -125,10 +125,10 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 		break
 	}
 	if r.schema == nil {
-		return nil, nil, &pipeline.DataError{Source: filepath.Join(datasetDir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no task shards")}
+		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task shards")}
 	}
 	r.idCol = -1
-	if idx := r.schema.FieldIndices(pipeline.DefaultDocIDColumn); len(idx) > 0 && r.schema.Field(idx[0]).Type.ID() == arrow.STRING {
+	if idx := r.schema.FieldIndices(stream.DefaultDocIDColumn); len(idx) > 0 && r.schema.Field(idx[0]).Type.ID() == arrow.STRING {
 		r.idCol = idx[0]
 	}
 	r.task = -1
@@ -140,10 +140,10 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 type resampler struct {
 	ctx    context.Context
 	dir    string
-	man    *pipeline.Manifest
+	man    *stream.Manifest
 	counts []int64
 	seed   uint64
-	popts  []pipeline.Option
+	popts  []stream.Option
 	schema *arrow.Schema
 	idCol  int
 
@@ -154,14 +154,14 @@ type resampler struct {
 	shard  int
 	first  int64 // task row number of the current shard's first row
 	row    int64 // task row number of the next row read from rd
-	rd     pipeline.Reader
+	rd     stream.Reader
 	out    arrow.RecordBatch
 	err    error
 }
 
 func (r *resampler) Schema() *arrow.Schema { return r.schema }
 
-func (r *resampler) shardPath(s pipeline.ManifestShard) string {
+func (r *resampler) shardPath(s stream.ManifestShard) string {
 	return filepath.Join(r.dir, filepath.FromSlash(s.Path))
 }
 
@@ -224,13 +224,13 @@ func (r *resampler) nextShard() (bool, error) {
 				continue // no chosen row in this shard
 			}
 		}
-		rd, err := pipeline.Open(r.ctx, []string{r.shardPath(s)}, r.popts...)
+		rd, err := stream.Open(r.ctx, []string{r.shardPath(s)}, r.popts...)
 		if err != nil {
 			return false, err
 		}
 		if diff := sameFields(r.schema, rd.Schema()); diff != "" {
 			rd.Close()
-			return false, &pipeline.DataError{Source: r.shardPath(s), Row: -1, Err: fmt.Errorf("schema differs from the dataset's first shard: %s", diff)}
+			return false, &stream.DataError{Source: r.shardPath(s), Row: -1, Err: fmt.Errorf("schema differs from the dataset's first shard: %s", diff)}
 		}
 		r.rd, r.row = rd, r.first
 		return true, nil

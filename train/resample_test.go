@@ -15,7 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // TestTaskCounts: the counts add up to n and each is within one row of
@@ -78,7 +78,7 @@ func TestResample(t *testing.T) {
 	rtDataset(t, ds, rtSpec{Rows: []int{400, 300, 200, 100}, D: 4, Seed: 3, MaxRows: 70})
 	src := map[string]string{} // doc_id → text
 	taskOf := map[string]int32{}
-	man, err := pipeline.ReadManifest(ds)
+	man, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestResample(t *testing.T) {
 	}
 	mix := &Mixture{TaskWeights: []float64{0.45, 0.05, 0.35, 0.15}}
 	const n = 3000
-	write := func(name string, seed uint64, decoders int) (string, *pipeline.Manifest) {
+	write := func(name string, seed uint64, decoders int) (string, *stream.Manifest) {
 		t.Helper()
 		rd, counts, err := mix.Resample(ctx, ds, ResampleOptions{Rows: n, Seed: seed, Decoders: decoders})
 		if err != nil {
@@ -103,7 +103,7 @@ func TestResample(t *testing.T) {
 		}
 		out := filepath.Join(tmp, name)
 		m, err := partition.WriteShards(ctx, rd, out, partition.ShardOptions{Tasks: len(counts), MaxRows: 500,
-			Manifest: pipeline.Manifest{Seed: seed}})
+			Manifest: stream.Manifest{Seed: seed}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,7 +172,7 @@ func equalInts(a, b []int64) bool {
 // eachRow calls f with the doc_id, text and task of every row of a shard.
 func eachRow(t *testing.T, path string, f func(id, text string, task int32)) {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path}, pipeline.WithColumns("doc_id", "text", "task"))
+	rd, err := stream.Open(context.Background(), []string{path}, stream.WithColumns("doc_id", "text", "task"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Files of a run folder.
@@ -390,7 +390,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	k := loader.K
 	cfg.Dim = loader.D
 	cfg.TaskCount = k
-	mh, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: pipeline.ManifestName, Path: filepath.Join(cfg.Dataset, pipeline.ManifestName)}})
+	mh, err := stream.HashInputs(ctx, []stream.Input{{Name: stream.ManifestName, Path: filepath.Join(cfg.Dataset, stream.ManifestName)}})
 	if err != nil {
 		return nil, err
 	}
@@ -665,7 +665,7 @@ func checkpoint(path string, model Model, strat Strategy, step int, weights []fl
 		tensors = append(tensors, safetensors.F64("train.early_stop", []int64{int64(len(es))}, es))
 	}
 	f := &safetensors.File{Metadata: map[string]string{"format": "robustdata-checkpoint", "strategy": strat.Name()}, Tensors: tensors}
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f) })
+	return stream.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f) })
 }
 
 // restore loads a checkpoint into the model and strategy; it returns the
@@ -673,7 +673,7 @@ func checkpoint(path string, model Model, strat Strategy, step int, weights []fl
 func restore(path string, model Model, strat Strategy, k int) (int, []float64, earlyStop, error) {
 	var early earlyStop
 	bad := func(err error) (int, []float64, earlyStop, error) {
-		return 0, nil, early, &pipeline.DataError{Source: path, Row: -1, Err: err}
+		return 0, nil, early, &stream.DataError{Source: path, Row: -1, Err: err}
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
@@ -730,7 +730,7 @@ func restore(path string, model Model, strat Strategy, k int) (int, []float64, e
 
 // writeLog writes train_log.parquet (parquet-go), atomically.
 func writeLog(path string, rows []LogRow) error {
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+	return stream.WriteFileAtomic(path, func(w io.Writer) error {
 		pw := parquet.NewGenericWriter[LogRow](w)
 		if _, err := pw.Write(rows); err != nil {
 			return err
@@ -754,7 +754,7 @@ func readRunLog(dir string, step, k int) ([]LogRow, error) {
 func readLog(path string, step int) ([]LogRow, error) {
 	rows, err := parquet.ReadFile[LogRow](path)
 	if err != nil {
-		return nil, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
+		return nil, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
 	}
 	return slices.DeleteFunc(rows, func(r LogRow) bool { return r.Step >= int64(step) }), nil
 }
@@ -768,7 +768,7 @@ func writeJSON(path string, v any) error {
 }
 
 func writeBytes(path string, data []byte) error {
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+	return stream.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -785,7 +785,7 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 		return nil, err
 	}
 	if ref.Objective != cfg.Objective || ref.Vocab != cfg.Vocab || ref.Dim != cfg.Dim || ref.Window != cfg.Window {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, ModelJSON), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(dir, ModelJSON), Row: -1,
 			Err: fmt.Errorf("reference run is %s with vocab %d, dim %d, window %d; this run is %s with vocab %d, dim %d, window %d",
 				ref.Objective, ref.Vocab, ref.Dim, ref.Window, cfg.Objective, cfg.Vocab, cfg.Dim, cfg.Window)}
 	}
@@ -794,7 +794,7 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 		return nil, err
 	}
 	if len(ev.Tasks) != k {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, EvalFile), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(dir, EvalFile), Row: -1,
 			Err: fmt.Errorf("reference run has %d tasks, the dataset %d", len(ev.Tasks), k)}
 	}
 	out := make([]float64, k)
@@ -807,10 +807,10 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 func readJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return &pipeline.DataError{Source: path, Row: -1, Err: errors.New("cannot read")}
+		return &stream.DataError{Source: path, Row: -1, Err: errors.New("cannot read")}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
+		return &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
 	}
 	return nil
 }
@@ -830,11 +830,11 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 	}
 	defer loader.Close()
 	if cfg.TaskCount > 0 && loader.K != cfg.TaskCount {
-		return nil, &pipeline.DataError{Source: dataset, Row: -1,
+		return nil, &stream.DataError{Source: dataset, Row: -1,
 			Err: fmt.Errorf("the dataset has %d tasks; run %s was trained on %d (evaluate it on a dataset of the same partition)", loader.K, runDir, cfg.TaskCount)}
 	}
 	if cfg.Objective == ObjectiveRegression && loader.D != cfg.Dim {
-		return nil, &pipeline.DataError{Source: dataset, Row: -1,
+		return nil, &stream.DataError{Source: dataset, Row: -1,
 			Err: fmt.Errorf("vectors of %d values; run %s was trained on %d", loader.D, runDir, cfg.Dim)}
 	}
 	model, err := NewModel(&cfg, loader.K)
@@ -844,10 +844,10 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 	defer model.Close()
 	f, err := safetensors.ReadFile(filepath.Join(runDir, CheckpointFile))
 	if err != nil {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
 	}
 	if err := model.SetState(f); err != nil {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
 	}
 	ev, err := Evaluate(loader, model, cfg.Seed)
 	if err != nil {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/robustdata/robustdata/internal/longtest"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // advCase is one case of the adversarial battery: what a hostile but
@@ -374,7 +374,7 @@ func runAdvCase(t *testing.T, bin, fix string, c advCase) {
 		}
 	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && pipeline.IsStagingName(d.Name()) {
+		if err == nil && stream.IsStagingName(d.Name()) {
 			rel, _ := filepath.Rel(dir, p)
 			t.Errorf("staging name left: %s", rel)
 		}
@@ -418,7 +418,7 @@ func advKillAtRandom(t *testing.T, bin, fix string) {
 		sameDataset(t, ref, dataset(t, filepath.Join(dir, out)), fmt.Sprintf("killed at %v of %v, rerun", at.Round(time.Millisecond), took.Round(time.Millisecond)))
 	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && pipeline.IsStagingName(d.Name()) {
+		if err == nil && stream.IsStagingName(d.Name()) {
 			t.Errorf("staging name left: %s", p)
 		}
 		return nil

@@ -25,7 +25,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/robustdata/robustdata/internal/longtest"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -87,7 +87,7 @@ func badWriteParquet(t *testing.T, path string, sc *arrow.Schema, fill func(b *a
 	fill(b)
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := pipeline.Create(path, sc)
+	w, err := stream.Create(path, sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,14 +320,14 @@ func newBadFixtures(t *testing.T, dir string) *badFixtures {
 	data, _ := os.ReadFile(shard)
 	os.WriteFile(shard, data[:len(data)/2], 0o644)
 	os.WriteFile(badFirstShard(f.dataset("wrong-format")), badPNG, 0o644)
-	f.makeUnreadable(t, filepath.Join(f.dataset("unreadable"), pipeline.ManifestName))
+	f.makeUnreadable(t, filepath.Join(f.dataset("unreadable"), stream.ManifestName))
 	// escaping-path: the first shard is listed as "../escape.parquet", a
 	// copy of it outside the dataset (same bytes, same sha256), so that
 	// only the path check can catch it.
 	esc := f.dataset("escaping-path")
 	data, _ = os.ReadFile(badFirstShard(esc))
 	write("escape.parquet", data)
-	mpath := filepath.Join(esc, pipeline.ManifestName)
+	mpath := filepath.Join(esc, stream.ManifestName)
 	man, _ := os.ReadFile(mpath)
 	man2 := strings.Replace(string(man), `"task=000/part-00000.parquet"`, `"../escape.parquet"`, 1)
 	if man2 == string(man) {
@@ -662,7 +662,7 @@ func badCheckReport(t *testing.T, r badResult) {
 // reason.
 func badCountRows(t *testing.T, path string) (rows, rejected int64) {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path})
+	rd, err := stream.Open(context.Background(), []string{path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -676,9 +676,9 @@ func badCountRows(t *testing.T, path string) (rows, rejected int64) {
 			t.Fatal(err)
 		}
 		rows += rec.NumRows()
-		reasons := pipeline.Rejects(rec)
+		reasons := stream.Rejects(rec)
 		for i := range int(rec.NumRows()) {
-			if pipeline.IsRejected(reasons, i) {
+			if stream.IsRejected(reasons, i) {
 				rejected++
 			}
 		}
@@ -692,7 +692,7 @@ func badCheckDataset(t *testing.T, dir string, rejected int64) {
 	if code, stdout, stderr := runCLI(t, context.Background(), nil, false, "-q", "verify", dir); code != 0 {
 		t.Errorf("verify %s: exit %d\n%s%s", dir, code, stdout, stderr)
 	}
-	m, err := pipeline.ReadManifest(dir)
+	m, err := stream.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -736,13 +736,13 @@ func badLeftovers(dir string) []string {
 }
 
 // badTempNames are the badLeftovers that look temporary: staging files and
-// folders of atomic writes, datasets and spools (pipeline.IsStagingName),
+// folders of atomic writes, datasets and spools (stream.IsStagingName),
 // and any other name of the tool's ("robustdata-", ".tmp-", ".old-").
 func badTempNames(paths []string) []string {
 	var out []string
 	for _, p := range paths {
 		b := filepath.Base(p)
-		if pipeline.IsStagingName(b) || strings.Contains(b, ".tmp-") || strings.Contains(b, ".old-") || strings.HasPrefix(b, "robustdata-") {
+		if stream.IsStagingName(b) || strings.Contains(b, ".tmp-") || strings.Contains(b, ".old-") || strings.HasPrefix(b, "robustdata-") {
 			out = append(out, p)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 const corpus = "../../examples/data/fortunes.parquet"
@@ -62,7 +62,7 @@ func runCLI(t *testing.T, ctx context.Context, stdin io.Reader, terminal bool, a
 // readTexts reads the text and label columns of a data file.
 func readTexts(t *testing.T, path string) (texts, labels []string) {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path}, pipeline.WithColumns("text", "label"))
+	rd, err := stream.Open(context.Background(), []string{path}, stream.WithColumns("text", "label"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // featureFlags are the flags of the features stage, shared by the
@@ -42,7 +42,7 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 
 // prepare fits the features model on the first pass of rp (as
 // features.Prepare does), showing the fit as its own progress step.
-func (f *featureFlags) prepare(ctx context.Context, rp *pipeline.Replay, cfg features.Config, source string, prog *progress) (*features.Model, error) {
+func (f *featureFlags) prepare(ctx context.Context, rp *stream.Replay, cfg features.Config, source string, prog *progress) (*features.Model, error) {
 	mode, arg, err := features.ParseSemantic(cfg.Semantic)
 	if err != nil {
 		return nil, usageError{err}
@@ -84,7 +84,7 @@ func (f *featureFlags) config(e *env) (features.Config, error) {
 // featureReader returns the inputs with their features: the model is
 // loaded (--model) or fitted on a first pass over the inputs, saved when
 // asked (--model-out), and applied on a second pass.
-func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeline.Input, opts []pipeline.Option, prog *progress) (pipeline.Reader, error) {
+func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []stream.Input, opts []stream.Option, prog *progress) (stream.Reader, error) {
 	cfg, err := f.config(e)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 	if len(inputs) > 1 {
 		source = fmt.Sprintf("%s (and %d more inputs)", source, len(inputs)-1)
 	}
-	rp := pipeline.NewReplay(ctx, inputs, opts...)
+	rp := stream.NewReplay(ctx, inputs, opts...)
 	total := inputBytes(inputs)
 	var model *features.Model
 	if f.model != "" {
@@ -123,7 +123,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 	}
 	record := cfg.Record()
 	if f.model != "" {
-		h, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: f.model, Path: f.model}})
+		h, err := stream.HashInputs(ctx, []stream.Input{{Name: f.model, Path: f.model}})
 		if err != nil {
 			src.Close()
 			rp.Close()
@@ -131,7 +131,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 		}
 		record["model_sha256"] = h[0].SHA256
 	}
-	if cfg.Provenance, err = pipeline.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
+	if cfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
 		src.Close()
 		rp.Close()
 		return nil, err
@@ -147,7 +147,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 
 // closeAlso closes something more with its Reader.
 type closeAlso struct {
-	pipeline.Reader
+	stream.Reader
 	also func() error
 }
 
@@ -213,7 +213,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			expanded, err := pipeline.ExpandInputs(inputs)
+			expanded, err := stream.ExpandInputs(inputs)
 			if err != nil {
 				return err
 			}
@@ -222,7 +222,7 @@ Examples:
 			}
 			prog := e.newProgress()
 			defer prog.end()
-			opts := append(iopts, prog.option(), pipeline.WithDocID(pipeline.DefaultDocIDColumn))
+			opts := append(iopts, prog.option(), stream.WithDocID(stream.DefaultDocIDColumn))
 			rd, err := ff.featureReader(cmd, e, expanded, opts, prog)
 			if err != nil {
 				return err

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -59,7 +59,7 @@ Examples:
 			if rows > 0 && out == "" {
 				return usagef("--rows N needs -o DIR, the resampled dataset's folder")
 			}
-			var codec pipeline.Compression
+			var codec stream.Compression
 			if out != "" {
 				var err error
 				if codec, err = compressionOption(compression); err != nil {
@@ -77,12 +77,12 @@ Examples:
 				return err
 			}
 			if blend != "" {
-				if err := pipeline.WriteFileAtomic(blend, func(w io.Writer) error { return mix.WriteBlend(w, prefix) }); err != nil {
+				if err := stream.WriteFileAtomic(blend, func(w io.Writer) error { return mix.WriteBlend(w, prefix) }); err != nil {
 					return err
 				}
 			}
 			if asJSON != "" {
-				if err := pipeline.WriteFileAtomic(asJSON, mix.WriteJSON); err != nil {
+				if err := stream.WriteFileAtomic(asJSON, mix.WriteJSON); err != nil {
 					return err
 				}
 			}
@@ -115,9 +115,9 @@ Examples:
 // writeResampled writes the resampled dataset of mix over the dataset in
 // shards to out with the shard writer, its manifest naming the source
 // dataset's manifest as input and the mix settings as config.
-func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out string, rows int64, workers int, overwrite bool, codec pipeline.Compression) error {
+func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out string, rows int64, workers int, overwrite bool, codec stream.Compression) error {
 	ctx := cmd.Context()
-	src, err := pipeline.ReadManifest(shards)
+	src, err := stream.ReadManifest(shards)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out
 		return err
 	}
 	defer rd.Close()
-	inputs, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: pipeline.ManifestName, Path: filepath.Join(shards, pipeline.ManifestName)}})
+	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: stream.ManifestName, Path: filepath.Join(shards, stream.ManifestName)}})
 	if err != nil {
 		return err
 	}
@@ -135,12 +135,12 @@ func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out
 		total += n
 	}
 	taskCol, _ := src.Config[partition.ConfigTaskColumn].(string)
-	m := pipeline.Manifest{Inputs: inputs, Seed: e.seed, PartitionModel: src.PartitionModel, Config: map[string]any{
+	m := stream.Manifest{Inputs: inputs, Seed: e.seed, PartitionModel: src.PartitionModel, Config: map[string]any{
 		"mix": map[string]any{"strategy": mix.Strategy, "weights": mix.Weights, "task_weights": mix.TaskWeights, "rows": total},
 	}}
 	man, err := partition.WriteShards(ctx, rd, out, partition.ShardOptions{
 		TaskColumn: taskCol, Tasks: len(counts), Overwrite: overwrite, Manifest: m,
-		Writer: []pipeline.Option{pipeline.WithCompression(codec)},
+		Writer: []stream.Option{stream.WithCompression(codec)},
 	})
 	if errors.Is(err, partition.ErrExists) {
 		return usageError{err}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -68,7 +68,7 @@ func TestMix(t *testing.T) {
 		got := dataset(t, dir)
 		if i == 0 {
 			first = got
-			m, err := pipeline.ReadManifest(dir)
+			m, err := stream.ReadManifest(dir)
 			if err != nil {
 				t.Fatal(err)
 			}

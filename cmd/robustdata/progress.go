@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // clearLine moves to the start of the line and erases it (ANSI).
@@ -109,11 +109,11 @@ func (e *env) newProgress() *progress {
 
 // option is the source option that counts the bytes read into the
 // current step.
-func (p *progress) option() pipeline.Option {
+func (p *progress) option() stream.Option {
 	if p == nil {
-		return pipeline.WithProgress(nil)
+		return stream.WithProgress(nil)
 	}
-	return pipeline.WithProgress(p.add)
+	return stream.WithProgress(p.add)
 }
 
 func (p *progress) add(n int64) {
@@ -126,7 +126,7 @@ func (p *progress) add(n int64) {
 }
 
 // inputBytes is the total size of inputs, -1 when one is unknown.
-func inputBytes(inputs []pipeline.Input) int64 {
+func inputBytes(inputs []stream.Input) int64 {
 	total := int64(0)
 	for _, in := range inputs {
 		if in.Size < 0 {
@@ -240,12 +240,12 @@ func (p *progress) working(what string) {
 
 // atEOF wraps rd so that at its end (io.EOF) then runs once: the step
 // after a pass over the inputs starts as soon as the pass ends.
-func atEOF(rd pipeline.Reader, then func()) pipeline.Reader {
+func atEOF(rd stream.Reader, then func()) stream.Reader {
 	return &eofReader{Reader: rd, then: then}
 }
 
 type eofReader struct {
-	pipeline.Reader
+	stream.Reader
 	then func()
 	once sync.Once
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/report"
 )
 
@@ -90,7 +90,7 @@ Examples:
 func reportReads(dir string) []string {
 	var reads []string
 	for _, ds := range []string{dir, filepath.Join(dir, "dataset")} {
-		reads = append(reads, filepath.Join(ds, pipeline.ManifestName), filepath.Join(ds, partition.ModelFile),
+		reads = append(reads, filepath.Join(ds, stream.ManifestName), filepath.Join(ds, partition.ModelFile),
 			filepath.Join(ds, partition.RejectedDir))
 		tasks, _ := filepath.Glob(filepath.Join(ds, "task=*"))
 		reads = append(reads, tasks...)

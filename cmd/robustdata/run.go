@@ -21,6 +21,7 @@ import (
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -77,10 +78,10 @@ Config (every section but output, inputs.paths and partition.k optional):
   report: true
 
 Examples:
-  robustdata run examples/quickstart/pipeline.yaml
-  robustdata run pipeline.yaml --dry-run
+  robustdata run examples/quickstart/stream.yaml
+  robustdata run stream.yaml --dry-run
   robustdata run --example-config > robustdata.yaml
-  robustdata --log-format json run pipeline.yaml --from train`,
+  robustdata --log-format json run stream.yaml --from train`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if example {
 				if len(args) != 0 {
@@ -193,7 +194,7 @@ func newRunner(ctx context.Context, e *env, cfg *pipeline.RunConfig, seed uint64
 	if err != nil {
 		return nil, err
 	}
-	var downstream [][]pipeline.Input
+	var downstream [][]stream.Input
 	var featurize []bool
 	for _, d := range cfg.Eval.Downstream {
 		ins, err := r.expand([]string{d.Path})
@@ -207,7 +208,7 @@ func newRunner(ctx context.Context, e *env, cfg *pipeline.RunConfig, seed uint64
 		}
 		featurize = append(featurize, f)
 	}
-	var vectors []pipeline.Input
+	var vectors []stream.Input
 	if mode, file, _ := strings.Cut(cfg.Features.Semantic, "="); mode == "vectors" {
 		if vectors, err = r.expand([]string{file}); err != nil {
 			return nil, err
@@ -221,11 +222,11 @@ func newRunner(ctx context.Context, e *env, cfg *pipeline.RunConfig, seed uint64
 // features stage (with the run's fitted model) before the probes can read
 // it: the masked-regression model reads the vector column, which a raw
 // corpus lacks.
-func needsFeatures(ctx context.Context, cfg *pipeline.RunConfig, ins []pipeline.Input) (bool, error) {
+func needsFeatures(ctx context.Context, cfg *pipeline.RunConfig, ins []stream.Input) (bool, error) {
 	if cfg.Train.Objective != "masked-regression" {
 		return false, nil
 	}
-	rd, err := pipeline.OpenInputs(ctx, ins)
+	rd, err := stream.OpenInputs(ctx, ins)
 	if err != nil {
 		return false, err
 	}
@@ -235,12 +236,12 @@ func needsFeatures(ctx context.Context, cfg *pipeline.RunConfig, ins []pipeline.
 
 // expand resolves config paths (relative to the config's folder) into the
 // files they name.
-func (r *runner) expand(paths []string) ([]pipeline.Input, error) {
+func (r *runner) expand(paths []string) ([]stream.Input, error) {
 	resolved := make([]string, len(paths))
 	for i, p := range paths {
 		resolved[i] = r.cfg.Resolve(p)
 	}
-	return pipeline.ExpandInputs(resolved)
+	return stream.ExpandInputs(resolved)
 }
 
 // configName names an input file relative to the config's folder,
@@ -261,7 +262,7 @@ func (r *runner) configName(path string) string {
 }
 
 // sumInputs sums input files, named as the config names them.
-func (r *runner) sumInputs(ctx context.Context, ins []pipeline.Input) ([]pipeline.FileSum, error) {
+func (r *runner) sumInputs(ctx context.Context, ins []stream.Input) ([]pipeline.FileSum, error) {
 	out := make([]pipeline.FileSum, 0, len(ins))
 	for _, in := range ins {
 		s, err := r.h.File(ctx, r.configName(in.Path), in.Path)
@@ -294,10 +295,10 @@ var runFiles = []string{"model.json", "checkpoint.safetensors", "train_log.parqu
 
 // build makes the stages of the config. Every setting reaches its stage
 // as the flag of the same meaning (see the table in run_test.go).
-func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline.Input, featurize []bool) {
+func (r *runner) build(corpus, vectors []stream.Input, downstream [][]stream.Input, featurize []bool) {
 	cfg := r.cfg
 	base := func(stage string) map[string]any {
-		return map[string]any{"stage": stage, "seed": r.seed, "tool_version": pipeline.ToolVersion}
+		return map[string]any{"stage": stage, "seed": r.seed, "tool_version": stream.ToolVersion}
 	}
 	outputs := func(files ...string) func() ([]string, error) {
 		return func() ([]string, error) { return files, nil }
@@ -329,7 +330,7 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 		name: "features", group: 0, record: "features/" + pipeline.StageRecordName,
 		config: fconf, args: fargs,
 		inputs: func(ctx context.Context) ([]pipeline.FileSum, error) {
-			return r.sumInputs(ctx, append(append([]pipeline.Input(nil), corpus...), vectors...))
+			return r.sumInputs(ctx, append(append([]stream.Input(nil), corpus...), vectors...))
 		},
 		outputs: outputs("features/features.arrow", "features/features.model"),
 		prepare: func(context.Context, pipeline.StageFingerprint) error {
@@ -424,7 +425,7 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 	// stage with the fitted model, into eval/downstream/NAME.arrow.
 	eargs := []string{"eval", "--shards", r.path("dataset"), "--json"}
 	var dsConf []map[string]any
-	var dsInputs []pipeline.Input
+	var dsInputs []stream.Input
 	var pre [][]string
 	evalOutputs := []string{"eval/eval.json"}
 	evalUpstream := append([]string{"dataset/manifest.json"}, runInputs...)
@@ -742,7 +743,7 @@ func (r *runner) execute(ctx context.Context, s *runStage) error {
 		return stageError(s.name, code)
 	}
 	if s.capture != "" {
-		if err := pipeline.WriteFileAtomic(r.path(s.capture), func(w io.Writer) error {
+		if err := stream.WriteFileAtomic(r.path(s.capture), func(w io.Writer) error {
 			_, err := w.Write(captured.Bytes())
 			return err
 		}); err != nil {
@@ -814,7 +815,7 @@ func (r *runner) rows(s *runStage) *int64 {
 	if s.name != "partition" {
 		return nil
 	}
-	m, err := pipeline.ReadManifest(r.path("dataset"))
+	m, err := stream.ReadManifest(r.path("dataset"))
 	if err != nil {
 		return nil
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // shardFlags are the flags of the shard stage.
@@ -46,10 +46,10 @@ func (s *shardFlags) check() error {
 
 // writeShards writes rd as a sharded dataset in dir, its manifest naming
 // the provenance's inputs and stages.
-func (e *env) writeShards(cmd *cobra.Command, rd pipeline.Reader, dir string, sf *shardFlags, prov *pipeline.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...pipeline.Option) error {
+func (e *env) writeShards(cmd *cobra.Command, rd stream.Reader, dir string, sf *shardFlags, prov *stream.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...stream.Option) error {
 	defer rd.Close()
 	config := map[string]any{"shard": map[string]any{"max_rows": sf.maxRows, "max_bytes": sf.maxBytes}}
-	m := pipeline.Manifest{Config: config, PartitionModel: modelHash}
+	m := stream.Manifest{Config: config, PartitionModel: modelHash}
 	if prov != nil {
 		m.Inputs, m.Seed = prov.Inputs, prov.Seed
 		for _, st := range prov.Stages {
@@ -134,7 +134,7 @@ Examples:
 			if err := partition.CheckTarget(dir, sf.overwrite); err != nil {
 				return usageError{err}
 			}
-			expanded, err := pipeline.ExpandInputs(inputs)
+			expanded, err := stream.ExpandInputs(inputs)
 			if err != nil {
 				return err
 			}
@@ -147,7 +147,7 @@ Examples:
 			popt := prog.option()
 			// Like every stage, shard adds doc_id when the input has none:
 			// train holds rows out by it and verify checks it is unique.
-			rd, err := pipeline.OpenInputs(cmd.Context(), expanded, append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))...)
+			rd, err := stream.OpenInputs(cmd.Context(), expanded, append(iopts, popt, stream.WithDocID(stream.DefaultDocIDColumn))...)
 			if err != nil {
 				return err
 			}
@@ -159,15 +159,15 @@ Examples:
 				rd.Close()
 				return usagef("--tasks K is missing: the input does not say how many tasks it has (no partition metadata)")
 			}
-			prov, _ := pipeline.ProvenanceOf(rd.Schema())
+			prov, _ := stream.ProvenanceOf(rd.Schema())
 			if prov == nil {
-				if prov, err = pipeline.StageProvenance(cmd.Context(), rd.Schema(), expanded, e.seed, "input", map[string]any{}); err != nil {
+				if prov, err = stream.StageProvenance(cmd.Context(), rd.Schema(), expanded, e.seed, "input", map[string]any{}); err != nil {
 					rd.Close()
 					return err
 				}
 				prov.Stages = nil
 			}
-			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, nil, pipeline.WithCompression(codec))
+			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, nil, stream.WithCompression(codec))
 		},
 	}
 	in.register(cmd)

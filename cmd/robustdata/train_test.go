@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -197,7 +197,7 @@ func TestTrainUsageStrategy(t *testing.T) {
 // that blows up exits 1 telling to lower --lr.
 func TestTrainBadData(t *testing.T) {
 	ds := trDataset(t)
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
