@@ -1,6 +1,6 @@
 // Package partition clusters documents into K representative sub-tasks by
-// their pattern and semantic features, and writes each sub-task as its
-// own sharded dataset.
+// their pattern and semantic features and assigns every row its task; the
+// sharded dataset itself is written by pipeline/dataset.
 //
 // The stage works on matrices: k-means runs as seeded matrix products
 // (gonum matrices, internal/gemm's AVX2/FMA kernel for the distance
@@ -11,6 +11,6 @@
 // and TestMuesliKMeansSpeaksObservations do.
 //
 // It owns the partition model (partition.json), the k-means fit and
-// assignment, the shard writer and dataset verification; it imports the
-// pipeline substrate and internal packages only (see internal/layers).
+// assignment; it imports the pipeline substrate (pipeline/stream,
+// pipeline/dataset) and internal packages only (see internal/layers).
 package partition

@@ -12,23 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func writeTestFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+	"github.com/robustdata/robustdata/internal/testkit"
+)
 
 func TestStageRecordRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	root := t.TempDir()
-	writeTestFile(t, filepath.Join(root, "features/features.arrow"), "arrow bytes")
-	writeTestFile(t, filepath.Join(root, "corpus.parquet"), "corpus")
+	testkit.WriteFile(t, filepath.Join(root, "features/features.arrow"), "arrow bytes")
+	testkit.WriteFile(t, filepath.Join(root, "corpus.parquet"), "corpus")
 	h := NewFileHasher(root)
 	in, err := h.File(ctx, "../corpus.parquet", filepath.Join(root, "corpus.parquet"))
 	if err != nil {
@@ -80,7 +72,7 @@ func TestStageRecordRoundTrip(t *testing.T) {
 	}
 	// A changed output, then a missing one.
 	time.Sleep(10 * time.Millisecond)
-	writeTestFile(t, filepath.Join(root, "features/features.arrow"), "other bytes")
+	testkit.WriteFile(t, filepath.Join(root, "features/features.arrow"), "other bytes")
 	if why, err := got.CheckOutputs(ctx, h); !strings.Contains(why, "features/features.arrow changed") || err != nil {
 		t.Errorf("changed output: %q %v", why, err)
 	}
@@ -89,11 +81,11 @@ func TestStageRecordRoundTrip(t *testing.T) {
 		t.Errorf("missing output: %q %v", why, err)
 	}
 	// Corrupt and foreign records are errors.
-	writeTestFile(t, path, "{not json")
+	testkit.WriteFile(t, path, "{not json")
 	if _, err := ReadStageRecord(path); err == nil {
 		t.Errorf("corrupt record accepted")
 	}
-	writeTestFile(t, path, `{"format": 99, "stage": "x"}`)
+	testkit.WriteFile(t, path, `{"format": 99, "stage": "x"}`)
 	if _, err := ReadStageRecord(path); err == nil || !strings.Contains(err.Error(), "format 99") {
 		t.Errorf("future record: %v", err)
 	}
@@ -182,7 +174,7 @@ func TestStageRecordFilesAndTemps(t *testing.T) {
 		".nolock" + dead + "/precious.jpg", // a staging-shaped folder without its lock file
 		"other/.x" + dead,                  // a folder not swept
 	} {
-		writeTestFile(t, filepath.Join(root, f), "x")
+		testkit.WriteFile(t, filepath.Join(root, f), "x")
 	}
 	files, err := ListFiles(root, "dataset")
 	if err != nil || !slices.Equal(files, []string{"dataset/manifest.json", "dataset/report.md", "dataset/task=000/part-00000.parquet"}) {
@@ -224,12 +216,12 @@ func TestClaimRunRoot(t *testing.T) {
 		t.Errorf("marked root: %v", err)
 	}
 	legacy := filepath.Join(dir, "legacy")
-	writeTestFile(t, filepath.Join(legacy, "features", StageRecordName), "{}")
+	testkit.WriteFile(t, filepath.Join(legacy, "features", StageRecordName), "{}")
 	if err := ClaimRunRoot(legacy); err != nil {
 		t.Errorf("root of an earlier version: %v", err)
 	}
 	foreign := filepath.Join(dir, "foreign")
-	writeTestFile(t, filepath.Join(foreign, "photos.old-2020", "precious.jpg"), "x")
+	testkit.WriteFile(t, filepath.Join(foreign, "photos.old-2020", "precious.jpg"), "x")
 	err := ClaimRunRoot(foreign)
 	if !errors.Is(err, ErrForeignRoot) || !strings.Contains(err.Error(), foreign) {
 		t.Errorf("foreign folder: %v", err)
@@ -272,7 +264,7 @@ func TestRunLock(t *testing.T) {
 	host, _ := os.Hostname()
 	dead := LockInfo{PID: 2147483646, Host: host, Since: "2001-01-01T00:00:00Z", Command: "robustdata run", Token: "old"}
 	data, _ := json.Marshal(dead)
-	writeTestFile(t, filepath.Join(root, RunLockName), string(data))
+	testkit.WriteFile(t, filepath.Join(root, RunLockName), string(data))
 	lock, stale, err = AcquireRunLock(root, "robustdata run")
 	if err != nil || stale == nil || stale.PID != dead.PID {
 		t.Fatalf("stale lock: %+v %v", stale, err)
@@ -284,7 +276,7 @@ func TestRunLock(t *testing.T) {
 	now := lock.Info()
 	now.Token = "someone else"
 	data, _ = json.Marshal(now)
-	writeTestFile(t, filepath.Join(root, RunLockName), string(data))
+	testkit.WriteFile(t, filepath.Join(root, RunLockName), string(data))
 	lock.Release()
 	if _, err := os.Stat(filepath.Join(root, RunLockName)); err != nil {
 		t.Errorf("another run's lock removed: %v", err)
@@ -293,12 +285,12 @@ func TestRunLock(t *testing.T) {
 	// A lock of another host cannot be checked: it holds.
 	other := LockInfo{PID: 2147483646, Host: host + "-elsewhere", Since: "2001-01-01T00:00:00Z", Command: "robustdata run"}
 	data, _ = json.Marshal(other)
-	writeTestFile(t, filepath.Join(root, RunLockName), string(data))
+	testkit.WriteFile(t, filepath.Join(root, RunLockName), string(data))
 	if _, _, err := AcquireRunLock(root, "robustdata run"); !errors.As(err, &le) || !strings.Contains(err.Error(), "on "+other.Host) {
 		t.Errorf("lock of another host: %v", err)
 	}
 	// An unreadable lock holds too.
-	writeTestFile(t, filepath.Join(root, RunLockName), "")
+	testkit.WriteFile(t, filepath.Join(root, RunLockName), "")
 	if _, _, err := AcquireRunLock(root, "robustdata run"); !errors.As(err, &le) || !le.Unreadable {
 		t.Errorf("unreadable lock: %v", err)
 	}

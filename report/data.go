@@ -21,6 +21,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -39,10 +40,10 @@ const (
 	minPerTask = 5
 )
 
-// dataset is what the report reads from a dataset folder.
-type dataset struct {
+// loaded is what the report reads from a dataset folder.
+type loaded struct {
 	dir   string
-	man   *stream.Manifest
+	man   *dataset.Manifest
 	model *partition.Model // nil without partition.json
 	k     int
 	// mdTerms are the top terms of report.md, nil without it: the HTML
@@ -78,32 +79,32 @@ func (s *sample) len() int { return len(s.task) }
 // readDataset reads the manifest, the partition model (when there is
 // one), a sample of at most n rows and, with a label column, the labels
 // × tasks table over every row.
-func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error) {
-	man, err := stream.OpenDataset(dir)
+func readDataset(ctx context.Context, dir string, opts Options) (*loaded, error) {
+	man, err := dataset.OpenDataset(dir)
 	if err != nil {
 		return nil, err
 	}
-	d := &dataset{dir: dir, man: man, k: len(man.Tasks)}
+	d := &loaded{dir: dir, man: man, k: len(man.Tasks)}
 	if d.k == 0 {
-		return nil, &stream.DataError{Source: filepath.Join(dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+		return nil, &stream.DataError{Source: filepath.Join(dir, dataset.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
 	}
-	mp := filepath.Join(dir, partition.ModelFile)
+	mp := filepath.Join(dir, dataset.ModelFile)
 	if _, err := os.Stat(mp); err == nil {
 		if d.model, err = partition.LoadModel(mp); err != nil {
 			return nil, err
 		}
 	}
-	if md, err := os.ReadFile(filepath.Join(dir, partition.ReportFile)); err == nil {
+	if md, err := os.ReadFile(filepath.Join(dir, dataset.ReportFile)); err == nil {
 		d.mdTerms = partition.ReadTopTerms(string(md), d.k)
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("robustdata/report: reading %s: %w", filepath.Join(dir, partition.ReportFile), err)
+		return nil, fmt.Errorf("robustdata/report: reading %s: %w", filepath.Join(dir, dataset.ReportFile), err)
 	}
-	d.taskCol = configString(man.Config, "", partition.ConfigTaskColumn, partition.DefaultTaskColumn)
+	d.taskCol = configString(man.Config, "", dataset.ConfigTaskColumn, dataset.DefaultTaskColumn)
 	d.textCol = cmp.Or(opts.TextCol, configString(man.Config, "features", "text_col", "text"))
 
 	first := firstShard(d)
 	if first == "" {
-		return nil, &stream.DataError{Source: filepath.Join(dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
+		return nil, &stream.DataError{Source: filepath.Join(dir, dataset.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
 	}
 	sc, err := shardSchema(ctx, first)
 	if err != nil {
@@ -136,7 +137,7 @@ func configString(cfg map[string]any, stage, key, def string) string {
 }
 
 // firstShard returns the path of the first task shard.
-func firstShard(d *dataset) string {
+func firstShard(d *loaded) string {
 	for _, t := range d.man.Tasks {
 		if len(t.Shards) > 0 {
 			return filepath.Join(d.dir, filepath.FromSlash(t.Shards[0].Path))
@@ -156,7 +157,7 @@ func shardSchema(ctx context.Context, path string) (*arrow.Schema, error) {
 }
 
 // columns decides which columns to read.
-func (d *dataset) columns(sc *arrow.Schema, opts Options, source string) error {
+func (d *loaded) columns(sc *arrow.Schema, opts Options, source string) error {
 	isString := func(name string) bool {
 		idx := sc.FieldIndices(name)
 		return name != "" && len(idx) > 0 && sc.Field(idx[0]).Type.ID() == arrow.STRING
@@ -270,7 +271,7 @@ func quotas(rows []int64, n int) []int64 {
 
 // read streams every task's shards once: it keeps the rows at evenly
 // spaced positions of each task and counts (label, task) pairs.
-func (d *dataset) read(ctx context.Context, sc *arrow.Schema, n int) error {
+func (d *loaded) read(ctx context.Context, sc *arrow.Schema, n int) error {
 	rows := make([]int64, d.k)
 	for t, mt := range d.man.Tasks {
 		rows[t] = mt.Rows
@@ -311,7 +312,7 @@ func (d *dataset) read(ctx context.Context, sc *arrow.Schema, n int) error {
 }
 
 // readTask reads one task's shards.
-func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quota, rows int64, counts map[string][]int64) error {
+func (d *loaded) readTask(ctx context.Context, t int, paths, cols []string, quota, rows int64, counts map[string][]int64) error {
 	rd, err := stream.Open(ctx, paths, stream.WithColumns(cols...))
 	if err != nil {
 		return err
@@ -468,7 +469,7 @@ type projection struct {
 // furthest apart, so that they show as separate clouds rather than one
 // blob. With fewer than three tasks in the sample, the components are
 // those of the rows. It returns nil when there is nothing to project.
-func (d *dataset) project() *projection {
+func (d *loaded) project() *projection {
 	s := &d.sample
 	n := s.len()
 	if n < 3 {
@@ -567,7 +568,7 @@ func colStats(v []float64, n, d int) (mean, std []float64) {
 // task's sampled texts ranked as partition ranks them
 // (partition.TopTerms: c-TF-IDF; words met once in the task and words
 // that name nothing are left out).
-func (d *dataset) topTerms(n int) (terms [][]string, fromMarkdown bool) {
+func (d *loaded) topTerms(n int) (terms [][]string, fromMarkdown bool) {
 	if d.mdTerms != nil {
 		return d.mdTerms, true
 	}
@@ -577,7 +578,7 @@ func (d *dataset) topTerms(n int) (terms [][]string, fromMarkdown bool) {
 // standOut names, per task, the n pattern features whose mean over the
 // task's sampled rows is furthest from the overall mean, in standard
 // deviations (partition.json's standardisation, else the sample's).
-func (d *dataset) standOut(n int) [][]string {
+func (d *loaded) standOut(n int) [][]string {
 	s := &d.sample
 	out := make([][]string, d.k)
 	if !d.hasPattern || s.len() == 0 {
@@ -597,7 +598,7 @@ func (d *dataset) standOut(n int) [][]string {
 // examples returns, per task, up to n sampled rows with a text: those
 // nearest the task's centroid (task_distance) first, in sample order
 // without distances.
-func (d *dataset) examples(n int) [][]int {
+func (d *loaded) examples(n int) [][]int {
 	s := &d.sample
 	out := make([][]int, d.k)
 	for i, t := range s.task {

@@ -22,12 +22,13 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
 // FileName is the report's default file name in DIR.
-const FileName = partition.HTMLReportFile
+const FileName = dataset.HTMLReportFile
 
 // Defaults of Options.
 const (
@@ -86,7 +87,7 @@ type Layout struct {
 func Locate(dir string) (Layout, error) {
 	// A manifest that is there but cannot be read is named as the culprit
 	// rather than taken for a missing one.
-	for _, p := range []string{filepath.Join(dir, stream.ManifestName), filepath.Join(dir, "dataset", stream.ManifestName)} {
+	for _, p := range []string{filepath.Join(dir, dataset.ManifestName), filepath.Join(dir, "dataset", dataset.ManifestName)} {
 		st, err := os.Stat(p)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return Layout{}, &stream.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
@@ -96,12 +97,12 @@ func Locate(dir string) (Layout, error) {
 				Err: fmt.Errorf("not a regular file (%v): a dataset holds only regular files", st.Mode().Type())}
 		}
 	}
-	if isFile(filepath.Join(dir, stream.ManifestName)) {
+	if isFile(filepath.Join(dir, dataset.ManifestName)) {
 		return Layout{Dataset: dir}, nil
 	}
-	if isFile(filepath.Join(dir, "dataset", stream.ManifestName)) {
+	if isFile(filepath.Join(dir, "dataset", dataset.ManifestName)) {
 		return Layout{Dataset: filepath.Join(dir, "dataset"), Runs: filepath.Join(dir, "runs"),
-			Eval: filepath.Join(dir, "eval", train.EvalFile)}, nil
+			Eval: filepath.Join(dir, "eval", dataset.EvalFile)}, nil
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return Layout{}, &stream.DataError{Source: dir, Row: -1, Err: errors.New("no such folder")}
@@ -293,7 +294,7 @@ type trainingView struct {
 	EvalNote string
 }
 
-func buildPage(dir string, d *dataset, runs []*run, evals []namedEval) (*page, error) {
+func buildPage(dir string, d *loaded, runs []*run, evals []namedEval) (*page, error) {
 	pg := &page{Title: "robustdata report: " + filepath.Base(filepath.Clean(dir)), Dir: dir, Tool: stream.ToolVersion}
 	pg.Dataset = datasetFacts(d)
 	var err error
@@ -326,7 +327,7 @@ func buildPage(dir string, d *dataset, runs []*run, evals []namedEval) (*page, e
 	return pg, nil
 }
 
-func datasetFacts(d *dataset) datasetView {
+func datasetFacts(d *loaded) datasetView {
 	m := d.man
 	v := datasetView{}
 	add := func(k, val string) { v.Facts = append(v.Facts, kv{k, val}) }
@@ -415,7 +416,7 @@ func flatten(prefix string, m map[string]any) []kv {
 	return out
 }
 
-func sizes(d *dataset) (sizesView, error) {
+func sizes(d *loaded) (sizesView, error) {
 	rows := make([]int64, d.k)
 	for t, mt := range d.man.Tasks {
 		rows[t] = mt.Rows
@@ -444,7 +445,7 @@ func share(n, total int64) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
 }
 
-func tasks(d *dataset) ([]taskView, bool) {
+func tasks(d *loaded) ([]taskView, bool) {
 	terms, fromMD := d.topTerms(8)
 	stand := d.standOut(3)
 	exs := d.examples(3)
@@ -464,7 +465,7 @@ func tasks(d *dataset) ([]taskView, bool) {
 	return out, fromMD
 }
 
-func labels(d *dataset) (*labelsView, error) {
+func labels(d *loaded) (*labelsView, error) {
 	c := d.cont
 	v := &labelsView{Column: d.labelCol, Rows: fmtInt(c.N), Labels: len(c.Labels),
 		NMI: fmt.Sprintf("%.4f", c.NMI()), ARI: fmt.Sprintf("%.4f", c.ARI()), Purity: fmt.Sprintf("%.4f", c.Purity())}
@@ -554,7 +555,7 @@ func training(runs []*run, evals []namedEval) (*trainingView, error) {
 			}
 		}
 		if len(r.log) == 0 {
-			rv.Note = "no " + train.TrainLogFile
+			rv.Note = "no " + dataset.TrainLogFile
 			v.Runs = append(v.Runs, rv)
 			continue
 		}

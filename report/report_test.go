@@ -24,6 +24,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
@@ -175,14 +176,14 @@ func buildDataset(t *testing.T, dir string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = partition.WriteShards(ctx, assigned, dir, partition.ShardOptions{Tasks: m.K, Manifest: stream.Manifest{
+	_, err = dataset.WriteShards(ctx, assigned, dir, dataset.ShardOptions{Tasks: m.K, Manifest: dataset.Manifest{
 		Inputs: inputs, Seed: 1, PartitionModel: hash,
 		Config: map[string]any{"partition": map[string]any{"k": float64(testK), "pattern_weight": m.PatternWeight, "label_col": "label", "model_sha256": hash}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.Save(filepath.Join(dir, partition.ModelFile)); err != nil {
+	if _, err := m.Save(filepath.Join(dir, dataset.ModelFile)); err != nil {
 		t.Fatal(err)
 	}
 	return usable
@@ -195,26 +196,26 @@ func fakeRun(t *testing.T, dir, strategy string, steps int, offset float64) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeJSON(t, filepath.Join(dir, train.ModelJSON), train.Config{Dataset: "dataset", Objective: train.ObjectiveRegression,
+	writeJSON(t, filepath.Join(dir, dataset.ModelJSON), train.Config{Dataset: "dataset", Objective: train.ObjectiveRegression,
 		Tasks: train.TasksCluster, Strategy: strategy, Temp: 0.1, Smoothing: 0.9, Steps: steps, PerTask: 8, LR: 1e-3, Seed: 1, Hidden: 16, TaskCount: testK})
-	var rows []train.LogRow
+	var rows []dataset.LogRow
 	for s := range steps {
 		for k := range testK {
-			rows = append(rows, train.LogRow{Step: int64(s), Task: int32(k), Loss: 1/(1+0.1*float64(s)) + 0.05*float64(k) + offset, Weight: 1.0 / testK})
+			rows = append(rows, dataset.LogRow{Step: int64(s), Task: int32(k), Loss: 1/(1+0.1*float64(s)) + 0.05*float64(k) + offset, Weight: 1.0 / testK})
 		}
 	}
-	if err := parquet.WriteFile(filepath.Join(dir, train.TrainLogFile), rows); err != nil {
+	if err := parquet.WriteFile(filepath.Join(dir, dataset.TrainLogFile), rows); err != nil {
 		t.Fatal(err)
 	}
-	writeJSON(t, filepath.Join(dir, train.WeightsFile), train.Weights{Strategy: strategy, Final: []float64{0.2, 0.3, 0.5 - offset}, Average: []float64{0.3, 0.3, 0.4}, Sizes: []int64{40, 40, 40}})
-	ev := train.Eval{WorstTask: 2}
+	writeJSON(t, filepath.Join(dir, dataset.WeightsFile), dataset.Weights{Strategy: strategy, Final: []float64{0.2, 0.3, 0.5 - offset}, Average: []float64{0.3, 0.3, 0.4}, Sizes: []int64{40, 40, 40}})
+	ev := dataset.Eval{WorstTask: 2}
 	for k := range testK {
 		l := 0.5 + 0.1*float64(k) + offset
-		ev.Tasks = append(ev.Tasks, train.TaskEval{Task: k, Rows: 2, Loss: l})
+		ev.Tasks = append(ev.Tasks, dataset.TaskEval{Task: k, Rows: 2, Loss: l})
 		ev.Mean += l / testK
 		ev.Worst = l
 	}
-	writeJSON(t, filepath.Join(dir, train.EvalFile), ev)
+	writeJSON(t, filepath.Join(dir, dataset.EvalFile), ev)
 }
 
 func writeJSON(t *testing.T, path string, v any) {
@@ -240,14 +241,14 @@ func buildRoot(t *testing.T) (string, int) {
 	fakeRun(t, filepath.Join(root, "runs", "erm"), "erm", 60, 0.02)
 	fakeRun(t, filepath.Join(root, "runs", "minimax"), "minimax", 60, 0)
 	type entry struct {
-		train.Eval
-		Downstream []train.ProbeResult `json:"downstream"`
+		dataset.Eval
+		Downstream []dataset.ProbeResult `json:"downstream"`
 	}
-	writeJSON(t, filepath.Join(root, "eval", train.EvalFile), map[string]entry{
-		"runs/minimax": {Eval: train.Eval{Mean: 0.6, Worst: 0.7, WorstTask: 2, Tasks: []train.TaskEval{{Task: 0, Loss: 0.5}}},
-			Downstream: []train.ProbeResult{{Name: "sentiment", Train: 80, Test: 20, Classes: 2, Accuracy: 0.8125}, {Name: "topics", Accuracy: 0.65}}},
-		"runs/erm": {Eval: train.Eval{Mean: 0.62, Worst: 0.72, WorstTask: 2, Tasks: []train.TaskEval{{Task: 0, Loss: 0.52}}},
-			Downstream: []train.ProbeResult{{Name: "sentiment", Accuracy: 0.7875}, {Name: "topics", Accuracy: 0.6}}},
+	writeJSON(t, filepath.Join(root, "eval", dataset.EvalFile), map[string]entry{
+		"runs/minimax": {Eval: dataset.Eval{Mean: 0.6, Worst: 0.7, WorstTask: 2, Tasks: []dataset.TaskEval{{Task: 0, Loss: 0.5}}},
+			Downstream: []dataset.ProbeResult{{Name: "sentiment", Train: 80, Test: 20, Classes: 2, Accuracy: 0.8125}, {Name: "topics", Accuracy: 0.65}}},
+		"runs/erm": {Eval: dataset.Eval{Mean: 0.62, Worst: 0.72, WorstTask: 2, Tasks: []dataset.TaskEval{{Task: 0, Loss: 0.52}}},
+			Downstream: []dataset.ProbeResult{{Name: "sentiment", Accuracy: 0.7875}, {Name: "topics", Accuracy: 0.6}}},
 	})
 	return root, usable
 }
@@ -495,7 +496,7 @@ func TestStepTicks(t *testing.T) {
 // worst loss; one seed per strategy says there is none.
 func TestSeedNote(t *testing.T) {
 	mk := func(strategy string, seed uint64, worst float64) *run {
-		return &run{name: strategy, config: &train.Config{Strategy: strategy, Seed: seed}, eval: &train.Eval{Worst: worst}}
+		return &run{name: strategy, config: &train.Config{Strategy: strategy, Seed: seed}, eval: &dataset.Eval{Worst: worst}}
 	}
 	one := seedNote([]*run{mk("erm", 1, 0.5), mk("minimax", 1, 0.4)})
 	if !strings.Contains(one, "No seed spread") || !strings.Contains(one, "erm: 1 seed") {
@@ -552,11 +553,11 @@ func TestReportLocate(t *testing.T) {
 
 func TestReportBrokenRunFiles(t *testing.T) {
 	root, _ := buildRoot(t)
-	if err := os.WriteFile(filepath.Join(root, "runs", "erm", train.WeightsFile), []byte("{"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(root, "runs", "erm", dataset.WeightsFile), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Build(context.Background(), root, Options{})
-	if !stream.IsDataError(err) || !strings.Contains(err.Error(), train.WeightsFile) {
+	if !stream.IsDataError(err) || !strings.Contains(err.Error(), dataset.WeightsFile) {
 		t.Errorf("broken weights.json: %v, want a data error naming it", err)
 	}
 }
@@ -604,9 +605,9 @@ func TestSizesFlagDominantTask(t *testing.T) {
 		{[]int64{10, 80, 10}, "task 1 holds 80.0% of the rows"},
 		{[]int64{34, 33, 33}, ""},
 	} {
-		d := &dataset{k: len(tc.rows), man: &stream.Manifest{}}
+		d := &loaded{k: len(tc.rows), man: &dataset.Manifest{}}
 		for _, n := range tc.rows {
-			d.man.Tasks = append(d.man.Tasks, stream.ManifestTask{Rows: n})
+			d.man.Tasks = append(d.man.Tasks, dataset.ManifestTask{Rows: n})
 			d.man.TotalRows += n
 		}
 		v, err := sizes(d)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
@@ -21,10 +22,10 @@ import (
 type run struct {
 	name    string
 	dir     string
-	config  *train.Config  // model.json, nil when absent
-	log     []train.LogRow // train_log.parquet, sorted by step then task
-	weights *train.Weights // weights.json
-	eval    *train.Eval    // eval.json
+	config  *train.Config    // model.json, nil when absent
+	log     []dataset.LogRow // train_log.parquet, sorted by step then task
+	weights *dataset.Weights // weights.json
+	eval    *dataset.Eval    // eval.json
 }
 
 // strategy is the run's strategy as its files say, else its folder name.
@@ -104,30 +105,30 @@ func readRun(dir string) (*run, error) {
 	r := &run{name: filepath.Base(dir), dir: dir}
 	found := false
 	var cfg train.Config
-	if ok, err := readJSONFile(filepath.Join(dir, train.ModelJSON), &cfg); err != nil {
+	if ok, err := readJSONFile(filepath.Join(dir, dataset.ModelJSON), &cfg); err != nil {
 		return nil, err
 	} else if ok {
 		r.config, found = &cfg, true
 	}
-	var w train.Weights
-	if ok, err := readJSONFile(filepath.Join(dir, train.WeightsFile), &w); err != nil {
+	var w dataset.Weights
+	if ok, err := readJSONFile(filepath.Join(dir, dataset.WeightsFile), &w); err != nil {
 		return nil, err
 	} else if ok {
 		r.weights, found = &w, true
 	}
-	var ev train.Eval
-	if ok, err := readJSONFile(filepath.Join(dir, train.EvalFile), &ev); err != nil {
+	var ev dataset.Eval
+	if ok, err := readJSONFile(filepath.Join(dir, dataset.EvalFile), &ev); err != nil {
 		return nil, err
 	} else if ok {
 		r.eval, found = &ev, true
 	}
-	lp := filepath.Join(dir, train.TrainLogFile)
+	lp := filepath.Join(dir, dataset.TrainLogFile)
 	if _, err := os.Stat(lp); err == nil {
-		rows, err := parquet.ReadFile[train.LogRow](lp)
+		rows, err := parquet.ReadFile[dataset.LogRow](lp)
 		if err != nil {
 			return nil, &stream.DataError{Source: lp, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
 		}
-		slices.SortStableFunc(rows, func(a, b train.LogRow) int {
+		slices.SortStableFunc(rows, func(a, b dataset.LogRow) int {
 			if a.Step != b.Step {
 				return compareInt(a.Step, b.Step)
 			}
@@ -167,20 +168,11 @@ func readJSONFile(path string, v any) (bool, error) {
 	return true, nil
 }
 
-// evalEntry is one run of DIR/eval/eval.json, as `robustdata eval --json`
-// prints it: the run's validation losses and its downstream probes.
-type evalEntry struct {
-	Tasks      []train.TaskEval     `json:"tasks"`
-	Mean       float64              `json:"mean"`
-	Worst      float64              `json:"worst"`
-	WorstTask  int                  `json:"worst_task"`
-	Downstream []*train.ProbeResult `json:"downstream"`
-}
-
-// namedEval is an evalEntry and the run it is of.
+// namedEval is one run's entry of DIR/eval/eval.json and the run it is
+// of; its Eval is never nil.
 type namedEval struct {
 	run string
-	evalEntry
+	dataset.RunEval
 }
 
 // readEval reads DIR/eval/eval.json: an object keyed by run (what
@@ -196,11 +188,11 @@ func readEval(path string) ([]namedEval, error) {
 		return &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not an evaluation (robustdata eval --json): %v", err)}
 	}
 	if _, single := raw["tasks"]; single {
-		var e evalEntry
+		e := dataset.RunEval{Eval: &dataset.Eval{}}
 		if err := json.Unmarshal(mustJSON(raw), &e); err != nil {
 			return nil, bad(err)
 		}
-		return []namedEval{{run: "eval", evalEntry: e}}, nil
+		return []namedEval{{run: "eval", RunEval: e}}, nil
 	}
 	keys := make([]string, 0, len(raw))
 	for k := range raw {
@@ -209,12 +201,12 @@ func readEval(path string) ([]namedEval, error) {
 	sort.Strings(keys)
 	out := make([]namedEval, 0, len(keys))
 	for _, k := range keys {
-		var e evalEntry
+		e := dataset.RunEval{Eval: &dataset.Eval{}}
 		dec := json.NewDecoder(bytes.NewReader(raw[k]))
 		if err := dec.Decode(&e); err != nil {
 			return nil, bad(fmt.Errorf("%q: %v", k, err))
 		}
-		out = append(out, namedEval{run: k, evalEntry: e})
+		out = append(out, namedEval{run: k, RunEval: e})
 	}
 	return out, nil
 }

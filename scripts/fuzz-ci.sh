@@ -18,7 +18,8 @@ minimize=${FUZZMINIMIZETIME:-5s}
 
 # package target...
 targets=(
-	"./pipeline/stream FuzzOpenBytes FuzzManifest FuzzJSONLLine"
+	"./pipeline/stream FuzzOpenBytes FuzzJSONLLine"
+	"./pipeline/dataset FuzzManifest"
 	"./pipeline FuzzRunConfig"
 	"./pipeline/safetensors FuzzRead"
 	"./partition FuzzParseModel"

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"github.com/robustdata/robustdata/pipeline/safetensors"
 )
 
@@ -53,11 +55,11 @@ func TestEarlyStop(t *testing.T) {
 	if last.Mean != ev.Mean || last.Worst != ev.Worst {
 		t.Errorf("final eval mean %v worst %v; the last validation %+v", ev.Mean, ev.Worst, last)
 	}
-	log, err := readLog(filepath.Join(cfg.RunDir, TrainLogFile), ev.Steps)
+	log, err := readLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), ev.Steps)
 	if err != nil || len(log) != ev.Steps*3 {
 		t.Errorf("train log: %d rows (%v), want %d steps of 3 tasks", len(log), err, ev.Steps)
 	}
-	f, err := safetensors.ReadFile(filepath.Join(cfg.RunDir, CheckpointFile))
+	f, err := safetensors.ReadFile(filepath.Join(cfg.RunDir, dataset.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +108,7 @@ func TestEarlyStopResume(t *testing.T) {
 		t.Errorf("resuming a stopped run: steps %d stopped %v", e.Steps, e.StoppedEarly)
 	}
 	rtSameRun(t, want, rtReadRun(t, whole.RunDir), "resumed after its stop")
-	if _, err := os.Stat(filepath.Join(whole.RunDir, TrainJournalFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(whole.RunDir, dataset.TrainJournalFile)); err == nil {
 		t.Errorf("a journal is left")
 	}
 }

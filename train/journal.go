@@ -6,15 +6,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-)
 
-// TrainJournalFile is the training log being written: the rows of
-// train_log.parquet up to the last checkpoint, appended at each checkpoint
-// (a Parquet file cannot be appended to, and rewriting it whole at every
-// checkpoint costs time quadratic in the run's length). It is removed
-// once train_log.parquet is written at the end of the run; --resume reads
-// it to continue.
-const TrainJournalFile = ".train_log.journal"
+	"github.com/robustdata/robustdata/pipeline/dataset"
+)
 
 // journalMagic starts a journal; then come records of journalRecord bytes:
 // step (int64), task (int32), loss and weight (float64), little-endian.
@@ -46,7 +40,7 @@ func createJournal(path string) (*journal, error) {
 
 // append writes rows and syncs them to disk (before the checkpoint that
 // they lead up to is written).
-func (j *journal) append(rows []LogRow) error {
+func (j *journal) append(rows []dataset.LogRow) error {
 	j.buf = j.buf[:0]
 	for _, r := range rows {
 		j.buf = binary.LittleEndian.AppendUint64(j.buf, uint64(r.Step))
@@ -70,7 +64,7 @@ func (j *journal) close() error { return j.f.Close() }
 // step, for k tasks. A record cut short at the end (a crash while
 // appending) is ignored; anything else that is not a well-formed log (bad
 // header, steps going back, a task out of range) is an error.
-func readJournal(path string, step, k int) ([]LogRow, error) {
+func readJournal(path string, step, k int) ([]dataset.LogRow, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -82,9 +76,9 @@ func readJournal(path string, step, k int) ([]LogRow, error) {
 		return nil, bad("bad header")
 	}
 	data = data[len(journalMagic):]
-	var rows []LogRow
+	var rows []dataset.LogRow
 	for len(data) >= journalRecord {
-		r := LogRow{
+		r := dataset.LogRow{
 			Step:   int64(binary.LittleEndian.Uint64(data)),
 			Task:   int32(binary.LittleEndian.Uint32(data[8:])),
 			Loss:   math.Float64frombits(binary.LittleEndian.Uint64(data[12:])),

@@ -6,13 +6,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline/dataset"
 )
 
-func journalRows(steps, k int) []LogRow {
-	var rows []LogRow
+func journalRows(steps, k int) []dataset.LogRow {
+	var rows []dataset.LogRow
 	for s := range steps {
 		for t := range k {
-			rows = append(rows, LogRow{Step: int64(s), Task: int32(t), Loss: float64(s) + float64(t)/10, Weight: 1 / float64(k)})
+			rows = append(rows, dataset.LogRow{Step: int64(s), Task: int32(t), Loss: float64(s) + float64(t)/10, Weight: 1 / float64(k)})
 		}
 	}
 	return rows
@@ -20,7 +22,7 @@ func journalRows(steps, k int) []LogRow {
 
 func TestJournal(t *testing.T) {
 	const k = 3
-	path := filepath.Join(t.TempDir(), TrainJournalFile)
+	path := filepath.Join(t.TempDir(), dataset.TrainJournalFile)
 	rows := journalRows(10, k)
 	j, err := createJournal(path)
 	if err != nil {
@@ -94,7 +96,7 @@ func BenchmarkCheckpointLog(b *testing.B) {
 	per := every * k
 	b.Run("journal", func(b *testing.B) {
 		for b.Loop() {
-			j, err := createJournal(filepath.Join(b.TempDir(), TrainJournalFile))
+			j, err := createJournal(filepath.Join(b.TempDir(), dataset.TrainJournalFile))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -108,7 +110,7 @@ func BenchmarkCheckpointLog(b *testing.B) {
 	})
 	b.Run("rewrite", func(b *testing.B) {
 		for b.Loop() {
-			path := filepath.Join(b.TempDir(), TrainLogFile)
+			path := filepath.Join(b.TempDir(), dataset.TrainLogFile)
 			for c := range checkpoints {
 				if err := writeLog(path, rows[:(c+1)*per]); err != nil {
 					b.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -107,7 +109,7 @@ type Loader struct {
 	// Rows counts each task's rows in the manifest (with part-of-speech
 	// tasks: each class's words in the tagged held-out documents).
 	Rows []int64
-	m    *stream.Manifest
+	m    *dataset.Manifest
 	pos  *posState
 	// val caches Validation's answer per max: the sets are read (and,
 	// for part-of-speech tasks, tagged) once per run.
@@ -140,17 +142,17 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}
-	m, err := stream.OpenDataset(cfg.Dir)
+	m, err := dataset.OpenDataset(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
 	if len(m.Tasks) == 0 {
-		return nil, &stream.DataError{Source: filepath.Join(cfg.Dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+		return nil, &stream.DataError{Source: filepath.Join(cfg.Dir, dataset.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
 	}
 	l := &Loader{cfg: cfg, K: len(m.Tasks), m: m}
 	for _, t := range m.Tasks {
 		if t.Rows == 0 {
-			return nil, &stream.DataError{Source: filepath.Join(cfg.Dir, stream.ManifestName), Row: -1,
+			return nil, &stream.DataError{Source: filepath.Join(cfg.Dir, dataset.ManifestName), Row: -1,
 				Err: fmt.Errorf("task %d has no rows: every task needs examples (partition with a smaller K)", t.Task)}
 		}
 		var paths []string
@@ -203,7 +205,7 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 }
 
 // Manifest returns the dataset's manifest.
-func (l *Loader) Manifest() *stream.Manifest { return l.m }
+func (l *Loader) Manifest() *dataset.Manifest { return l.m }
 
 func vectorWidth(sc *arrow.Schema, col, source string) (int, error) {
 	idx := sc.FieldIndices(col)

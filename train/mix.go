@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -39,11 +41,11 @@ type Mixture struct {
 // with final its last ones) and spreads them over the shards of the
 // dataset in datasetDir, which must have as many tasks as the run.
 func NewMixture(runDir, datasetDir string, final bool) (*Mixture, error) {
-	var w Weights
-	if err := readJSON(filepath.Join(runDir, WeightsFile), &w); err != nil {
+	var w dataset.Weights
+	if err := readJSON(filepath.Join(runDir, dataset.WeightsFile), &w); err != nil {
 		return nil, err
 	}
-	m, err := stream.ReadManifest(datasetDir)
+	m, err := dataset.ReadManifest(datasetDir)
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +54,13 @@ func NewMixture(runDir, datasetDir string, final bool) (*Mixture, error) {
 		tw, which = w.Final, "final"
 	}
 	if len(tw) != len(m.Tasks) {
-		return nil, &stream.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(runDir, dataset.WeightsFile), Row: -1,
 			Err: fmt.Errorf("%d task weights; the dataset %s has %d tasks", len(tw), datasetDir, len(m.Tasks))}
 	}
 	var sum float64
 	for k, x := range tw {
 		if !(x >= 0) || x > 1 {
-			return nil, &stream.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1, Err: fmt.Errorf("task %d has weight %v", k, x)}
+			return nil, &stream.DataError{Source: filepath.Join(runDir, dataset.WeightsFile), Row: -1, Err: fmt.Errorf("task %d has weight %v", k, x)}
 		}
 		sum += x
 	}
@@ -74,7 +76,7 @@ func NewMixture(runDir, datasetDir string, final bool) (*Mixture, error) {
 		sum += x
 	}
 	if sum <= 0 {
-		return nil, &stream.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1, Err: fmt.Errorf("no weight on a task with rows")}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, dataset.WeightsFile), Row: -1, Err: fmt.Errorf("no weight on a task with rows")}
 	}
 	for k := range tw {
 		tw[k] /= sum

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline/dataset"
 )
 
 // TestMixture: a minimax run's time-averaged weights spread over the
@@ -18,8 +20,8 @@ func TestMixture(t *testing.T) {
 	m := rtDataset(t, ds, rtSpec{Rows: []int{400, 300, 200}, D: 8, Seed: 3, MaxRows: 70})
 	cfg := rtCfg(ds, filepath.Join(t.TempDir(), "run"), "minimax", ObjectiveRegression)
 	rtRun(t, cfg)
-	var w Weights
-	rtJSON(t, rtMust(os.ReadFile(filepath.Join(cfg.RunDir, WeightsFile))), &w)
+	var w dataset.Weights
+	rtJSON(t, rtMust(os.ReadFile(filepath.Join(cfg.RunDir, dataset.WeightsFile))), &w)
 
 	mix, err := NewMixture(cfg.RunDir, ds, false)
 	if err != nil {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"gonum.org/v1/gonum/mat"
 
@@ -43,18 +45,6 @@ func ParseDownstream(s string) (Downstream, error) {
 	return d, nil
 }
 
-// ProbeResult is a linear probe's accuracy on a downstream set.
-type ProbeResult struct {
-	Name     string  `json:"name"`
-	Train    int     `json:"train_rows"`
-	Test     int     `json:"test_rows"`
-	Classes  int     `json:"classes"`
-	Accuracy float64 `json:"accuracy"`
-	// Unlabelled counts the rows read whose label is null: they are not
-	// probed.
-	Unlabelled int `json:"unlabelled_rows"`
-}
-
 // maxProbeRows bounds the rows of a downstream set that are probed.
 const maxProbeRows = 20000
 
@@ -62,22 +52,22 @@ const maxProbeRows = 20000
 // frozen model's representations) on 80% of a downstream set — the rows
 // whose FNV hash of their position puts them there — and returns its
 // accuracy on the other 20%.
-func Probe(ctx context.Context, runDir string, d Downstream, tokenize func(string) []uint64) (*ProbeResult, error) {
+func Probe(ctx context.Context, runDir string, d Downstream, tokenize func(string) []uint64) (*dataset.ProbeResult, error) {
 	var cfg Config
-	if err := readJSON(filepath.Join(runDir, ModelJSON), &cfg); err != nil {
+	if err := readJSON(filepath.Join(runDir, dataset.ModelJSON), &cfg); err != nil {
 		return nil, err
 	}
 	cfg.defaults()
 	cfg.Tokenize = tokenize
 	if cfg.TaskCount < 1 {
-		return nil, &stream.DataError{Source: filepath.Join(runDir, ModelJSON), Row: -1, Err: errors.New("no task_count")}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, dataset.ModelJSON), Row: -1, Err: errors.New("no task_count")}
 	}
 	model, err := NewModel(&cfg, cfg.TaskCount)
 	if err != nil {
 		return nil, err
 	}
 	defer model.Close()
-	ck := filepath.Join(runDir, CheckpointFile)
+	ck := filepath.Join(runDir, dataset.CheckpointFile)
 	f, err := safetensors.ReadFile(ck)
 	if err != nil {
 		return nil, &stream.DataError{Source: ck, Row: -1, Err: err}
@@ -202,7 +192,7 @@ func represent(m Model, cfg *Config, exs []example) ([][]float32, error) {
 // fitProbe splits rows 80/20 by the hash of their position, standardises
 // the representations on the training part, fits ridge regression onto
 // one-hot labels and returns the test accuracy.
-func fitProbe(name string, reps [][]float32, labels []string) (*ProbeResult, error) {
+func fitProbe(name string, reps [][]float32, labels []string) (*dataset.ProbeResult, error) {
 	classes := map[string]int{}
 	var names []string
 	for _, l := range labels {
@@ -287,6 +277,6 @@ func fitProbe(name string, reps [][]float32, labels []string) (*ProbeResult, err
 			hits++
 		}
 	}
-	return &ProbeResult{Name: name, Train: len(train), Test: len(test), Classes: len(names),
+	return &dataset.ProbeResult{Name: name, Train: len(train), Test: len(test), Classes: len(names),
 		Accuracy: float64(hits) / float64(len(test))}, nil
 }

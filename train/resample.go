@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -89,12 +90,12 @@ func TaskCounts(weights []float64, n int64) []int64 {
 // Write the reader with partition.WriteShards to get a dataset with a
 // manifest (what `robustdata mix -o` does).
 func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts ResampleOptions) (stream.Reader, []int64, error) {
-	man, err := stream.OpenDataset(datasetDir)
+	man, err := dataset.OpenDataset(datasetDir)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(man.Tasks) != len(m.TaskWeights) {
-		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, stream.ManifestName), Row: -1,
+		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, dataset.ManifestName), Row: -1,
 			Err: fmt.Errorf("%d tasks; the mixture has %d task weights", len(man.Tasks), len(m.TaskWeights))}
 	}
 	n := opts.Rows
@@ -125,7 +126,7 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 		break
 	}
 	if r.schema == nil {
-		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task shards")}
+		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, dataset.ManifestName), Row: -1, Err: errors.New("the dataset has no task shards")}
 	}
 	r.idCol = -1
 	if idx := r.schema.FieldIndices(stream.DefaultDocIDColumn); len(idx) > 0 && r.schema.Field(idx[0]).Type.ID() == arrow.STRING {
@@ -140,7 +141,7 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 type resampler struct {
 	ctx    context.Context
 	dir    string
-	man    *stream.Manifest
+	man    *dataset.Manifest
 	counts []int64
 	seed   uint64
 	popts  []stream.Option
@@ -161,7 +162,7 @@ type resampler struct {
 
 func (r *resampler) Schema() *arrow.Schema { return r.schema }
 
-func (r *resampler) shardPath(s stream.ManifestShard) string {
+func (r *resampler) shardPath(s dataset.ManifestShard) string {
 	return filepath.Join(r.dir, filepath.FromSlash(s.Path))
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -78,7 +78,7 @@ func TestResample(t *testing.T) {
 	rtDataset(t, ds, rtSpec{Rows: []int{400, 300, 200, 100}, D: 4, Seed: 3, MaxRows: 70})
 	src := map[string]string{} // doc_id → text
 	taskOf := map[string]int32{}
-	man, err := stream.ReadManifest(ds)
+	man, err := dataset.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestResample(t *testing.T) {
 	}
 	mix := &Mixture{TaskWeights: []float64{0.45, 0.05, 0.35, 0.15}}
 	const n = 3000
-	write := func(name string, seed uint64, decoders int) (string, *stream.Manifest) {
+	write := func(name string, seed uint64, decoders int) (string, *dataset.Manifest) {
 		t.Helper()
 		rd, counts, err := mix.Resample(ctx, ds, ResampleOptions{Rows: n, Seed: seed, Decoders: decoders})
 		if err != nil {
@@ -102,8 +102,8 @@ func TestResample(t *testing.T) {
 			t.Fatalf("counts %v, want %v", counts, want)
 		}
 		out := filepath.Join(tmp, name)
-		m, err := partition.WriteShards(ctx, rd, out, partition.ShardOptions{Tasks: len(counts), MaxRows: 500,
-			Manifest: stream.Manifest{Seed: seed}})
+		m, err := dataset.WriteShards(ctx, rd, out, dataset.ShardOptions{Tasks: len(counts), MaxRows: 500,
+			Manifest: dataset.Manifest{Seed: seed}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestResample(t *testing.T) {
 			t.Errorf("task %d: share %.4f, weight %v", k, share, mix.TaskWeights[k])
 		}
 	}
-	if rep, err := partition.Verify(ctx, a); err != nil {
+	if rep, err := dataset.Verify(ctx, a); err != nil {
 		t.Fatalf("verify: %v (%+v)", err, rep)
 	}
 	perTask := make([]int, len(m.Tasks))

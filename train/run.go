@@ -14,19 +14,12 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/robustdata/robustdata/pipeline/safetensors"
 	"github.com/robustdata/robustdata/pipeline/stream"
-)
-
-// Files of a run folder.
-const (
-	ModelJSON      = "model.json"
-	CheckpointFile = "checkpoint.safetensors"
-	TrainLogFile   = "train_log.parquet"
-	WeightsFile    = "weights.json"
-	EvalFile       = "eval.json"
 )
 
 // Defaults of Config.
@@ -163,52 +156,6 @@ func (c *Config) defaults() {
 	}
 }
 
-// LogRow is one row of train_log.parquet: a task's loss and weight at a
-// step.
-type LogRow struct {
-	Step   int64   `parquet:"step"`
-	Task   int32   `parquet:"task"`
-	Loss   float64 `parquet:"loss"`
-	Weight float64 `parquet:"weight"`
-}
-
-// Weights is weights.json: the final and the time-averaged task weights
-// (the data mixture to feed a large pre-training run).
-type Weights struct {
-	Strategy string    `json:"strategy"`
-	Final    []float64 `json:"final"`
-	Average  []float64 `json:"average"`
-	Sizes    []int64   `json:"task_rows"`
-}
-
-// Eval is eval.json: validation loss per task, their mean and the worst.
-// Run also fills the training's length: the steps trained, and with
-// early stopping whether it stopped before Config.Steps, the step of the
-// best mean validation loss and every validation.
-type Eval struct {
-	Tasks     []TaskEval `json:"tasks"`
-	Mean      float64    `json:"mean"`
-	Worst     float64    `json:"worst"`
-	WorstTask int        `json:"worst_task"`
-	// Steps is the number of steps the evaluated model was trained for.
-	Steps int `json:"steps,omitempty"`
-	// StoppedEarly tells that early stopping ended the run before
-	// Config.Steps.
-	StoppedEarly bool `json:"stopped_early,omitempty"`
-	// BestStep is the step whose validation had the lowest mean loss.
-	BestStep int `json:"best_step,omitempty"`
-	// Validations are early stopping's validations, in step order.
-	Validations []Validation `json:"validations,omitempty"`
-}
-
-// Validation is one validation of early stopping: after Step steps, the
-// mean and the worst validation loss over the tasks.
-type Validation struct {
-	Step  int     `json:"step"`
-	Mean  float64 `json:"mean"`
-	Worst float64 `json:"worst"`
-}
-
 // earlyStop is early stopping's state, kept in the checkpoint so that a
 // resumed run stops where an uninterrupted one does.
 type earlyStop struct {
@@ -216,12 +163,12 @@ type earlyStop struct {
 	bestStep int
 	bad      int // validations since the best
 	stopped  bool
-	history  []Validation
+	history  []dataset.Validation
 }
 
 // observe records a validation; it tells whether the run must stop.
-func (e *earlyStop) observe(step int, ev *Eval, patience int) bool {
-	e.history = append(e.history, Validation{Step: step, Mean: ev.Mean, Worst: ev.Worst})
+func (e *earlyStop) observe(step int, ev *dataset.Eval, patience int) bool {
+	e.history = append(e.history, dataset.Validation{Step: step, Mean: ev.Mean, Worst: ev.Worst})
 	if len(e.history) == 1 || ev.Mean < e.best*(1-EarlyStopTolerance) {
 		e.best, e.bestStep, e.bad = ev.Mean, step, 0
 	} else {
@@ -250,16 +197,9 @@ func (e *earlyStop) setTensor(x []float64) error {
 	}
 	*e = earlyStop{best: x[0], bestStep: int(x[1]), bad: int(x[2]), stopped: x[3] != 0}
 	for i := 4; i < len(x); i += 3 {
-		e.history = append(e.history, Validation{Step: int(x[i]), Mean: x[i+1], Worst: x[i+2]})
+		e.history = append(e.history, dataset.Validation{Step: int(x[i]), Mean: x[i+1], Worst: x[i+2]})
 	}
 	return nil
-}
-
-// TaskEval is one task of an Eval.
-type TaskEval struct {
-	Task int     `json:"task"`
-	Rows int     `json:"rows"`
-	Loss float64 `json:"loss"`
 }
 
 // Check tells whether the config's names and their combination can work
@@ -338,7 +278,7 @@ func (c *Config) checkRunDir() error {
 	if c.Resume && c.Overwrite {
 		return errors.New("robustdata/train: --resume and --overwrite exclude each other")
 	}
-	if _, err := os.Stat(filepath.Join(c.RunDir, ModelJSON)); err != nil {
+	if _, err := os.Stat(filepath.Join(c.RunDir, dataset.ModelJSON)); err != nil {
 		return nil // no run there (or nothing readable: creating the files will say)
 	}
 	if c.Resume {
@@ -346,7 +286,7 @@ func (c *Config) checkRunDir() error {
 	}
 	if !c.Overwrite {
 		what := "a run stopped before its end (continue it with --resume)"
-		if _, err := os.Stat(filepath.Join(c.RunDir, EvalFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(c.RunDir, dataset.EvalFile)); err == nil {
 			what = "a finished run"
 		}
 		return fmt.Errorf("robustdata/train: %s holds %s; replace it with --overwrite: %w", c.RunDir, what, ErrExists)
@@ -360,7 +300,7 @@ func (c *Config) clearRunDir() error {
 	if !c.Overwrite {
 		return nil
 	}
-	for _, name := range []string{EvalFile, WeightsFile, TrainLogFile, TrainJournalFile, CheckpointFile, ModelJSON} {
+	for _, name := range []string{dataset.EvalFile, dataset.WeightsFile, dataset.TrainLogFile, dataset.TrainJournalFile, dataset.CheckpointFile, dataset.ModelJSON} {
 		if err := os.Remove(filepath.Join(c.RunDir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("robustdata/train: replacing the run in %s: %w", c.RunDir, err)
 		}
@@ -374,7 +314,7 @@ func (c *Config) clearRunDir() error {
 // continues from the folder's checkpoint and reaches the same final
 // checkpoint as an uninterrupted run. A folder that already holds a run
 // is refused (ErrExists) unless Resume or Overwrite is set.
-func Run(ctx context.Context, cfg Config) (*Eval, error) {
+func Run(ctx context.Context, cfg Config) (*dataset.Eval, error) {
 	cfg.defaults()
 	if err := cfg.checkRunDir(); err != nil {
 		return nil, err
@@ -390,7 +330,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	k := loader.K
 	cfg.Dim = loader.D
 	cfg.TaskCount = k
-	mh, err := stream.HashInputs(ctx, []stream.Input{{Name: stream.ManifestName, Path: filepath.Join(cfg.Dataset, stream.ManifestName)}})
+	mh, err := stream.HashInputs(ctx, []stream.Input{{Name: dataset.ManifestName, Path: filepath.Join(cfg.Dataset, dataset.ManifestName)}})
 	if err != nil {
 		return nil, err
 	}
@@ -427,12 +367,12 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	cfgJSON = append(cfgJSON, '\n')
 
 	start := 0
-	var log []LogRow
+	var log []dataset.LogRow
 	var early earlyStop
 	weights := initialWeights(strat.Name(), loader.Rows)
-	ckpt := filepath.Join(cfg.RunDir, CheckpointFile)
+	ckpt := filepath.Join(cfg.RunDir, dataset.CheckpointFile)
 	if cfg.Resume {
-		if old, err := os.ReadFile(filepath.Join(cfg.RunDir, ModelJSON)); err == nil && !bytes.Equal(old, cfgJSON) {
+		if old, err := os.ReadFile(filepath.Join(cfg.RunDir, dataset.ModelJSON)); err == nil && !bytes.Equal(old, cfgJSON) {
 			return nil, errors.New("robustdata/train: --resume with other settings than the run's model.json")
 		}
 		if _, err := os.Stat(ckpt); err == nil {
@@ -468,7 +408,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			}
 		}
 	}
-	if err := writeBytes(filepath.Join(cfg.RunDir, ModelJSON), cfgJSON); err != nil {
+	if err := writeBytes(filepath.Join(cfg.RunDir, dataset.ModelJSON), cfgJSON); err != nil {
 		return nil, err
 	}
 
@@ -476,16 +416,16 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	// TrainJournalFile); it starts as the log resumed from. A run that
 	// fails leaves what was checkpointed readable as train_log.parquet too
 	// (best effort: the error may be a full disk).
-	jpath := filepath.Join(cfg.RunDir, TrainJournalFile)
+	jpath := filepath.Join(cfg.RunDir, dataset.TrainJournalFile)
 	flushed := len(log)
-	fail := func(err error) (*Eval, error) {
+	fail := func(err error) (*dataset.Eval, error) {
 		if flushed > 0 {
-			writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log[:flushed])
+			writeLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), log[:flushed])
 		}
 		return nil, err
 	}
 	end := start // the steps trained
-	var lastEval *Eval
+	var lastEval *dataset.Eval
 	if start < cfg.Steps && !early.stopped {
 		jr, err := createJournal(jpath)
 		if err != nil {
@@ -511,7 +451,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 				if math.IsNaN(l) || math.IsInf(l, 0) {
 					return fail(&NaNError{Step: step, Task: t, Loss: l})
 				}
-				log = append(log, LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
+				log = append(log, dataset.LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
 			}
 			// The weights of the next step, from this step's losses.
 			if weights, err = strat.Weights(losses); err != nil {
@@ -554,7 +494,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	// The whole log, then no journal: a kill between the two leaves the
 	// journal of the last checkpoint, from which a resumed run writes the
 	// same log again.
-	if err := writeLog(filepath.Join(cfg.RunDir, TrainLogFile), log); err != nil {
+	if err := writeLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), log); err != nil {
 		return nil, err
 	}
 	if err := os.Remove(jpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -577,19 +517,19 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			ev.BestStep = end
 		}
 	}
-	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
-	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
+	w := dataset.Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
+	if err := writeJSON(filepath.Join(cfg.RunDir, dataset.WeightsFile), w); err != nil {
 		return nil, err
 	}
-	if err := writeJSON(filepath.Join(cfg.RunDir, EvalFile), ev); err != nil {
+	if err := writeJSON(filepath.Join(cfg.RunDir, dataset.EvalFile), ev); err != nil {
 		return nil, err
 	}
 	return ev, nil
 }
 
-// loaderConfig is the loader of the run's settings over dataset.
-func (c *Config) loaderConfig(dataset string) LoaderConfig {
-	return LoaderConfig{Dir: dataset, Objective: c.Objective, VectorCol: c.VectorCol, TextCol: c.TextCol,
+// loaderConfig is the loader of the run's settings over the dataset dir.
+func (c *Config) loaderConfig(dir string) LoaderConfig {
+	return LoaderConfig{Dir: dir, Objective: c.Objective, VectorCol: c.VectorCol, TextCol: c.TextCol,
 		Vocab: c.Vocab, Window: c.Window, PerTask: c.PerTask, Seed: c.Seed, Tokenize: c.Tokenize, Tasks: c.Tasks}
 }
 
@@ -613,7 +553,7 @@ func initialWeights(strategy string, sizes []int64) []float64 {
 
 // Evaluate computes each task's mean loss over its held-out rows (the
 // full validation split, up to MaxEvalRows).
-func Evaluate(loader *Loader, model Model, seed uint64) (*Eval, error) {
+func Evaluate(loader *Loader, model Model, seed uint64) (*dataset.Eval, error) {
 	sets, err := loader.Validation(MaxEvalRows)
 	if err != nil {
 		return nil, err
@@ -634,13 +574,13 @@ func Evaluate(loader *Loader, model Model, seed uint64) (*Eval, error) {
 			n[t] += counts[r][t]
 		}
 	}
-	ev := &Eval{WorstTask: -1}
+	ev := &dataset.Eval{WorstTask: -1}
 	for t := range loader.K {
 		l := sum[t] / float64(max(n[t], 1))
 		if math.IsNaN(l) || math.IsInf(l, 0) {
 			return nil, &NaNError{Step: -1, Task: t, Loss: l, Validation: true}
 		}
-		ev.Tasks = append(ev.Tasks, TaskEval{Task: t, Rows: n[t], Loss: l})
+		ev.Tasks = append(ev.Tasks, dataset.TaskEval{Task: t, Rows: n[t], Loss: l})
 		ev.Mean += l / float64(loader.K)
 		if ev.WorstTask < 0 || l > ev.Worst {
 			ev.Worst, ev.WorstTask = l, t
@@ -729,9 +669,9 @@ func restore(path string, model Model, strat Strategy, k int) (int, []float64, e
 }
 
 // writeLog writes train_log.parquet (parquet-go), atomically.
-func writeLog(path string, rows []LogRow) error {
+func writeLog(path string, rows []dataset.LogRow) error {
 	return stream.WriteFileAtomic(path, func(w io.Writer) error {
-		pw := parquet.NewGenericWriter[LogRow](w)
+		pw := parquet.NewGenericWriter[dataset.LogRow](w)
 		if _, err := pw.Write(rows); err != nil {
 			return err
 		}
@@ -742,21 +682,21 @@ func writeLog(path string, rows []LogRow) error {
 // readRunLog reads a run's log up to (not including) step: its journal
 // when it has one (a run stopped before its end), else its
 // train_log.parquet (a finished run).
-func readRunLog(dir string, step, k int) ([]LogRow, error) {
-	rows, err := readJournal(filepath.Join(dir, TrainJournalFile), step, k)
+func readRunLog(dir string, step, k int) ([]dataset.LogRow, error) {
+	rows, err := readJournal(filepath.Join(dir, dataset.TrainJournalFile), step, k)
 	if errors.Is(err, fs.ErrNotExist) {
-		return readLog(filepath.Join(dir, TrainLogFile), step)
+		return readLog(filepath.Join(dir, dataset.TrainLogFile), step)
 	}
 	return rows, err
 }
 
 // readLog reads a run's log up to (not including) step.
-func readLog(path string, step int) ([]LogRow, error) {
-	rows, err := parquet.ReadFile[LogRow](path)
+func readLog(path string, step int) ([]dataset.LogRow, error) {
+	rows, err := parquet.ReadFile[dataset.LogRow](path)
 	if err != nil {
 		return nil, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
 	}
-	return slices.DeleteFunc(rows, func(r LogRow) bool { return r.Step >= int64(step) }), nil
+	return slices.DeleteFunc(rows, func(r dataset.LogRow) bool { return r.Step >= int64(step) }), nil
 }
 
 func writeJSON(path string, v any) error {
@@ -781,20 +721,20 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 		return nil, errors.New("robustdata/train: doremi needs --reference RUNDIR (for example an erm run)")
 	}
 	var ref Config
-	if err := readJSON(filepath.Join(dir, ModelJSON), &ref); err != nil {
+	if err := readJSON(filepath.Join(dir, dataset.ModelJSON), &ref); err != nil {
 		return nil, err
 	}
 	if ref.Objective != cfg.Objective || ref.Vocab != cfg.Vocab || ref.Dim != cfg.Dim || ref.Window != cfg.Window {
-		return nil, &stream.DataError{Source: filepath.Join(dir, ModelJSON), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(dir, dataset.ModelJSON), Row: -1,
 			Err: fmt.Errorf("reference run is %s with vocab %d, dim %d, window %d; this run is %s with vocab %d, dim %d, window %d",
 				ref.Objective, ref.Vocab, ref.Dim, ref.Window, cfg.Objective, cfg.Vocab, cfg.Dim, cfg.Window)}
 	}
-	var ev Eval
-	if err := readJSON(filepath.Join(dir, EvalFile), &ev); err != nil {
+	var ev dataset.Eval
+	if err := readJSON(filepath.Join(dir, dataset.EvalFile), &ev); err != nil {
 		return nil, err
 	}
 	if len(ev.Tasks) != k {
-		return nil, &stream.DataError{Source: filepath.Join(dir, EvalFile), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(dir, dataset.EvalFile), Row: -1,
 			Err: fmt.Errorf("reference run has %d tasks, the dataset %d", len(ev.Tasks), k)}
 	}
 	out := make([]float64, k)
@@ -817,24 +757,24 @@ func readJSON(path string, v any) error {
 
 // EvaluateRun loads a run folder's configuration and final checkpoint and
 // evaluates it on the held-out rows of dataset.
-func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(string) []uint64) (*Eval, error) {
+func EvaluateRun(ctx context.Context, runDir, shards string, tokenize func(string) []uint64) (*dataset.Eval, error) {
 	var cfg Config
-	if err := readJSON(filepath.Join(runDir, ModelJSON), &cfg); err != nil {
+	if err := readJSON(filepath.Join(runDir, dataset.ModelJSON), &cfg); err != nil {
 		return nil, err
 	}
 	cfg.defaults()
 	cfg.Tokenize = tokenize
-	loader, err := OpenLoader(ctx, cfg.loaderConfig(dataset))
+	loader, err := OpenLoader(ctx, cfg.loaderConfig(shards))
 	if err != nil {
 		return nil, err
 	}
 	defer loader.Close()
 	if cfg.TaskCount > 0 && loader.K != cfg.TaskCount {
-		return nil, &stream.DataError{Source: dataset, Row: -1,
+		return nil, &stream.DataError{Source: shards, Row: -1,
 			Err: fmt.Errorf("the dataset has %d tasks; run %s was trained on %d (evaluate it on a dataset of the same partition)", loader.K, runDir, cfg.TaskCount)}
 	}
 	if cfg.Objective == ObjectiveRegression && loader.D != cfg.Dim {
-		return nil, &stream.DataError{Source: dataset, Row: -1,
+		return nil, &stream.DataError{Source: shards, Row: -1,
 			Err: fmt.Errorf("vectors of %d values; run %s was trained on %d", loader.D, runDir, cfg.Dim)}
 	}
 	model, err := NewModel(&cfg, loader.K)
@@ -842,12 +782,12 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 		return nil, err
 	}
 	defer model.Close()
-	f, err := safetensors.ReadFile(filepath.Join(runDir, CheckpointFile))
+	f, err := safetensors.ReadFile(filepath.Join(runDir, dataset.CheckpointFile))
 	if err != nil {
-		return nil, &stream.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, dataset.CheckpointFile), Row: -1, Err: err}
 	}
 	if err := model.SetState(f); err != nil {
-		return nil, &stream.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, dataset.CheckpointFile), Row: -1, Err: err}
 	}
 	ev, err := Evaluate(loader, model, cfg.Seed)
 	if err != nil {

@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -79,10 +81,10 @@ type rtSpec struct {
 }
 
 // rtDataset writes a sharded dataset (manifest.json, task=NNN shards)
-// through partition.WriteShards: columns doc_id ("d<g>"), text, semantic
+// through dataset.WriteShards: columns doc_id ("d<g>"), text, semantic
 // (fixed-size list of D float32) and task (int32). The rows of the tasks
 // are interleaved in input order. It returns the manifest.
-func rtDataset(t testing.TB, dir string, sp rtSpec) *stream.Manifest {
+func rtDataset(t testing.TB, dir string, sp rtSpec) *dataset.Manifest {
 	t.Helper()
 	k := sp.K
 	if k == 0 {
@@ -152,7 +154,7 @@ func rtDataset(t testing.TB, dir string, sp rtSpec) *stream.Manifest {
 	}
 	rd := &rtReader{schema: schema, recs: []arrow.RecordBatch{b.NewRecordBatch()}}
 	defer rd.Close()
-	m, err := partition.WriteShards(context.Background(), rd, dir, partition.ShardOptions{Tasks: k, MaxRows: sp.MaxRows})
+	m, err := dataset.WriteShards(context.Background(), rd, dir, dataset.ShardOptions{Tasks: k, MaxRows: sp.MaxRows})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,11 +244,11 @@ func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) 
 		t.Fatal(err)
 	}
 	defer assigned.Close()
-	if _, err := partition.WriteShards(ctx, assigned, dir, partition.ShardOptions{Tasks: k}); err != nil {
+	if _, err := dataset.WriteShards(ctx, assigned, dir, dataset.ShardOptions{Tasks: k}); err != nil {
 		t.Fatal(err)
 	}
 	// The contingency, from the shards.
-	m, err := stream.ReadManifest(dir)
+	m, err := dataset.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +308,7 @@ func rtCfg(ds, runDir, strategy, objective string) Config {
 	return c
 }
 
-func rtRun(t testing.TB, cfg Config) *Eval {
+func rtRun(t testing.TB, cfg Config) *dataset.Eval {
 	t.Helper()
 	ev, err := Run(context.Background(), cfg)
 	if err != nil {
@@ -318,8 +320,8 @@ func rtRun(t testing.TB, cfg Config) *Eval {
 // rtRunFiles are the files of a finished run folder; one stopped before
 // its end may hold its journal too.
 var (
-	rtRunFiles  = []string{ModelJSON, CheckpointFile, TrainLogFile, WeightsFile, EvalFile}
-	rtStopFiles = append(slices.Clone(rtRunFiles), TrainJournalFile)
+	rtRunFiles  = []string{dataset.ModelJSON, dataset.CheckpointFile, dataset.TrainLogFile, dataset.WeightsFile, dataset.EvalFile}
+	rtStopFiles = append(slices.Clone(rtRunFiles), dataset.TrainJournalFile)
 )
 
 // rtReadRun reads the files of a run folder (a missing one is nil) and
@@ -353,9 +355,9 @@ func rtSameRun(t testing.TB, want, got map[string][]byte, what string) {
 		if bytes.Equal(w, g) {
 			continue
 		}
-		if name == TrainLogFile && w != nil && g != nil {
-			wr, _ := parquet.Read[LogRow](bytes.NewReader(w), int64(len(w)))
-			gr, _ := parquet.Read[LogRow](bytes.NewReader(g), int64(len(g)))
+		if name == dataset.TrainLogFile && w != nil && g != nil {
+			wr, _ := parquet.Read[dataset.LogRow](bytes.NewReader(w), int64(len(w)))
+			gr, _ := parquet.Read[dataset.LogRow](bytes.NewReader(g), int64(len(g)))
 			for i := range min(len(wr), len(gr)) {
 				if wr[i] != gr[i] {
 					t.Errorf("%s: %s differs at row %d: %+v, want %+v (%d rows, want %d)", what, name, i, gr[i], wr[i], len(gr), len(wr))
@@ -376,7 +378,7 @@ func rtSameRun(t testing.TB, want, got map[string][]byte, what string) {
 }
 
 // rtLogSteps summarises the steps a log covers as ranges.
-func rtLogSteps(rows []LogRow) string {
+func rtLogSteps(rows []dataset.LogRow) string {
 	var parts []string
 	for i := 0; i < len(rows); {
 		j := i
@@ -474,10 +476,10 @@ func TestRunResumeAfterCrash(t *testing.T) {
 		stale string
 		kill  int
 	}{
-		{CheckpointFile, 20},
-		{TrainJournalFile, 20},
-		{CheckpointFile, 10},   // no checkpoint yet, the log of step 10
-		{TrainJournalFile, 10}, // checkpoint 10, the log's header only
+		{dataset.CheckpointFile, 20},
+		{dataset.TrainJournalFile, 20},
+		{dataset.CheckpointFile, 10},   // no checkpoint yet, the log of step 10
+		{dataset.TrainJournalFile, 10}, // checkpoint 10, the log's header only
 	} {
 		t.Run(fmt.Sprintf("%s before checkpoint %d", tc.stale, tc.kill), func(t *testing.T) {
 			cfg := base
@@ -540,7 +542,7 @@ func TestRunResumeOtherSettings(t *testing.T) {
 // form and against each other.
 func TestRunFolder(t *testing.T) {
 	ds := rtSmall(t)
-	m, err := stream.ReadManifest(ds)
+	m, err := dataset.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -563,7 +565,7 @@ func TestRunFolder(t *testing.T) {
 	}
 }
 
-func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progress [][]float64) {
+func rtCheckFolder(t *testing.T, cfg Config, m *dataset.Manifest, ev *dataset.Eval, progress [][]float64) {
 	const k = 3
 	files := rtReadRun(t, cfg.RunDir)
 	for _, name := range rtRunFiles {
@@ -573,10 +575,10 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 	}
 	// model.json: the settings, none of the run-time fields.
 	var mj map[string]any
-	if err := json.Unmarshal(files[ModelJSON], &mj); err != nil {
+	if err := json.Unmarshal(files[dataset.ModelJSON], &mj); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(rtMust(os.ReadFile(filepath.Join(cfg.Dataset, stream.ManifestName))))
+	sum := sha256.Sum256(rtMust(os.ReadFile(filepath.Join(cfg.Dataset, dataset.ManifestName))))
 	want := map[string]any{
 		"dataset": cfg.Dataset, "objective": cfg.Objective, "tasks": "cluster", "strategy": cfg.Strategy,
 		"temperature": cfg.Temp, "smoothing": cfg.Smoothing, "steps": float64(cfg.Steps), "per_task_batch": float64(cfg.PerTask),
@@ -601,7 +603,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 	}
 	// train_log.parquet: K rows per step, task-major within a step, the
 	// losses Progress saw, weights summing to 1.
-	rows, err := parquet.ReadFile[LogRow](filepath.Join(cfg.RunDir, TrainLogFile))
+	rows, err := parquet.ReadFile[dataset.LogRow](filepath.Join(cfg.RunDir, dataset.TrainLogFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -652,8 +654,8 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 	}
 	// weights.json: final = the strategy's answer to the last losses,
 	// average its mean; both K values summing to 1.
-	var w Weights
-	rtJSON(t, files[WeightsFile], &w)
+	var w dataset.Weights
+	rtJSON(t, files[dataset.WeightsFile], &w)
 	if w.Strategy != cfg.Strategy || !slices.Equal(w.Sizes, sizes) {
 		t.Errorf("weights.json strategy %q sizes %v, want %q %v", w.Strategy, w.Sizes, cfg.Strategy, sizes)
 	}
@@ -668,7 +670,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 	// eval.json: exactly tasks [{task, rows, loss}], mean, worst,
 	// worst_task and steps (no early stopping keys: it is off).
 	var raw map[string]json.RawMessage
-	rtJSON(t, files[EvalFile], &raw)
+	rtJSON(t, files[dataset.EvalFile], &raw)
 	if keys := slices.Sorted(maps.Keys(raw)); !slices.Equal(keys, []string{"mean", "steps", "tasks", "worst", "worst_task"}) {
 		t.Errorf("eval.json keys %v", keys)
 	}
@@ -682,8 +684,8 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 			t.Errorf("eval.json task keys %v", keys)
 		}
 	}
-	var e Eval
-	rtJSON(t, files[EvalFile], &e)
+	var e dataset.Eval
+	rtJSON(t, files[dataset.EvalFile], &e)
 	if !reflect.DeepEqual(&e, ev) {
 		t.Errorf("eval.json %+v, Run returned %+v", e, *ev)
 	}
@@ -713,7 +715,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 		t.Errorf("EvaluateRun %+v, Run %+v", *again, *ev)
 	}
 	// checkpoint.safetensors: the documented tensors.
-	f, err := safetensors.ReadFile(filepath.Join(cfg.RunDir, CheckpointFile))
+	f, err := safetensors.ReadFile(filepath.Join(cfg.RunDir, dataset.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -764,7 +766,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progr
 // rtHeldRows counts each task's held-out rows (at most MaxEvalRows).
 func rtHeldRows(t testing.TB, ds string) []int {
 	t.Helper()
-	m, err := stream.ReadManifest(ds)
+	m, err := dataset.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -857,7 +859,7 @@ func TestRunDeterministic(t *testing.T) {
 			cfg.Seed++
 			rtRun(t, cfg)
 			c := rtReadRun(t, cfg.RunDir)
-			for _, name := range []string{CheckpointFile, TrainLogFile, EvalFile} {
+			for _, name := range []string{dataset.CheckpointFile, dataset.TrainLogFile, dataset.EvalFile} {
 				if bytes.Equal(a[name], c[name]) {
 					t.Errorf("seed %d gave the same %s as seed %d", cfg.Seed, name, cfg.Seed-1)
 				}
@@ -889,7 +891,7 @@ func rtDataError(t testing.TB, err error, want string) {
 func TestRunBadInput(t *testing.T) {
 	ds := rtSmall(t)
 	ctx := context.Background()
-	m, err := stream.ReadManifest(ds)
+	m, err := dataset.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -903,7 +905,7 @@ func TestRunBadInput(t *testing.T) {
 		}
 		run := filepath.Join(t.TempDir(), "run")
 		_, err := Run(ctx, rtCfg(dir, run, "erm", ObjectiveRegression))
-		rtDataError(t, err, stream.ManifestName)
+		rtDataError(t, err, dataset.ManifestName)
 		rtNoRun(t, run)
 	})
 	t.Run("corrupted shard", func(t *testing.T) {
@@ -955,7 +957,7 @@ func TestRunBadInput(t *testing.T) {
 			t.Fatalf("error %v, want one about task 1's held-out rows", err)
 		}
 		rtDataError(t, err, "task 1")
-		if _, err := os.Stat(filepath.Join(run, CheckpointFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(run, dataset.CheckpointFile)); err == nil {
 			t.Errorf("trained before finding out: a checkpoint was written")
 		}
 	})
@@ -986,7 +988,7 @@ func TestRunBadInput(t *testing.T) {
 			{"objective", refTok, ObjectiveRegression, "reference run is masked-token", 0},
 			{"vocabulary", refTok, ObjectiveToken, "vocab 256", 512},
 			{"tasks", refK2, ObjectiveRegression, "reference run has 2 tasks", 0},
-			{"missing", filepath.Join(t.TempDir(), "nothing"), ObjectiveRegression, ModelJSON, 0},
+			{"missing", filepath.Join(t.TempDir(), "nothing"), ObjectiveRegression, dataset.ModelJSON, 0},
 		} {
 			run := filepath.Join(t.TempDir(), "run")
 			cfg := rtCfg(ds, run, "doremi", tc.obj)
@@ -1025,15 +1027,15 @@ func TestRunBadInput(t *testing.T) {
 		one.Steps, one.RunDir = 1, filepath.Join(t.TempDir(), "one")
 		Run(ctx, one)
 		want := rtReadRun(t, one.RunDir)
-		for _, name := range []string{CheckpointFile, TrainLogFile} {
+		for _, name := range []string{dataset.CheckpointFile, dataset.TrainLogFile} {
 			if !bytes.Equal(got[name], want[name]) {
 				t.Errorf("%s is not the one of step 1", name)
 			}
 		}
-		if got[WeightsFile] != nil || got[EvalFile] != nil {
+		if got[dataset.WeightsFile] != nil || got[dataset.EvalFile] != nil {
 			t.Errorf("a failed run wrote weights.json or eval.json")
 		}
-		f, err := safetensors.ReadFile(filepath.Join(run, CheckpointFile))
+		f, err := safetensors.ReadFile(filepath.Join(run, dataset.CheckpointFile))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1071,7 +1073,7 @@ func TestRunNaNAtTheLastStep(t *testing.T) {
 	if !errors.As(err, &ne) || strings.Contains(err.Error(), "json") {
 		t.Errorf("error %v (%T), want a *NaNError", err, err)
 	}
-	if _, err := os.Stat(filepath.Join(cfg.RunDir, EvalFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(cfg.RunDir, dataset.EvalFile)); err == nil {
 		t.Errorf("eval.json written")
 	}
 }
@@ -1148,7 +1150,7 @@ func TestRunUnequalTasks(t *testing.T) {
 	base := Config{Dataset: ds, Objective: ObjectiveRegression, Temp: 0.1, Smoothing: 0.9,
 		Steps: 600, PerTask: 64, LR: 3e-3, Hidden: 16}
 	for seed := uint64(1); seed <= 3; seed++ {
-		run := func(strategy string) *Eval {
+		run := func(strategy string) *dataset.Eval {
 			cfg := base
 			cfg.Strategy, cfg.Seed = strategy, seed
 			cfg.RunDir = filepath.Join(dir, fmt.Sprintf("%s-%d", strategy, seed))

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
+
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,7 +44,7 @@ func TestRunFinishedFolder(t *testing.T) {
 	again.Overwrite = true
 	rtRun(t, again)
 	after := rtReadRun(t, cfg.RunDir)
-	if bytes.Equal(after[CheckpointFile], before[CheckpointFile]) || !bytes.Contains(after[ModelJSON], []byte(`"minimax"`)) {
+	if bytes.Equal(after[dataset.CheckpointFile], before[dataset.CheckpointFile]) || !bytes.Contains(after[dataset.ModelJSON], []byte(`"minimax"`)) {
 		t.Errorf("--overwrite kept the old run")
 	}
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline/dataset"
 )
 
 // TestSampledAllNegativesIsExact: with every id of the vocabulary a
@@ -168,8 +170,8 @@ func TestRunSampledResume(t *testing.T) {
 	cfg.Vocab, cfg.Steps = 4096, 20
 	rtRun(t, cfg)
 	a := rtReadRun(t, cfg.RunDir)
-	if !bytes.Contains(a[ModelJSON], []byte(`"samples": 1024`)) {
-		t.Fatalf("model.json does not record the sampled softmax:\n%s", a[ModelJSON])
+	if !bytes.Contains(a[dataset.ModelJSON], []byte(`"samples": 1024`)) {
+		t.Fatalf("model.json does not record the sampled softmax:\n%s", a[dataset.ModelJSON])
 	}
 	cfg.RunDir = filepath.Join(t.TempDir(), "b")
 	rtKilled(t, cfg, 13, nil)

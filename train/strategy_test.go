@@ -362,10 +362,10 @@ func TestStrategyBadLosses(t *testing.T) {
 			before := s.State()
 			_, err := s.Weights(c.losses)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("%s: Weights(%v): error %v, want %q", cfg.Name, c.losses, err, c.want)
+				t.Fatalf("%s: dataset.Weights(%v): error %v, want %q", cfg.Name, c.losses, err, c.want)
 			}
 			if !slices.Equal(s.State(), before) {
-				t.Fatalf("%s: a failed Weights changed the state", cfg.Name)
+				t.Fatalf("%s: a failed dataset.Weights changed the state", cfg.Name)
 			}
 		}
 	}

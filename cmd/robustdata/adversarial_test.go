@@ -405,7 +405,7 @@ func advKillAtRandom(t *testing.T, bin, fix string) {
 		t.Fatalf("reference run: %v\n%s", err, out)
 	}
 	took := time.Since(start)
-	ref := dataset(t, filepath.Join(dir, "ref"))
+	ref := datasetFiles(t, filepath.Join(dir, "ref"))
 	for i := 0; i < 3; i++ {
 		at := time.Duration(rng.Float64() * 0.9 * float64(took))
 		out := fmt.Sprintf("k%d/", i)
@@ -415,7 +415,7 @@ func advKillAtRandom(t *testing.T, bin, fix string) {
 		if b, err := advBash(context.Background(), bin, fix, dir, script); err != nil {
 			t.Fatalf("kill at %v, rerun: %v\n%s", at, err, b)
 		}
-		sameDataset(t, ref, dataset(t, filepath.Join(dir, out)), fmt.Sprintf("killed at %v of %v, rerun", at.Round(time.Millisecond), took.Round(time.Millisecond)))
+		sameDataset(t, ref, datasetFiles(t, filepath.Join(dir, out)), fmt.Sprintf("killed at %v of %v, rerun", at.Round(time.Millisecond), took.Round(time.Millisecond)))
 	}
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && stream.IsStagingName(d.Name()) {

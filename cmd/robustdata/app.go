@@ -181,7 +181,7 @@ worst sub-task, not only on average.
 Every stage reads files or standard input and writes files or standard
 output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
 		Example: `  robustdata partition -i corpus.parquet -o out/ --k 16   # features, K sub-tasks, shards
-  robustdata run examples/quickstart/stream.yaml        # the whole chain from one config`,
+  robustdata run examples/quickstart/pipeline.yaml        # the whole chain from one config`,
 		Version:       stream.ToolVersion,
 		SilenceErrors: true,
 		SilenceUsage:  true,

@@ -25,6 +25,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/robustdata/robustdata/internal/longtest"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
@@ -320,14 +321,14 @@ func newBadFixtures(t *testing.T, dir string) *badFixtures {
 	data, _ := os.ReadFile(shard)
 	os.WriteFile(shard, data[:len(data)/2], 0o644)
 	os.WriteFile(badFirstShard(f.dataset("wrong-format")), badPNG, 0o644)
-	f.makeUnreadable(t, filepath.Join(f.dataset("unreadable"), stream.ManifestName))
+	f.makeUnreadable(t, filepath.Join(f.dataset("unreadable"), dataset.ManifestName))
 	// escaping-path: the first shard is listed as "../escape.parquet", a
 	// copy of it outside the dataset (same bytes, same sha256), so that
 	// only the path check can catch it.
 	esc := f.dataset("escaping-path")
 	data, _ = os.ReadFile(badFirstShard(esc))
 	write("escape.parquet", data)
-	mpath := filepath.Join(esc, stream.ManifestName)
+	mpath := filepath.Join(esc, dataset.ManifestName)
 	man, _ := os.ReadFile(mpath)
 	man2 := strings.Replace(string(man), `"task=000/part-00000.parquet"`, `"../escape.parquet"`, 1)
 	if man2 == string(man) {
@@ -580,7 +581,7 @@ func (f *badFixtures) want(cmd, cls string) badWant {
 		case "train":
 			// A failed run keeps its folder for --resume: model.json and
 			// whatever checkpoint and log were written whole.
-			return badWant{code: exitFailure, msg: []string{"run", "file too large"}, keep: []string{"run/model.json", "run/train_log.parquet", "run/" + train.TrainJournalFile, "run/checkpoint.safetensors", "run"}}
+			return badWant{code: exitFailure, msg: []string{"run", "file too large"}, keep: []string{"run/model.json", "run/train_log.parquet", "run/" + dataset.TrainJournalFile, "run/checkpoint.safetensors", "run"}}
 		case "run":
 			return badWant{code: exitFailure, msg: []string{"file too large"}}
 		}
@@ -692,7 +693,7 @@ func badCheckDataset(t *testing.T, dir string, rejected int64) {
 	if code, stdout, stderr := runCLI(t, context.Background(), nil, false, "-q", "verify", dir); code != 0 {
 		t.Errorf("verify %s: exit %d\n%s%s", dir, code, stdout, stderr)
 	}
-	m, err := stream.ReadManifest(dir)
+	m, err := dataset.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,7 +138,7 @@ func TestUnixPipelineExample(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("batch job: %v\n%s", err, b)
 	}
-	b, p := dataset(t, batch), dataset(t, filepath.Join(dir, "pipe"))
+	b, p := datasetFiles(t, batch), datasetFiles(t, filepath.Join(dir, "pipe"))
 	delete(b, "partition.json")
 	delete(b, "report.md")
 	sameDataset(t, b, p, "pipe (OS processes) against batch")

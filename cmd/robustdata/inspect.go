@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -87,8 +88,8 @@ Examples:
 func inspectPath(cmd *cobra.Command, e *env, p string) (inspectResult, error) {
 	res := inspectResult{Path: p}
 	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		if _, err := os.Stat(filepath.Join(p, stream.ManifestName)); err == nil {
-			m, err := stream.ReadManifest(p)
+		if _, err := os.Stat(filepath.Join(p, dataset.ManifestName)); err == nil {
+			m, err := dataset.ReadManifest(p)
 			if err != nil {
 				return res, err
 			}

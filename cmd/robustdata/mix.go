@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
@@ -65,7 +65,7 @@ Examples:
 				if codec, err = compressionOption(compression); err != nil {
 					return err
 				}
-				if err := partition.CheckTarget(out, overwrite); err != nil {
+				if err := dataset.CheckTarget(out, overwrite); err != nil {
 					return usageError{err}
 				}
 			}
@@ -117,7 +117,7 @@ Examples:
 // dataset's manifest as input and the mix settings as config.
 func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out string, rows int64, workers int, overwrite bool, codec stream.Compression) error {
 	ctx := cmd.Context()
-	src, err := stream.ReadManifest(shards)
+	src, err := dataset.ReadManifest(shards)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out
 		return err
 	}
 	defer rd.Close()
-	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: stream.ManifestName, Path: filepath.Join(shards, stream.ManifestName)}})
+	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: dataset.ManifestName, Path: filepath.Join(shards, dataset.ManifestName)}})
 	if err != nil {
 		return err
 	}
@@ -134,15 +134,15 @@ func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out
 	for _, n := range counts {
 		total += n
 	}
-	taskCol, _ := src.Config[partition.ConfigTaskColumn].(string)
-	m := stream.Manifest{Inputs: inputs, Seed: e.seed, PartitionModel: src.PartitionModel, Config: map[string]any{
+	taskCol, _ := src.Config[dataset.ConfigTaskColumn].(string)
+	m := dataset.Manifest{Inputs: inputs, Seed: e.seed, PartitionModel: src.PartitionModel, Config: map[string]any{
 		"mix": map[string]any{"strategy": mix.Strategy, "weights": mix.Weights, "task_weights": mix.TaskWeights, "rows": total},
 	}}
-	man, err := partition.WriteShards(ctx, rd, out, partition.ShardOptions{
+	man, err := dataset.WriteShards(ctx, rd, out, dataset.ShardOptions{
 		TaskColumn: taskCol, Tasks: len(counts), Overwrite: overwrite, Manifest: m,
 		Writer: []stream.Option{stream.WithCompression(codec)},
 	})
-	if errors.Is(err, partition.ErrExists) {
+	if errors.Is(err, dataset.ErrExists) {
 		return usageError{err}
 	}
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline/stream"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -20,8 +20,8 @@ func TestMix(t *testing.T) {
 	ds := trDataset(t)
 	run := filepath.Join(t.TempDir(), "run")
 	trTrain(t, "-i", ds, "-o", run, "--strategy", "minimax")
-	var w train.Weights
-	data, err := os.ReadFile(filepath.Join(run, train.WeightsFile))
+	var w dataset.Weights
+	data, err := os.ReadFile(filepath.Join(run, dataset.WeightsFile))
 	if err != nil || json.Unmarshal(data, &w) != nil {
 		t.Fatalf("weights.json: %v", err)
 	}
@@ -65,10 +65,10 @@ func TestMix(t *testing.T) {
 		if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "--seed", "5", "mix", "--shards", ds, "-o", dir, "--rows", "2500", "--workers", workers, run); code != 0 {
 			t.Fatalf("mix -o: exit %d: %s", code, stderr)
 		}
-		got := dataset(t, dir)
+		got := datasetFiles(t, dir)
 		if i == 0 {
 			first = got
-			m, err := stream.ReadManifest(dir)
+			m, err := dataset.ReadManifest(dir)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -183,7 +184,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		return err
 	}
 	if dirOut {
-		if err := partition.CheckTarget(out.output, sf.overwrite); err != nil {
+		if err := dataset.CheckTarget(out.output, sf.overwrite); err != nil {
 			return usageError{err}
 		}
 	}
@@ -316,10 +317,10 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		// them (written into the staging folder); verify checks the model
 		// against the manifest's partition model hash.
 		beside := func(staging string) error {
-			if _, err := model.Save(filepath.Join(staging, partition.ModelFile)); err != nil {
+			if _, err := model.Save(filepath.Join(staging, dataset.ModelFile)); err != nil {
 				return err
 			}
-			return report(filepath.Join(staging, partition.ReportFile), filepath.Join(out.output, partition.ReportFile))
+			return report(filepath.Join(staging, dataset.ReportFile), filepath.Join(out.output, dataset.ReportFile))
 		}
 		if err := e.writeShards(cmd, rd, out.output, sf, prov, model.K, hash, beside, oopts...); err != nil {
 			return err

@@ -73,8 +73,8 @@ func TestPartitionQuality(t *testing.T) {
 	}
 }
 
-// dataset reads every file of a dataset folder.
-func dataset(t *testing.T, dir string) map[string][]byte {
+// datasetFiles reads every file of a dataset folder.
+func datasetFiles(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -123,7 +123,7 @@ func TestPartitionDeterministic(t *testing.T) {
 		if code, stdout, stderr := runCLI(t, context.Background(), nil, false, "verify", out); code != 0 {
 			t.Fatalf("verify: %d %s %s", code, stdout, stderr)
 		}
-		ds := dataset(t, out)
+		ds := datasetFiles(t, out)
 		if first == nil {
 			first = ds
 			continue
@@ -134,7 +134,7 @@ func TestPartitionDeterministic(t *testing.T) {
 	out := filepath.Join(dir, "seed2") + "/"
 	runCLI(t, context.Background(), nil, false, "-q", "--seed", "2", "partition", "-i", small,
 		"--k", "12", "--features-sample", "4000", "--sample", "6000", "--dim", "32", "--vocab", "4000", "-o", out)
-	if bytes.Equal(first["manifest.json"], dataset(t, out)["manifest.json"]) {
+	if bytes.Equal(first["manifest.json"], datasetFiles(t, out)["manifest.json"]) {
 		t.Fatal("seed 2 gave the same manifest as seed 1")
 	}
 }
@@ -178,7 +178,7 @@ func TestPipeEqualsBatch(t *testing.T) {
 			t.Fatalf("stage %d exited %d: %s", i, c, stderrs[i].String())
 		}
 	}
-	b, p := dataset(t, batch), dataset(t, pipe)
+	b, p := datasetFiles(t, batch), datasetFiles(t, pipe)
 	delete(b, "partition.json")
 	delete(b, "report.md")
 	sameDataset(t, b, p, "pipe against batch")

@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline/stream"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/report"
 )
 
@@ -90,8 +89,8 @@ Examples:
 func reportReads(dir string) []string {
 	var reads []string
 	for _, ds := range []string{dir, filepath.Join(dir, "dataset")} {
-		reads = append(reads, filepath.Join(ds, stream.ManifestName), filepath.Join(ds, partition.ModelFile),
-			filepath.Join(ds, partition.RejectedDir))
+		reads = append(reads, filepath.Join(ds, dataset.ManifestName), filepath.Join(ds, dataset.ModelFile),
+			filepath.Join(ds, dataset.RejectedDir))
 		tasks, _ := filepath.Glob(filepath.Join(ds, "task=*"))
 		reads = append(reads, tasks...)
 	}

@@ -18,11 +18,10 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
 	"github.com/robustdata/robustdata/pipeline/stream"
-	"github.com/robustdata/robustdata/train"
 )
 
 // runGroups are the stages --from names, in order.
@@ -78,10 +77,10 @@ Config (every section but output, inputs.paths and partition.k optional):
   report: true
 
 Examples:
-  robustdata run examples/quickstart/stream.yaml
-  robustdata run stream.yaml --dry-run
+  robustdata run examples/quickstart/pipeline.yaml
+  robustdata run pipeline.yaml --dry-run
   robustdata run --example-config > robustdata.yaml
-  robustdata --log-format json run stream.yaml --from train`,
+  robustdata --log-format json run pipeline.yaml --from train`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if example {
 				if len(args) != 0 {
@@ -541,7 +540,7 @@ func (r *runner) prepareTrain(s *runStage, dir string) func(context.Context, pip
 // killed between writing a checkpoint and its log has a log that stops
 // short; continuing it would lose those steps' log rows.)
 func trainResumable(dir string) (bool, string) {
-	ck := filepath.Join(dir, train.CheckpointFile)
+	ck := filepath.Join(dir, dataset.CheckpointFile)
 	if _, err := os.Stat(ck); errors.Is(err, fs.ErrNotExist) {
 		return true, ""
 	}
@@ -557,7 +556,7 @@ func trainResumable(dir string) (bool, string) {
 	if err != nil || len(steps) != 1 {
 		return false, "the checkpoint's step cannot be read"
 	}
-	rows, err := parquet.ReadFile[train.LogRow](filepath.Join(dir, train.TrainLogFile))
+	rows, err := parquet.ReadFile[dataset.LogRow](filepath.Join(dir, dataset.TrainLogFile))
 	if err != nil {
 		return false, "the training log cannot be read: " + err.Error()
 	}
@@ -815,7 +814,7 @@ func (r *runner) rows(s *runStage) *int64 {
 	if s.name != "partition" {
 		return nil
 	}
-	m, err := stream.ReadManifest(r.path("dataset"))
+	m, err := dataset.ReadManifest(r.path("dataset"))
 	if err != nil {
 		return nil
 	}
@@ -829,7 +828,7 @@ func (r *runner) summarize(stages []stageSummary, d time.Duration) {
 	e := r.e
 	reportPath := ""
 	if r.cfg.Report {
-		reportPath = filepath.Join(r.root, partition.HTMLReportFile)
+		reportPath = filepath.Join(r.root, dataset.HTMLReportFile)
 	}
 	if e.logFormat == "json" {
 		e.log.Info("run summary", "stages", stages, "seconds", seconds(d), "output", r.root, "report", reportPath)

@@ -20,8 +20,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/internal/longtest"
-	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 )
 
 // smallRunConfig is the test pipeline: the first 2000 rows of the shipped
@@ -45,14 +45,14 @@ report: false
 `
 
 // runTestDir makes a folder with small.parquet (the first 2000 rows of the
-// shipped corpus) and stream.yaml; it returns the config's path.
+// shipped corpus) and pipeline.yaml; it returns the config's path.
 func runTestDir(t *testing.T, steps, every int) string {
 	t.Helper()
 	dir := t.TempDir()
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", corpus, "--limit", "2000", "-o", filepath.Join(dir, "small.parquet")); code != 0 {
 		t.Fatal(stderr)
 	}
-	cfg := filepath.Join(dir, "stream.yaml")
+	cfg := filepath.Join(dir, "pipeline.yaml")
 	writeRunConfig(t, cfg, fmt.Sprintf(smallRunConfig, steps, every))
 	return cfg
 }
@@ -275,7 +275,7 @@ func TestRunPathSpelling(t *testing.T) {
 	}
 
 	t.Chdir(dir)
-	code, _, stderr, sum = runJSON(t, ctx, "run", "stream.yaml")
+	code, _, stderr, sum = runJSON(t, ctx, "run", "pipeline.yaml")
 	if code != 0 {
 		t.Fatalf("config by a relative path: exit %d\n%s", code, stderr)
 	}
@@ -388,7 +388,7 @@ func regexpLine(plan, stage, what string) bool {
 func TestRunBadConfig(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "stream.yaml")
+	cfg := filepath.Join(dir, "pipeline.yaml")
 	writeRunConfig(t, cfg, "output: out\ninputs:\n  paths: [x.parquet]\npartition:\n  k: 4\n  smaple: 100\n")
 	code, _, stderr := runCLI(t, ctx, nil, false, "run", cfg)
 	if code != exitBadInput || !strings.Contains(stderr, cfg+": line 6: unknown key \"smaple\" in partition") || !strings.Contains(stderr, "known: k, k_range, sample") {
@@ -622,8 +622,8 @@ func TestRunKillResume(t *testing.T) {
 		}
 		// Whenever the run stops, partition.json and report.md are
 		// there if the dataset is: published with it, never after it.
-		if exists("dataset/manifest.json") && (!exists("dataset/"+partition.ModelFile) || !exists("dataset/"+partition.ReportFile)) {
-			t.Errorf("killed at %q: dataset published without its %s and %s", p.name, partition.ModelFile, partition.ReportFile)
+		if exists("dataset/manifest.json") && (!exists("dataset/"+dataset.ModelFile) || !exists("dataset/"+dataset.ReportFile)) {
+			t.Errorf("killed at %q: dataset published without its %s and %s", p.name, dataset.ModelFile, dataset.ReportFile)
 		}
 		if !killed {
 			missed = append(missed, p.name+" (the run finished first)")
@@ -859,7 +859,7 @@ func flagValues(args []string, flag string) []string {
 // TestRunQuickstartConfig parses the shipped example config and checks
 // it names the shipped corpus.
 func TestRunQuickstartConfig(t *testing.T) {
-	cfg, err := pipeline.LoadRunConfig("../../examples/quickstart/stream.yaml")
+	cfg, err := pipeline.LoadRunConfig("../../examples/quickstart/pipeline.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -23,8 +24,8 @@ type shardFlags struct {
 
 func (s *shardFlags) register(cmd *cobra.Command, own bool) {
 	f := cmd.Flags()
-	f.Int64Var(&s.maxRows, "max-rows", partition.DefaultMaxRows, "start a new shard file after this many rows of a task")
-	f.Int64Var(&s.maxBytes, "max-bytes", partition.DefaultMaxBytes, "start a new shard file after about this many bytes of a task (uncompressed)")
+	f.Int64Var(&s.maxRows, "max-rows", dataset.DefaultMaxRows, "start a new shard file after this many rows of a task")
+	f.Int64Var(&s.maxBytes, "max-bytes", dataset.DefaultMaxBytes, "start a new shard file after about this many bytes of a task (uncompressed)")
 	f.BoolVar(&s.overwrite, "overwrite", false, "replace an output folder that holds another dataset (manifest.json)")
 	if own {
 		f.IntVar(&s.tasks, "tasks", 0, "number of tasks K (default: read from the partition stage's metadata)")
@@ -49,18 +50,18 @@ func (s *shardFlags) check() error {
 func (e *env) writeShards(cmd *cobra.Command, rd stream.Reader, dir string, sf *shardFlags, prov *stream.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...stream.Option) error {
 	defer rd.Close()
 	config := map[string]any{"shard": map[string]any{"max_rows": sf.maxRows, "max_bytes": sf.maxBytes}}
-	m := stream.Manifest{Config: config, PartitionModel: modelHash}
+	m := dataset.Manifest{Config: config, PartitionModel: modelHash}
 	if prov != nil {
 		m.Inputs, m.Seed = prov.Inputs, prov.Seed
 		for _, st := range prov.Stages {
 			config[st.Stage] = st.Config
 		}
 	}
-	man, err := partition.WriteShards(cmd.Context(), rd, dir, partition.ShardOptions{
+	man, err := dataset.WriteShards(cmd.Context(), rd, dir, dataset.ShardOptions{
 		Tasks: k, MaxRows: sf.maxRows, MaxBytes: sf.maxBytes, Overwrite: sf.overwrite,
 		Writer: wopts, Manifest: m, BeforePublish: beforePublish,
 	})
-	if errors.Is(err, partition.ErrExists) {
+	if errors.Is(err, dataset.ErrExists) {
 		return usageError{err}
 	}
 	if err != nil {
@@ -131,7 +132,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			if err := partition.CheckTarget(dir, sf.overwrite); err != nil {
+			if err := dataset.CheckTarget(dir, sf.overwrite); err != nil {
 				return usageError{err}
 			}
 			expanded, err := stream.ExpandInputs(inputs)
@@ -196,7 +197,7 @@ Examples:
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep, err := partition.Verify(cmd.Context(), args[0])
+			rep, err := dataset.Verify(cmd.Context(), args[0])
 			if rep != nil {
 				if asJSON {
 					if jerr := printJSON(e, rep); jerr != nil {

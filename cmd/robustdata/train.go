@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -194,8 +195,8 @@ Examples:
 				}
 				sets = append(sets, ds)
 			}
-			var evals []*train.Eval
-			probes := make([][]*train.ProbeResult, len(args))
+			var evals []*dataset.Eval
+			probes := make([][]*dataset.ProbeResult, len(args))
 			for i, run := range args {
 				ev, err := train.EvaluateRun(cmd.Context(), run, shards, hashedWords)
 				if err != nil {
@@ -214,13 +215,9 @@ Examples:
 				}
 			}
 			if asJSON {
-				type runEval struct {
-					*train.Eval
-					Downstream []*train.ProbeResult `json:"downstream,omitempty"`
-				}
-				out := map[string]runEval{}
+				out := map[string]dataset.RunEval{}
 				for i, run := range args {
-					out[run] = runEval{evals[i], probes[i]}
+					out[run] = dataset.RunEval{Eval: evals[i], Downstream: probes[i]}
 				}
 				return printJSON(e, out)
 			}

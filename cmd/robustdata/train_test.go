@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline/stream"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -59,13 +59,13 @@ func trTrain(t *testing.T, args ...string) {
 	}
 }
 
-func trEvalJSON(t *testing.T, run string) *train.Eval {
+func trEvalJSON(t *testing.T, run string) *dataset.Eval {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(run, train.EvalFile))
+	data, err := os.ReadFile(filepath.Join(run, dataset.EvalFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev train.Eval
+	var ev dataset.Eval
 	if err := json.Unmarshal(data, &ev); err != nil {
 		t.Fatal(err)
 	}
@@ -82,15 +82,15 @@ func TestTrainEval(t *testing.T) {
 	trTrain(t, "-i", ds, "-o", erm, "--strategy", "erm", "--checkpoint-every", "7")
 	trTrain(t, "-i", ds, "-o", mm, "--strategy", "minimax", "--temperature", "0.2", "--smoothing", "0.5")
 	for _, run := range []string{erm, mm} {
-		for _, name := range []string{train.ModelJSON, train.CheckpointFile, train.TrainLogFile, train.WeightsFile, train.EvalFile} {
+		for _, name := range []string{dataset.ModelJSON, dataset.CheckpointFile, dataset.TrainLogFile, dataset.WeightsFile, dataset.EvalFile} {
 			if _, err := os.Stat(filepath.Join(run, name)); err != nil {
 				t.Errorf("%s: %v", run, err)
 			}
 		}
 	}
-	evals := []*train.Eval{trEvalJSON(t, erm), trEvalJSON(t, mm)}
+	evals := []*dataset.Eval{trEvalJSON(t, erm), trEvalJSON(t, mm)}
 	var cfg train.Config
-	if data, err := os.ReadFile(filepath.Join(mm, train.ModelJSON)); err != nil || json.Unmarshal(data, &cfg) != nil {
+	if data, err := os.ReadFile(filepath.Join(mm, dataset.ModelJSON)); err != nil || json.Unmarshal(data, &cfg) != nil {
 		t.Fatalf("model.json: %v", err)
 	}
 	if cfg.Strategy != "minimax" || cfg.Temp != 0.2 || cfg.Smoothing != 0.5 || cfg.Steps != 20 || cfg.Hidden != 16 || cfg.Seed != 1 {
@@ -109,7 +109,7 @@ func TestTrainEval(t *testing.T) {
 	if f := strings.Fields(lines[0]); !reflect.DeepEqual(f, []string{"task", erm, mm}) {
 		t.Errorf("header %q", lines[0])
 	}
-	want := func(name string, v func(*train.Eval) string) []string {
+	want := func(name string, v func(*dataset.Eval) string) []string {
 		row := strings.Fields(name)
 		for _, ev := range evals {
 			row = append(row, v(ev))
@@ -117,17 +117,17 @@ func TestTrainEval(t *testing.T) {
 		return row
 	}
 	for i := range k {
-		checkRow(t, lines[1+i], want(fmt.Sprint(i), func(ev *train.Eval) string { return fmt.Sprintf("%.4f", ev.Tasks[i].Loss) }))
+		checkRow(t, lines[1+i], want(fmt.Sprint(i), func(ev *dataset.Eval) string { return fmt.Sprintf("%.4f", ev.Tasks[i].Loss) }))
 	}
-	checkRow(t, lines[1+k], want("mean", func(ev *train.Eval) string { return fmt.Sprintf("%.4f", ev.Mean) }))
-	checkRow(t, lines[2+k], want("worst", func(ev *train.Eval) string { return fmt.Sprintf("%.4f", ev.Worst) }))
-	checkRow(t, lines[3+k], want("worst task", func(ev *train.Eval) string { return fmt.Sprint(ev.WorstTask) }))
+	checkRow(t, lines[1+k], want("mean", func(ev *dataset.Eval) string { return fmt.Sprintf("%.4f", ev.Mean) }))
+	checkRow(t, lines[2+k], want("worst", func(ev *dataset.Eval) string { return fmt.Sprintf("%.4f", ev.Worst) }))
+	checkRow(t, lines[3+k], want("worst task", func(ev *dataset.Eval) string { return fmt.Sprint(ev.WorstTask) }))
 
 	code, stdout, stderr = runCLI(t, context.Background(), nil, false, "eval", "--json", "--shards", ds, erm, mm)
 	if code != 0 {
 		t.Fatalf("eval --json: exit %d: %s", code, stderr)
 	}
-	var got map[string]*train.Eval
+	var got map[string]*dataset.Eval
 	if err := json.Unmarshal(stdout, &got); err != nil {
 		t.Fatalf("eval --json: %v:\n%s", err, stdout)
 	}
@@ -197,7 +197,7 @@ func TestTrainUsageStrategy(t *testing.T) {
 // that blows up exits 1 telling to lower --lr.
 func TestTrainBadData(t *testing.T) {
 	ds := trDataset(t)
-	m, err := stream.ReadManifest(ds)
+	m, err := dataset.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestTrainExistingRun(t *testing.T) {
 	ds := trDataset(t)
 	run := filepath.Join(t.TempDir(), "run")
 	trTrain(t, "-i", ds, "-o", run, "--strategy", "erm")
-	before, err := os.ReadFile(filepath.Join(run, train.CheckpointFile))
+	before, err := os.ReadFile(filepath.Join(run, dataset.CheckpointFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +261,7 @@ func TestTrainExistingRun(t *testing.T) {
 	if code != exitUsage || !strings.Contains(stderr, "finished run") || !strings.Contains(stderr, "--overwrite") {
 		t.Errorf("train into a finished run: exit %d, stderr %q; want exit %d naming --overwrite", code, stderr, exitUsage)
 	}
-	if after, _ := os.ReadFile(filepath.Join(run, train.CheckpointFile)); !reflect.DeepEqual(after, before) {
+	if after, _ := os.ReadFile(filepath.Join(run, dataset.CheckpointFile)); !reflect.DeepEqual(after, before) {
 		t.Errorf("the refused train changed the run's checkpoint")
 	}
 	code, _, stderr = runCLI(t, context.Background(), nil, false, "train", "-i", ds, "-o", run, "--resume", "--overwrite")
@@ -270,7 +270,7 @@ func TestTrainExistingRun(t *testing.T) {
 	}
 	trTrain(t, "-i", ds, "-o", run, "--strategy", "erm", "--resume")
 	trTrain(t, "-i", ds, "-o", run, "--strategy", "minimax", "--overwrite")
-	if after, _ := os.ReadFile(filepath.Join(run, train.CheckpointFile)); reflect.DeepEqual(after, before) {
+	if after, _ := os.ReadFile(filepath.Join(run, dataset.CheckpointFile)); reflect.DeepEqual(after, before) {
 		t.Errorf("--overwrite kept the old checkpoint")
 	}
 

@@ -72,3 +72,8 @@ func oneLine(s string) string {
 	f := strings.Fields(s)
 	return strings.Join(f, " ")
 }
+
+// DataErrorf is a *DataError about source as a whole (no row or column).
+func DataErrorf(source string, format string, args ...any) *DataError {
+	return dataErr(source, format, args...)
+}

@@ -219,14 +219,3 @@ func noTempFiles(t testing.TB, dir string) {
 		}
 	}
 }
-
-// writeTestFile writes data to path, making its folder.
-func writeTestFile(t *testing.T, path, data string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -21,7 +21,7 @@ const ProvenanceKey = "robustdata.provenance"
 // it.
 type Provenance struct {
 	// Inputs are the files the first stage read.
-	Inputs []ManifestInput `json:"inputs"`
+	Inputs []InputSum `json:"inputs"`
 	// Seed is the random seed of the run.
 	Seed uint64 `json:"seed"`
 	// Stages lists each stage and its configuration, in order.
@@ -86,11 +86,11 @@ func StageProvenance(ctx context.Context, in *arrow.Schema, inputs []Input, seed
 
 // HashInputs returns the size and sha256 of every file input. Standard
 // input cannot be read twice: it is listed with size -1 and no hash.
-func HashInputs(ctx context.Context, inputs []Input) ([]ManifestInput, error) {
-	out := make([]ManifestInput, 0, len(inputs))
+func HashInputs(ctx context.Context, inputs []Input) ([]InputSum, error) {
+	out := make([]InputSum, 0, len(inputs))
 	for _, in := range inputs {
 		if in.Streamed() { // read once, by the stage: nothing to hash
-			out = append(out, ManifestInput{Path: in.Name, Bytes: -1})
+			out = append(out, InputSum{Path: in.Name, Bytes: -1})
 			continue
 		}
 		f, err := os.Open(in.Path)
@@ -103,7 +103,15 @@ func HashInputs(ctx context.Context, inputs []Input) ([]ManifestInput, error) {
 		if err != nil {
 			return nil, fmt.Errorf("robustdata/pipeline: hashing %s: %w", in.Name, err)
 		}
-		out = append(out, ManifestInput{Path: in.Name, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))})
+		out = append(out, InputSum{Path: in.Name, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))})
 	}
 	return out, nil
+}
+
+// InputSum is the size and sha256 of one input file, by the name it was
+// given (a dataset manifest lists its inputs so).
+type InputSum struct {
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
 }

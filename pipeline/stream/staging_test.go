@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/robustdata/robustdata/internal/testkit"
 )
 
 func TestSweepStagingLiveAndDead(t *testing.T) {
@@ -33,9 +35,9 @@ func TestSweepStagingLiveAndDead(t *testing.T) {
 	// A process's lock is gone with it: a dead writer's staging entries
 	// are the same names without a lock held.
 	deadFile := filepath.Join(dir, ".out.parquet.robustdata-tmp-12-00000000000000aa")
-	writeTestFile(t, deadFile, "half")
+	testkit.WriteFile(t, deadFile, "half")
 	other := filepath.Join(dir, ".other.parquet.robustdata-tmp-12-00000000000000bb")
-	writeTestFile(t, other, "half")
+	testkit.WriteFile(t, other, "half")
 
 	done, err := SweepStaging(dir, "out.parquet")
 	if err != nil {
@@ -53,7 +55,7 @@ func TestSweepStagingLiveAndDead(t *testing.T) {
 	if _, err := exec.LookPath("flock"); err == nil {
 		held := filepath.Join(dir, ".ds2.robustdata-tmp-77-00000000000000cc")
 		os.Mkdir(held, 0o755)
-		writeTestFile(t, held+".lock", "{}")
+		testkit.WriteFile(t, held+".lock", "{}")
 		cmd := exec.Command("flock", "-x", held+".lock", "sleep", "30")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // sleep holds the lock too
 		kill := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }
@@ -97,7 +99,7 @@ func TestSweepStagingLiveAndDead(t *testing.T) {
 func TestSweepStagingRestoresMovedAside(t *testing.T) {
 	dir := t.TempDir()
 	ds := filepath.Join(dir, "ds")
-	writeTestFile(t, filepath.Join(ds, ManifestName), "old dataset")
+	testkit.WriteFile(t, filepath.Join(ds, "manifest.json"), "old dataset")
 	aside, err := MoveAside(ds)
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +118,7 @@ func TestSweepStagingRestoresMovedAside(t *testing.T) {
 	if len(done) != 2 {
 		t.Errorf("swept %v", done)
 	}
-	b, err := os.ReadFile(filepath.Join(ds, ManifestName))
+	b, err := os.ReadFile(filepath.Join(ds, "manifest.json"))
 	if err != nil || string(b) != "old dataset" {
 		t.Fatalf("old dataset not restored: %q %v", b, err)
 	}
@@ -130,13 +132,13 @@ func TestSweepStagingRestoresMovedAside(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTestFile(t, filepath.Join(ds, ManifestName), "new dataset")
+	testkit.WriteFile(t, filepath.Join(ds, "manifest.json"), "new dataset")
 	aside.lock.Close()
 	aside.lock = nil
 	if _, err := SweepStaging(dir, ""); err != nil {
 		t.Fatal(err)
 	}
-	b, _ = os.ReadFile(filepath.Join(ds, ManifestName))
+	b, _ = os.ReadFile(filepath.Join(ds, "manifest.json"))
 	entries, _ = os.ReadDir(dir)
 	if string(b) != "new dataset" || len(entries) != 1 {
 		t.Errorf("got %q and %v", b, entries)
@@ -148,8 +150,8 @@ func TestAtomicWriteSweepsItsOwnLeftovers(t *testing.T) {
 	final := filepath.Join(dir, "x.parquet")
 	dead := filepath.Join(dir, ".x.parquet.robustdata-tmp-5-0000000000000001")
 	lookalike := filepath.Join(dir, ".x.parquet.tmp-0000000000000001")
-	writeTestFile(t, dead, "half")
-	writeTestFile(t, lookalike, "user's")
+	testkit.WriteFile(t, dead, "half")
+	testkit.WriteFile(t, lookalike, "user's")
 	if err := WriteFileAtomic(final, func(w io.Writer) error { _, err := w.Write([]byte("ok")); return err }); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package partition
+package dataset
 
 import (
 	"context"
@@ -89,7 +89,7 @@ type ShardOptions struct {
 	// PartitionModel. WriteShards fills Version, ToolVersion, Tasks,
 	// Rejected, InputRows and TotalRows, and sets Config[ConfigTaskColumn]
 	// when TaskColumn is not the default (in its copy of Config).
-	Manifest stream.Manifest
+	Manifest Manifest
 	// BeforePublish, when set, is called once every shard and the
 	// manifest are written, with the staging folder that becomes dir:
 	// files it writes there (a partition model, a report) appear together
@@ -138,7 +138,7 @@ func ShardName(part int) string { return fmt.Sprintf("part-%05d.parquet", part) 
 //
 //	dir/task=NNN/part-NNNNN.parquet   rows of task NNN, in input order
 //	dir/rejected/part-NNNNN.parquet   rows with a reject reason
-//	dir/manifest.json                 stream.Manifest, written last
+//	dir/manifest.json                 Manifest, written last
 //
 // Every shard has src's schema. The dataset is written into a staging
 // folder beside dir ("dir.tmp-<random>") and renamed into place only when
@@ -146,7 +146,7 @@ func ShardName(part int) string { return fmt.Sprintf("part-%05d.parquet", part) 
 // or cancellation of ctx the staging folder is removed. See ShardOptions
 // for when an existing dir is replaced. WriteShards does not close src.
 // It returns the manifest it wrote.
-func WriteShards(ctx context.Context, src stream.Reader, dir string, opts ShardOptions) (*stream.Manifest, error) {
+func WriteShards(ctx context.Context, src stream.Reader, dir string, opts ShardOptions) (*Manifest, error) {
 	opts.defaults()
 	if opts.Tasks < 1 {
 		return nil, fmt.Errorf("robustdata/partition: %d tasks: need at least 1", opts.Tasks)
@@ -221,8 +221,8 @@ func checkShardTarget(dir string, overwrite bool) (int, error) {
 	if len(entries) == 0 {
 		return shardTargetEmpty, nil
 	}
-	if _, err := os.Lstat(filepath.Join(dir, stream.ManifestName)); err != nil {
-		return 0, fmt.Errorf("robustdata/partition: %s is not empty and holds no %s: refusing to replace it: %w", dir, stream.ManifestName, ErrExists)
+	if _, err := os.Lstat(filepath.Join(dir, ManifestName)); err != nil {
+		return 0, fmt.Errorf("robustdata/partition: %s is not empty and holds no %s: refusing to replace it: %w", dir, ManifestName, ErrExists)
 	}
 	if !overwrite {
 		return 0, fmt.Errorf("robustdata/partition: %s already holds a dataset (replace it with --overwrite): %w", dir, ErrExists)
@@ -276,7 +276,7 @@ type shardDest struct {
 	rel    string // current shard, relative to the dataset
 	rows   int64  // rows in the current shard
 	bytes  int64  // Arrow bytes in the current shard
-	shards []stream.ManifestShard
+	shards []ManifestShard
 }
 
 type sharder struct {
@@ -349,7 +349,7 @@ func shardColumnList(sc *arrow.Schema) string {
 }
 
 // run writes every shard and the manifest into the staging folder.
-func (s *sharder) run(ctx context.Context, src stream.Reader) (*stream.Manifest, error) {
+func (s *sharder) run(ctx context.Context, src stream.Reader) (*Manifest, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -376,7 +376,7 @@ func (s *sharder) run(ctx context.Context, src stream.Reader) (*stream.Manifest,
 		return nil, fmt.Errorf("robustdata/partition: encoding the manifest: %w", err)
 	}
 	data = append(data, '\n')
-	err = stream.WriteFileAtomic(filepath.Join(s.staging, stream.ManifestName), func(w io.Writer) error {
+	err = stream.WriteFileAtomic(filepath.Join(s.staging, ManifestName), func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -386,12 +386,12 @@ func (s *sharder) run(ctx context.Context, src stream.Reader) (*stream.Manifest,
 	return m, nil
 }
 
-func (s *sharder) manifest() *stream.Manifest {
+func (s *sharder) manifest() *Manifest {
 	m := s.opts.Manifest
-	m.Version = stream.ManifestVersion
+	m.Version = ManifestVersion
 	m.ToolVersion = stream.ToolVersion
 	if m.Inputs == nil {
-		m.Inputs = []stream.ManifestInput{}
+		m.Inputs = []ManifestInput{}
 	}
 	if s.opts.TaskColumn != DefaultTaskColumn {
 		m.Config = maps.Clone(m.Config)
@@ -402,12 +402,12 @@ func (s *sharder) manifest() *stream.Manifest {
 			m.Config[ConfigTaskColumn] = s.opts.TaskColumn
 		}
 	}
-	m.Tasks = make([]stream.ManifestTask, s.k)
+	m.Tasks = make([]ManifestTask, s.k)
 	m.TotalRows = 0
 	for t := range s.k {
-		mt := stream.ManifestTask{Task: t, Shards: s.dests[t].shards}
+		mt := ManifestTask{Task: t, Shards: s.dests[t].shards}
 		if mt.Shards == nil {
-			mt.Shards = []stream.ManifestShard{}
+			mt.Shards = []ManifestShard{}
 		}
 		for _, sh := range mt.Shards {
 			mt.Rows += sh.Rows
@@ -416,7 +416,7 @@ func (s *sharder) manifest() *stream.Manifest {
 		m.TotalRows += mt.Rows
 		m.Tasks[t] = mt
 	}
-	m.Rejected = stream.ManifestRejected{Shards: s.dests[s.k].shards}
+	m.Rejected = ManifestRejected{Shards: s.dests[s.k].shards}
 	for _, sh := range m.Rejected.Shards {
 		m.Rejected.Rows += sh.Rows
 	}
@@ -577,7 +577,7 @@ func (s *sharder) closeShard(d *shardDest) error {
 		return fmt.Errorf("robustdata/partition: writing shard %s: the writer gives no checksum", d.rel)
 	}
 	size, sha := sum.Sum()
-	d.shards = append(d.shards, stream.ManifestShard{Path: d.rel, Rows: d.rows, Bytes: size, SHA256: sha})
+	d.shards = append(d.shards, ManifestShard{Path: d.rel, Rows: d.rows, Bytes: size, SHA256: sha})
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package partition
+package dataset
 
 // CheckTarget tells, before any work, whether dir can receive a dataset:
 // the error wraps ErrExists when it holds another dataset (and overwrite

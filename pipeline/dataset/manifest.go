@@ -1,4 +1,4 @@
-package stream
+package dataset
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // ManifestName is the file name of a sharded dataset's manifest.
@@ -46,12 +48,9 @@ type Manifest struct {
 	TotalRows int64 `json:"total_rows"`
 }
 
-// ManifestInput is one input file of a dataset.
-type ManifestInput struct {
-	Path   string `json:"path"`
-	Bytes  int64  `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
+// ManifestInput is one input file of a dataset: the digest
+// stream.HashInputs makes (and a stream's provenance carries).
+type ManifestInput = stream.InputSum
 
 // ManifestTask is one task's part of a dataset.
 type ManifestTask struct {
@@ -90,15 +89,15 @@ func ReadManifest(dir string) (*Manifest, error) {
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, FileError(p, err)
+		return nil, stream.FileError(p, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxManifestBytes+1))
 	if err != nil {
-		return nil, FileError(p, err)
+		return nil, stream.FileError(p, err)
 	}
 	if len(data) > maxManifestBytes {
-		return nil, dataErr(p, "larger than %d bytes", maxManifestBytes)
+		return nil, stream.DataErrorf(p, "larger than %d bytes", maxManifestBytes)
 	}
 	return ParseManifest(p, data)
 }
@@ -131,13 +130,13 @@ func OpenDataset(dir string) (*Manifest, error) {
 func checkRegular(path string, size int64) error {
 	st, err := os.Lstat(path)
 	if err != nil {
-		return FileError(path, err)
+		return stream.FileError(path, err)
 	}
 	if !st.Mode().IsRegular() {
-		return dataErr(path, "not a regular file (%s): a dataset holds only regular files", st.Mode().Type())
+		return stream.DataErrorf(path, "not a regular file (%s): a dataset holds only regular files", st.Mode().Type())
 	}
 	if size >= 0 && st.Size() != size {
-		return dataErr(path, "corrupted shard: %d bytes, the manifest says %d (run robustdata verify)", st.Size(), size)
+		return stream.DataErrorf(path, "corrupted shard: %d bytes, the manifest says %d (run robustdata verify)", st.Size(), size)
 	}
 	return nil
 }
@@ -149,13 +148,13 @@ func ParseManifest(name string, data []byte) (*Manifest, error) {
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if err := dec.Decode(&m); err != nil {
-		return nil, dataErr(name, "not a valid manifest: %v", err)
+		return nil, stream.DataErrorf(name, "not a valid manifest: %v", err)
 	}
 	if dec.More() {
-		return nil, dataErr(name, "not a valid manifest: data after the JSON object")
+		return nil, stream.DataErrorf(name, "not a valid manifest: data after the JSON object")
 	}
 	if err := m.check(); err != nil {
-		return nil, &DataError{Source: name, Row: -1, Err: err}
+		return nil, &stream.DataError{Source: name, Row: -1, Err: err}
 	}
 	return &m, nil
 }

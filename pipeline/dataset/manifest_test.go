@@ -1,4 +1,4 @@
-package stream
+package dataset
 
 import (
 	"encoding/json"
@@ -8,6 +8,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/robustdata/robustdata/internal/testkit"
+
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 const goodManifest = `{
@@ -45,8 +49,8 @@ func TestParseManifest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			data := strings.Replace(goodManifest, tc.from, tc.to, 1)
 			_, err := ParseManifest("m.json", []byte(data))
-			if err == nil || !IsDataError(err) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "m.json: ") {
-				t.Fatalf("error %v, want a DataError on m.json containing %q", err, tc.want)
+			if err == nil || !stream.IsDataError(err) || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "m.json: ") {
+				t.Fatalf("error %v, want a stream.DataError on m.json containing %q", err, tc.want)
 			}
 		})
 	}
@@ -67,7 +71,7 @@ func TestReadManifest(t *testing.T) {
 func TestOpenDatasetRefusesHostileShards(t *testing.T) {
 	newDataset := func(t *testing.T) string {
 		dir := t.TempDir()
-		writeTestFile(t, filepath.Join(dir, "task=000", "part-00000.parquet"), "PAR1data")
+		testkit.WriteFile(t, filepath.Join(dir, "task=000", "part-00000.parquet"), "PAR1data")
 		m := Manifest{Version: ManifestVersion, InputRows: 3, TotalRows: 3, Tasks: []ManifestTask{{
 			Task: 0, Rows: 3, Bytes: 8, Shards: []ManifestShard{{Path: "task=000/part-00000.parquet", Rows: 3, Bytes: 8, SHA256: strings.Repeat("0", 64)}},
 		}}}
@@ -75,7 +79,7 @@ func TestOpenDatasetRefusesHostileShards(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeTestFile(t, filepath.Join(dir, ManifestName), string(b))
+		testkit.WriteFile(t, filepath.Join(dir, ManifestName), string(b))
 		return dir
 	}
 	shard := func(dir string) string { return filepath.Join(dir, "task=000", "part-00000.parquet") }
@@ -100,7 +104,7 @@ func TestOpenDatasetRefusesHostileShards(t *testing.T) {
 			}
 		}, "not a regular file"},
 		{"grown", func(t *testing.T, dir string) {
-			writeTestFile(t, shard(dir), "PAR1data and more")
+			testkit.WriteFile(t, shard(dir), "PAR1data and more")
 		}, "the manifest says 8"},
 		{"manifest is a fifo", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, ManifestName))
@@ -116,7 +120,7 @@ func TestOpenDatasetRefusesHostileShards(t *testing.T) {
 			go func() { _, err := OpenDataset(dir); done <- err }()
 			select {
 			case err := <-done:
-				if err == nil || !IsDataError(err) || !strings.Contains(err.Error(), tc.expect) {
+				if err == nil || !stream.IsDataError(err) || !strings.Contains(err.Error(), tc.expect) {
 					t.Errorf("got %v, want a data error saying %q", err, tc.expect)
 				}
 			case <-time.After(10 * time.Second):

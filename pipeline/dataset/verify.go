@@ -1,4 +1,4 @@
-package partition
+package dataset
 
 import (
 	"context"
@@ -43,7 +43,7 @@ type VerifyReport struct {
 const maxProblems = 1000
 
 // Verify checks the dataset in dir against its manifest.json (read with
-// stream.ReadManifest, which checks paths and arithmetic): every listed
+// ReadManifest, which checks paths and arithmetic): every listed
 // shard exists with the listed size and sha256 and holds the listed number
 // of rows; every row of a task shard has that task and no reject reason;
 // every row of a rejected shard has a reason, and the reasons add up to
@@ -76,7 +76,7 @@ type verifier struct {
 	ctx      context.Context
 	dir      string
 	mem      memory.Allocator
-	m        *stream.Manifest
+	m        *Manifest
 	rep      *VerifyReport
 	nProblem int
 	taskCol  string
@@ -88,7 +88,7 @@ type verifier struct {
 }
 
 func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*VerifyReport, error) {
-	m, err := stream.ReadManifest(dir)
+	m, err := ReadManifest(dir)
 	if err != nil {
 		if stream.IsDataError(err) {
 			return &VerifyReport{Problems: []string{err.Error()}}, err
@@ -101,7 +101,7 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		v.taskCol = name
 	}
 	listed := map[string]bool{}
-	check := func(s stream.ManifestShard, task int) (int64, error) {
+	check := func(s ManifestShard, task int) (int64, error) {
 		if listed[s.Path] {
 			v.problem("%s: listed twice in the manifest", s.Path)
 			return 0, nil
@@ -155,10 +155,10 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		}
 	}
 	if v.rep.Rows != m.TotalRows {
-		v.problem("%s: total_rows %d, the task files hold %d", stream.ManifestName, m.TotalRows, v.rep.Rows)
+		v.problem("%s: total_rows %d, the task files hold %d", ManifestName, m.TotalRows, v.rep.Rows)
 	}
 	if in := v.rep.Rows + v.rep.Rejected; in != m.InputRows {
-		v.problem("%s: input_rows %d, the files hold %d (%d in tasks + %d rejected)", stream.ManifestName, m.InputRows, in, v.rep.Rows, v.rep.Rejected)
+		v.problem("%s: input_rows %d, the files hold %d (%d in tasks + %d rejected)", ManifestName, m.InputRows, in, v.rep.Rows, v.rep.Rejected)
 	}
 	if err := v.unlisted(listed); err != nil {
 		return nil, err
@@ -205,7 +205,7 @@ func (v *verifier) readProblem(rel string, err error) {
 
 // shard checks one listed file (task -1: rejected) and returns the rows
 // it holds. Only cancellation is returned as an error.
-func (v *verifier) shard(s stream.ManifestShard, task int) (int64, error) {
+func (v *verifier) shard(s ManifestShard, task int) (int64, error) {
 	if err := v.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -441,7 +441,7 @@ func (v *verifier) unlisted(listed map[string]bool) error {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel != stream.ManifestName && !listed[rel] {
+		if rel != ManifestName && !listed[rel] {
 			v.problem("%s: not listed in the manifest", rel)
 		}
 		return nil

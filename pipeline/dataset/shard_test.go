@@ -1,4 +1,4 @@
-package partition
+package dataset
 
 import (
 	"bytes"
@@ -294,16 +294,16 @@ func noSiblings(t testing.TB, parent string, keep ...string) {
 
 // checkDataset checks a written dataset against the input rows: layout,
 // order, manifest, sums. maxRows > 0 also checks the exact shard split.
-func checkDataset(t *testing.T, mem memory.Allocator, dir string, m *stream.Manifest, k int, rows []shardRow, taskName string, maxRows int64) {
+func checkDataset(t *testing.T, mem memory.Allocator, dir string, m *Manifest, k int, rows []shardRow, taskName string, maxRows int64) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(dir, stream.ManifestName))
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasSuffix(data, []byte("}\n")) || !bytes.HasPrefix(data, []byte("{\n  \"version\": 1,")) {
 		t.Errorf("manifest is not indented JSON with a trailing newline:\n%s", data)
 	}
-	parsed, err := stream.ParseManifest("manifest.json", data)
+	parsed, err := ParseManifest("manifest.json", data)
 	if err != nil {
 		t.Fatalf("ParseManifest: %v", err)
 	}
@@ -332,8 +332,8 @@ func checkDataset(t *testing.T, mem memory.Allocator, dir string, m *stream.Mani
 	if !reflect.DeepEqual(parsed.Rejected.Reasons, reasons) {
 		t.Errorf("reasons %v, want %v", parsed.Rejected.Reasons, reasons)
 	}
-	files := []string{stream.ManifestName}
-	checkShards := func(folder string, shards []stream.ManifestShard, want []shardRow) int64 {
+	files := []string{ManifestName}
+	checkShards := func(folder string, shards []ManifestShard, want []shardRow) int64 {
 		t.Helper()
 		var got []shardRow
 		var bytes int64
@@ -506,8 +506,8 @@ func TestWriteShardsLayout(t *testing.T) {
 			opts.Tasks = tc.k
 			opts.Allocator = mem
 			opts.Writer = []stream.Option{stream.WithAllocator(mem)}
-			opts.Manifest = stream.Manifest{Seed: 7, Config: map[string]any{"k": tc.k},
-				Inputs: []stream.ManifestInput{{Path: "in.parquet", Bytes: 1, SHA256: "00"}}}
+			opts.Manifest = Manifest{Seed: 7, Config: map[string]any{"k": tc.k},
+				Inputs: []ManifestInput{{Path: "in.parquet", Bytes: 1, SHA256: "00"}}}
 			m, err := WriteShards(context.Background(), src, dir, opts)
 			if err != nil {
 				t.Fatalf("WriteShards: %v", err)
@@ -600,7 +600,7 @@ func TestShardDeterministic(t *testing.T) {
 		dir := filepath.Join(parent, fmt.Sprint("ds", run))
 		_, err := WriteShards(context.Background(), src, dir, ShardOptions{Tasks: 5, MaxRows: 40, Allocator: mem,
 			Writer:   []stream.Option{stream.WithAllocator(mem)},
-			Manifest: stream.Manifest{Seed: 3, Config: map[string]any{"b": 1, "a": []int{1, 2}}}})
+			Manifest: Manifest{Seed: 3, Config: map[string]any{"b": 1, "a": []int{1, 2}}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -652,7 +652,7 @@ func TestShardDeterministic200k(t *testing.T) {
 		dir := filepath.Join(parent, fmt.Sprint("ds", run))
 		if _, err := WriteShards(context.Background(), src, dir, ShardOptions{Tasks: 4, Allocator: mem,
 			Writer:   []stream.Option{stream.WithAllocator(mem)},
-			Manifest: stream.Manifest{Seed: 1}}); err != nil {
+			Manifest: Manifest{Seed: 1}}); err != nil {
 			t.Fatal(err)
 		}
 		tree := map[string][]byte{}
@@ -683,7 +683,7 @@ func TestShardDeterministic200k(t *testing.T) {
 }
 
 func TestShardExisting(t *testing.T) {
-	write := func(t *testing.T, mem memory.Allocator, dir string, rows []shardRow, overwrite bool) (*stream.Manifest, error) {
+	write := func(t *testing.T, mem memory.Allocator, dir string, rows []shardRow, overwrite bool) (*Manifest, error) {
 		src := newMemReader(t, mem, inputSpec{}, rows, 8)
 		return WriteShards(context.Background(), src, dir, ShardOptions{Tasks: 2, MaxRows: 5, Overwrite: overwrite,
 			Allocator: mem, Writer: []stream.Option{stream.WithAllocator(mem)}})
@@ -737,7 +737,7 @@ func TestShardExisting(t *testing.T) {
 				}
 				if strings.Contains(tc.wantErr, "out of range") {
 					if !stream.IsDataError(err) {
-						t.Errorf("%v is not a DataError", err)
+						t.Errorf("%v is not a stream.DataError", err)
 					}
 				} else if !errors.Is(err, ErrExists) || stream.IsDataError(err) {
 					t.Errorf("%v does not wrap ErrExists only", err)
@@ -753,7 +753,7 @@ func TestShardExisting(t *testing.T) {
 	}
 }
 
-func writeOld(rows []shardRow, write func(*testing.T, memory.Allocator, string, []shardRow, bool) (*stream.Manifest, error)) func(*testing.T, memory.Allocator, string) {
+func writeOld(rows []shardRow, write func(*testing.T, memory.Allocator, string, []shardRow, bool) (*Manifest, error)) func(*testing.T, memory.Allocator, string) {
 	return func(t *testing.T, mem memory.Allocator, dir string) {
 		if _, err := write(t, mem, dir, rows, false); err != nil {
 			t.Fatal(err)
@@ -829,7 +829,7 @@ func TestShardErrors(t *testing.T) {
 				Writer: []stream.Option{stream.WithAllocator(mem)}})
 			var de *stream.DataError
 			if !errors.As(err, &de) {
-				t.Fatalf("error %v, want a DataError", err)
+				t.Fatalf("error %v, want a stream.DataError", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {
@@ -1032,7 +1032,7 @@ func TestShardManifestJSON(t *testing.T) {
 		Writer: []stream.Option{stream.WithAllocator(mem)}}); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, stream.ManifestName))
+	data, err := os.ReadFile(filepath.Join(dir, ManifestName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1047,7 +1047,7 @@ func TestShardManifestJSON(t *testing.T) {
 	if raw["inputs"] == nil {
 		t.Errorf("inputs is null:\n%s", data)
 	}
-	if _, err := stream.ParseManifest("m", data); err != nil {
+	if _, err := ParseManifest("m", data); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -1067,7 +1067,7 @@ func TestShardBeforePublish(t *testing.T) {
 		_, dir, err := run(t, func(staging string) error {
 			// The dataset is complete when the hook runs, and dir is not
 			// there yet.
-			if _, err := os.Stat(filepath.Join(staging, stream.ManifestName)); err != nil {
+			if _, err := os.Stat(filepath.Join(staging, ManifestName)); err != nil {
 				t.Errorf("no manifest in the staging folder: %v", err)
 			}
 			entries, _ := os.ReadDir(staging)
