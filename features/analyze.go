@@ -7,54 +7,9 @@ import (
 	"math/bits"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/robustdata/robustdata/pipeline/schema"
 )
-
-// NumPattern is the number of pattern features.
-const NumPattern = 24
-
-// patternNames are the pattern features in column order (see doc.go).
-var patternNames = [NumPattern]string{
-	"log_bytes", "log_words", "log_lines", "mean_word_len", "std_word_len",
-	"type_token_ratio", "stopword_ratio", "punct_ratio", "digit_ratio", "upper_ratio",
-	"whitespace_ratio", "non_ascii_ratio", "symbol_ratio", "url_rate", "bullet_line_rate",
-	"repeated_line_frac", "repeated_bigram_frac", "char_entropy", "mean_sentence_words", "empty_line_frac",
-	"ellipsis_line_frac", "terminal_punct_line_frac", "alpha_word_frac", "log_mean_line_bytes",
-}
-
-// patternDescriptions define the pattern features (see doc.go).
-var patternDescriptions = [NumPattern]string{
-	"ln(1 + bytes)",
-	"ln(1 + words)",
-	"ln(1 + lines)",
-	"mean runes per word",
-	"population standard deviation of runes per word",
-	"distinct lower-cased words / words",
-	"stop words / words",
-	"punctuation runes / runes",
-	"digit runes / runes",
-	"upper-case letters / letters",
-	"white-space runes / runes",
-	"runes >= U+0080 / runes",
-	"symbol runes (math, currency, modifier, other) / runes",
-	"URLs (http://, https://, www. at a word start) / words",
-	"non-empty lines starting with a bullet (- * + • or 1. 1)) / non-empty lines",
-	"non-empty lines repeating an earlier one (trimmed) / non-empty lines",
-	"word bigrams occurring more than once / word bigrams",
-	"Shannon entropy of the rune distribution, in bits",
-	"words / sentences",
-	"empty or white-space lines / lines",
-	"non-empty lines ending with ... or … / non-empty lines",
-	"non-empty lines ending with terminal punctuation / non-empty lines",
-	"words holding a letter / words",
-	"ln(1 + bytes / lines)",
-}
-
-// PatternDescriptions returns the definitions of the pattern features, in
-// column order.
-func PatternDescriptions() []string { return append([]string(nil), patternDescriptions[:]...) }
-
-// PatternNames returns the names of the pattern features, in column order.
-func PatternNames() []string { return append([]string(nil), patternNames[:]...) }
 
 // ASCII character classes.
 const (
@@ -154,7 +109,7 @@ type analyzer struct {
 	collectSpans bool
 }
 
-// analyze computes the pattern features of text into pat (NumPattern
+// analyze computes the pattern features of text into pat (schema.NumPattern
 // values) and, when collectTerms is set, its terms into a.terms.
 //
 // It is the hot loop of the stage: ASCII bytes are classified by table and
@@ -589,12 +544,12 @@ func isStopHash(h uint64) bool {
 	}
 }
 
-// PatternOf computes the pattern features of one text (NumPattern values,
+// PatternOf computes the pattern features of one text (schema.NumPattern values,
 // in PatternNames order). For many texts, the stage reuses its scratch
 // state instead.
 func PatternOf(text string) []float32 {
 	var a analyzer
-	pat := make([]float32, NumPattern)
+	pat := make([]float32, schema.NumPattern)
 	a.analyze([]byte(text), pat)
 	return pat
 }
@@ -705,7 +660,7 @@ func endsTerminal(t []byte) bool {
 func ContentWords(text string) []string {
 	var a analyzer
 	a.collectSpans = true
-	pat := make([]float32, NumPattern)
+	pat := make([]float32, schema.NumPattern)
 	b := []byte(text)
 	a.analyze(b, pat)
 	out := make([]string, len(a.spans))

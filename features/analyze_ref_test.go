@@ -8,6 +8,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/robustdata/robustdata/pipeline/schema"
 )
 
 // analyzeRef is the first, straightforward implementation of analyze,
@@ -303,15 +305,15 @@ func TestAnalyzeMatchesReference(t *testing.T) {
 	var opt, ref analyzer
 	opt.collectTerms, ref.collectTerms = true, true
 	opt.collectSpans, ref.collectSpans = true, true
-	po := make([]float32, NumPattern)
-	pr := make([]float32, NumPattern)
+	po := make([]float32, schema.NumPattern)
+	pr := make([]float32, schema.NumPattern)
 	for _, text := range texts {
 		opt.analyze(text, po)
 		ref.analyzeRef(text, pr)
 		for i := range po {
 			d := math.Abs(float64(po[i] - pr[i]))
 			if d > 1e-5*max(1, math.Abs(float64(pr[i]))) {
-				t.Fatalf("%q: %s = %v, reference %v", text, patternNames[i], po[i], pr[i])
+				t.Fatalf("%q: %s = %v, reference %v", text, schema.PatternNames()[i], po[i], pr[i])
 			}
 		}
 		if !slices.Equal(opt.terms, ref.terms) || !slices.Equal(opt.spans, ref.spans) || opt.nonStop != ref.nonStop {

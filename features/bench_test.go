@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/synth"
 )
 
@@ -72,7 +73,7 @@ func BenchmarkWorker(b *testing.B) {
 func BenchmarkPattern(b *testing.B) {
 	_, bytes, texts := synthBatches(b, 40000)
 	var a analyzer
-	pat := make([]float32, NumPattern)
+	pat := make([]float32, schema.NumPattern)
 	b.SetBytes(bytes)
 	b.ResetTimer()
 	for range b.N {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
@@ -127,7 +129,7 @@ func newEmbeddings(rec arrow.RecordBatch, idx, dim int, source string) (*embeddi
 		return nil, &stream.DataError{Source: source, Row: -1, Column: e.name,
 			Err: fmt.Errorf("embedding values are %s, expected numbers", e.values.DataType())}
 	}
-	if j := rec.Schema().FieldIndices(stream.DefaultDocIDColumn); len(j) > 0 {
+	if j := rec.Schema().FieldIndices(schema.DocIDColumn); len(j) > 0 {
 		e.ids, _ = rec.Column(j[0]).(*array.String)
 	}
 	return e, nil

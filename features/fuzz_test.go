@@ -18,6 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -185,7 +186,7 @@ func fuzzApply(t *testing.T, m *Model) {
 		t.Fatalf("applying an accepted %s model: %v", m.Mode, err)
 	}
 	defer out.Release()
-	sem := out.Column(out.Schema().FieldIndices(SemanticColumn)[0]).(*array.FixedSizeList)
+	sem := out.Column(out.Schema().FieldIndices(schema.SemanticColumn)[0]).(*array.FixedSizeList)
 	vals := sem.ListValues().(*array.Float32).Float32Values()
 	if len(vals) != sem.Len()*m.Dim {
 		t.Fatalf("%d semantic values for %d rows of dim %d", len(vals), sem.Len(), m.Dim)
@@ -306,20 +307,20 @@ func FuzzAnalyze(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	idx := map[string]int{}
-	for i, n := range patternNames {
+	for i, n := range schema.PatternNames() {
 		idx[n] = i
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pat := PatternOf(string(data))
-		if len(pat) != NumPattern {
+		if len(pat) != schema.NumPattern {
 			t.Fatalf("%d values", len(pat))
 		}
 		for i, v := range pat {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				t.Fatalf("%s = %v", patternNames[i], v)
+				t.Fatalf("%s = %v", schema.PatternNames()[i], v)
 			}
 			if v < 0 {
-				t.Fatalf("%s = %v < 0", patternNames[i], v)
+				t.Fatalf("%s = %v < 0", schema.PatternNames()[i], v)
 			}
 		}
 		for _, n := range fuzzRatios {
@@ -330,18 +331,18 @@ func FuzzAnalyze(f *testing.F) {
 		// The reference implementation agrees.
 		var ref analyzer
 		ref.collectTerms, ref.collectSpans = true, true
-		pr := make([]float32, NumPattern)
+		pr := make([]float32, schema.NumPattern)
 		ref.analyzeRef(data, pr)
 		var opt analyzer
 		opt.collectTerms, opt.collectSpans = true, true
-		po := make([]float32, NumPattern)
+		po := make([]float32, schema.NumPattern)
 		opt.analyze(data, po)
 		for i := range po {
 			if d := math.Abs(float64(po[i] - pr[i])); d > 1e-5*max(1, math.Abs(float64(pr[i]))) {
-				t.Fatalf("%s = %v, reference %v", patternNames[i], po[i], pr[i])
+				t.Fatalf("%s = %v, reference %v", schema.PatternNames()[i], po[i], pr[i])
 			}
 			if po[i] != pat[i] {
-				t.Fatalf("%s = %v collecting terms, %v without", patternNames[i], po[i], pat[i])
+				t.Fatalf("%s = %v collecting terms, %v without", schema.PatternNames()[i], po[i], pat[i])
 			}
 		}
 		if !slices.Equal(opt.terms, ref.terms) || !slices.Equal(opt.spans, ref.spans) || opt.nonStop != ref.nonStop {

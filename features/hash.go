@@ -156,3 +156,15 @@ func (c *counter) grow() {
 func slotOf(key, mask uint64) uint64 {
 	return ((key * 0x9E3779B97F4A7C15) >> 32) & mask
 }
+
+// HashedWords tokenizes a text into the hashed content words (stop words
+// left out, as ContentWords reads them) that the masked-token objective
+// predicts: the one tokenizer train, eval and the probes share.
+func HashedWords(text string) []uint64 {
+	words := ContentWords(text)
+	out := make([]uint64, len(words))
+	for i, w := range words {
+		out[i] = TermHash(w)
+	}
+	return out
+}

@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/robustdata/robustdata/features/rsvd"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -341,7 +342,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 		}
 		df := dfParts[w]
 		var seen counter
-		pat := make([]float32, NumPattern)
+		pat := make([]float32, schema.NumPattern)
 		var t terms
 		for _, text := range sample[b*fitBlock : min(n, (b+1)*fitBlock)] {
 			a.analyze(text, pat)
@@ -493,7 +494,7 @@ func voteTerms(sample [][]byte, m *LSA) []string {
 	count := make([]int32, len(m.Buckets))
 	var a analyzer
 	a.collectTerms, a.collectSpans = true, true
-	pat := make([]float32, NumPattern)
+	pat := make([]float32, schema.NumPattern)
 	vote := func(h uint64, term string) {
 		r := m.row(h)
 		switch {

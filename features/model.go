@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -45,7 +46,7 @@ func SaveModel(path string, m *Model) error {
 		"version":       ModelVersion,
 		"semantic":      m.Mode,
 		"dim":           strconv.Itoa(m.Dim),
-		"pattern_names": strings.Join(patternNames[:], ","),
+		"pattern_names": strings.Join(schema.PatternNames(), ","),
 		"tokenizer":     "robustdata-1: words are runs of letters, marks, digits and _ (apostrophes between letters), lower-cased; stop words: NLTK English (179)",
 	}}
 	switch m.Mode {
@@ -117,7 +118,7 @@ func LoadModel(path string, cfg Config) (*Model, error) {
 	if md["version"] != ModelVersion {
 		return nil, bad("model version %q, this build reads %q", md["version"], ModelVersion)
 	}
-	if md["pattern_names"] != strings.Join(patternNames[:], ",") {
+	if md["pattern_names"] != strings.Join(schema.PatternNames(), ",") {
 		return nil, bad("model made with other pattern features")
 	}
 	mode, arg, err := ParseSemantic(cfg.Semantic)

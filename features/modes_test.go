@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -38,7 +40,7 @@ func TestColumnMode(t *testing.T) {
 			if m.Dim != 3 {
 				t.Fatalf("dim %d, want 3", m.Dim)
 			}
-			sem := readColumn(t, out, SemanticColumn).(*array.FixedSizeList)
+			sem := readColumn(t, out, schema.SemanticColumn).(*array.FixedSizeList)
 			defer sem.Release()
 			v := sem.ListValues().(*array.Float32)
 			s3 := float32(1 / math.Sqrt(3))
@@ -78,7 +80,7 @@ func TestColumnMode(t *testing.T) {
 	os.WriteFile(in, []byte("{\"text\":\"a\",\"emb\":[1.5,2]}\n{\"text\":\"b\",\"emb\":null}\n"), 0o644)
 	out := filepath.Join(dir, "null.arrows")
 	runStage(t, []string{in}, out, Config{Semantic: "column=emb"}, nil)
-	rej := readColumn(t, out, stream.RejectColumn).(*array.String)
+	rej := readColumn(t, out, schema.RejectColumn).(*array.String)
 	defer rej.Release()
 	if rej.IsValid(0) || rej.Value(1) != ReasonNullEmb {
 		t.Fatalf("reasons %v", rej)
@@ -179,7 +181,7 @@ func TestVectorsMode(t *testing.T) {
 		n := math.Hypot(r[0], r[1])
 		return []float64{r[0] / n, r[1] / n}
 	}
-	sem := readColumn(t, out, SemanticColumn).(*array.FixedSizeList)
+	sem := readColumn(t, out, schema.SemanticColumn).(*array.FixedSizeList)
 	defer sem.Release()
 	v := sem.ListValues().(*array.Float32)
 	for doc, want := range [][]float64{remove(d0), remove(d1), {0, 0}} {

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline/schema"
 )
 
 // Feature names, exactly as in the table of doc.go.
@@ -954,19 +956,19 @@ var patCases = []patCase{
 func patIndex(t *testing.T) map[string]int {
 	t.Helper()
 	idx := make(map[string]int)
-	for i, n := range PatternNames() {
+	for i, n := range schema.PatternNames() {
 		idx[n] = i
 	}
 	return idx
 }
 
 func TestPatternNames(t *testing.T) {
-	got := PatternNames()
+	got := schema.PatternNames()
 	if !slices.Equal(got, patSpecNames) {
-		t.Fatalf("PatternNames() = %q, want %q", got, patSpecNames)
+		t.Fatalf("schema.PatternNames() = %q, want %q", got, patSpecNames)
 	}
-	if NumPattern != len(patSpecNames) {
-		t.Fatalf("NumPattern = %d, want %d", NumPattern, len(patSpecNames))
+	if schema.NumPattern != len(patSpecNames) {
+		t.Fatalf("schema.NumPattern = %d, want %d", schema.NumPattern, len(patSpecNames))
 	}
 }
 
@@ -1097,7 +1099,7 @@ func TestPatternReusedAnalyzer(t *testing.T) {
 	}
 	var a analyzer
 	for _, text := range texts {
-		got := make([]float32, NumPattern)
+		got := make([]float32, schema.NumPattern)
 		a.analyze([]byte(text), got)
 		want := PatternOf(text)
 		for i := range want {
@@ -1108,7 +1110,7 @@ func TestPatternReusedAnalyzer(t *testing.T) {
 	}
 	// And directly against the spec for the second document.
 	var b analyzer
-	pat := make([]float32, NumPattern)
+	pat := make([]float32, schema.NumPattern)
 	b.analyze([]byte("abc\nxyz\n"), pat)
 	b.analyze([]byte("abc\n"), pat)
 	if !patClose(pat[15], 0) { // NE 1 ("abc"), no earlier line in this document: 0/1

@@ -16,6 +16,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -140,7 +141,7 @@ func FitSIF(ctx context.Context, sample [][]byte, vec *WordVectors, workers int)
 	counts := make([]int64, len(vec.Words))
 	var total int64
 	a := &analyzer{collectTerms: true}
-	pat := make([]float32, NumPattern)
+	pat := make([]float32, schema.NumPattern)
 	for _, text := range sample {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -16,13 +16,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
-)
-
-// Column names the stage writes.
-const (
-	PatternColumn  = "pattern"
-	SemanticColumn = "semantic"
 )
 
 // Semantic modes.
@@ -34,8 +29,7 @@ const (
 
 // Defaults of Config.
 const (
-	DefaultTextColumn = "text"
-	DefaultSample     = 100_000
+	DefaultSample = 100_000
 	// maxSampleText bounds the bytes of one sampled text used for fitting
 	// (the whole text is still featurised when the stage applies).
 	maxSampleText = 64 << 10
@@ -92,7 +86,7 @@ func (c Config) Record() map[string]any {
 
 func (c *Config) defaults() {
 	if c.TextCol == "" {
-		c.TextCol = DefaultTextColumn
+		c.TextCol = schema.TextColumn
 	}
 	if c.Semantic == "" {
 		c.Semantic = ModeLSA
@@ -330,20 +324,20 @@ func textIndex(sc *arrow.Schema, name, source string) (int, error) {
 func OutputSchema(in *arrow.Schema, m *Model) *arrow.Schema {
 	var fields []arrow.Field
 	for _, f := range in.Fields() {
-		if f.Name != PatternColumn && f.Name != SemanticColumn {
+		if f.Name != schema.PatternColumn && f.Name != schema.SemanticColumn {
 			fields = append(fields, f)
 		}
 	}
 	patMeta := arrow.NewMetadata(
-		[]string{"robustdata.pattern.names", "robustdata.pattern.version"},
-		[]string{strings.Join(patternNames[:], ","), "1"})
+		[]string{schema.PatternNamesKey, schema.PatternVersionKey},
+		[]string{strings.Join(schema.PatternNames(), ","), "1"})
 	semMeta := arrow.NewMetadata(
-		[]string{"robustdata.semantic.mode", "robustdata.semantic.dim"},
+		[]string{schema.SemanticModeKey, schema.SemanticDimKey},
 		[]string{m.Mode, strconv.Itoa(m.Dim)})
 	fields = append(fields,
-		arrow.Field{Name: PatternColumn, Type: arrow.FixedSizeListOf(NumPattern, arrow.PrimitiveTypes.Float32), Metadata: patMeta},
-		arrow.Field{Name: SemanticColumn, Type: arrow.FixedSizeListOf(int32(m.Dim), arrow.PrimitiveTypes.Float32), Metadata: semMeta})
-	if len(in.FieldIndices(stream.RejectColumn)) == 0 {
+		arrow.Field{Name: schema.PatternColumn, Type: arrow.FixedSizeListOf(schema.NumPattern, arrow.PrimitiveTypes.Float32), Metadata: patMeta},
+		arrow.Field{Name: schema.SemanticColumn, Type: arrow.FixedSizeListOf(int32(m.Dim), arrow.PrimitiveTypes.Float32), Metadata: semMeta})
+	if len(in.FieldIndices(schema.RejectColumn)) == 0 {
 		fields = append(fields, stream.RejectField)
 	}
 	md := in.Metadata()
@@ -411,7 +405,7 @@ type worker struct {
 func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	n := int(rec.NumRows())
 	d := w.m.Dim
-	patBuf := newFloatBuffer(w.mem, n*NumPattern)
+	patBuf := newFloatBuffer(w.mem, n*schema.NumPattern)
 	defer patBuf.Release()
 	semBuf := newFloatBuffer(w.mem, n*d)
 	defer semBuf.Release()
@@ -446,7 +440,7 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		case emb != nil && emb.isNull(i):
 			reason = ReasonNullEmb
 		default:
-			w.a.analyze(texts.Value(i), pat[i*NumPattern:(i+1)*NumPattern])
+			w.a.analyze(texts.Value(i), pat[i*schema.NumPattern:(i+1)*schema.NumPattern])
 			v := sem[i*d : (i+1)*d]
 			switch w.m.Mode {
 			case ModeLSA:
@@ -469,11 +463,11 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 
 	cols := make([]arrow.Array, 0, w.out.NumFields())
 	for j, f := range rec.Schema().Fields() {
-		if f.Name != PatternColumn && f.Name != SemanticColumn && f.Name != stream.RejectColumn {
+		if f.Name != schema.PatternColumn && f.Name != schema.SemanticColumn && f.Name != schema.RejectColumn {
 			cols = append(cols, rec.Column(j))
 		}
 	}
-	patArr := fixedSizeList(patBuf, n, NumPattern)
+	patArr := fixedSizeList(patBuf, n, schema.NumPattern)
 	defer patArr.Release()
 	semArr := fixedSizeList(semBuf, n, d)
 	defer semArr.Release()
@@ -481,8 +475,8 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	defer rej.Release()
 	// Keep the reject column where the input had it, else last.
 	cols = append(cols, patArr, semArr)
-	if ri := rec.Schema().FieldIndices(stream.RejectColumn); len(ri) > 0 {
-		pos := w.out.FieldIndices(stream.RejectColumn)[0]
+	if ri := rec.Schema().FieldIndices(schema.RejectColumn); len(ri) > 0 {
+		pos := w.out.FieldIndices(schema.RejectColumn)[0]
 		cols = append(cols[:pos], append([]arrow.Array{rej}, cols[pos:]...)...)
 	} else {
 		cols = append(cols, rej)

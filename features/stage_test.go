@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -28,7 +30,7 @@ func runStage(t testing.TB, inputs []string, out string, cfg Config, model *Mode
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append(opts, stream.WithDocID(stream.DefaultDocIDColumn))
+	opts = append(opts, stream.WithDocID(schema.DocIDColumn))
 	rp := stream.NewReplay(ctx, ins, opts...)
 	defer rp.Close()
 	if model == nil {
@@ -83,7 +85,7 @@ func TestNearestNeighbourQuality(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, "f.parquet")
 			runStage(t, []string{tc.in}, out, tc.cfg, nil)
-			x, labels := readVectors(t, out, SemanticColumn)
+			x, labels := readVectors(t, out, schema.SemanticColumn)
 			acc, chance := nnAccuracy(x, labels, 3000)
 			t.Logf("%s: nearest-neighbour label agreement %.3f, chance %.3f", tc.name, acc, chance)
 			if acc < tc.floor || acc < tc.ratio*chance {
@@ -148,8 +150,8 @@ func TestStdinEqualsFile(t *testing.T) {
 	}
 	fromPipe := filepath.Join(dir, "pipe.arrows")
 	runStage(t, []string{"-"}, fromPipe, Config{Seed: 3, Sample: 3000}, nil, stream.WithStdin(bytes.NewReader(data)), stream.WithTempDir(dir))
-	a := readColumn(t, fromFile, SemanticColumn)
-	b := readColumn(t, fromPipe, SemanticColumn)
+	a := readColumn(t, fromFile, schema.SemanticColumn)
+	b := readColumn(t, fromPipe, schema.SemanticColumn)
 	if !array.Equal(a, b) {
 		t.Fatal("semantic features from stdin differ from those from the file")
 	}
@@ -209,10 +211,10 @@ func TestRejectsAndBadInput(t *testing.T) {
 	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	out := filepath.Join(dir, "out.arrows")
 	runStage(t, []string{in}, out, Config{Seed: 1, Dim: 2, Sample: 10}, nil)
-	reasons := readColumn(t, out, stream.RejectColumn).(*array.String)
+	reasons := readColumn(t, out, schema.RejectColumn).(*array.String)
 	defer reasons.Release()
 	want := []string{"", ReasonNullText, ReasonEmptyText, "dedup: duplicate", "", ReasonEmptyText, ""}
-	sem := readColumn(t, out, SemanticColumn).(*array.FixedSizeList)
+	sem := readColumn(t, out, schema.SemanticColumn).(*array.FixedSizeList)
 	defer sem.Release()
 	vals := sem.ListValues().(*array.Float32)
 	for i, w := range want {

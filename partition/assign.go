@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -21,13 +23,13 @@ import (
 func OutputSchema(in *arrow.Schema) *arrow.Schema {
 	var fields []arrow.Field
 	for _, f := range in.Fields() {
-		if f.Name != TaskColumn && f.Name != DistanceColumn {
+		if f.Name != schema.TaskColumn && f.Name != schema.DistanceColumn {
 			fields = append(fields, f)
 		}
 	}
 	fields = append(fields,
-		arrow.Field{Name: TaskColumn, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
-		arrow.Field{Name: DistanceColumn, Type: arrow.PrimitiveTypes.Float32, Nullable: true})
+		arrow.Field{Name: schema.TaskColumn, Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+		arrow.Field{Name: schema.DistanceColumn, Type: arrow.PrimitiveTypes.Float32, Nullable: true})
 	md := in.Metadata()
 	return arrow.NewSchema(fields, &md)
 }
@@ -45,7 +47,7 @@ func OutputSchemaFor(in *arrow.Schema, m *Model, modelHash string) *arrow.Schema
 	sc := OutputSchema(in)
 	fields := sc.Fields()
 	for i := range fields {
-		if fields[i].Name == TaskColumn {
+		if fields[i].Name == schema.TaskColumn {
 			fields[i].Metadata = arrow.NewMetadata([]string{MetaK, MetaModelHash}, []string{strconv.Itoa(m.K), modelHash})
 		}
 	}
@@ -60,11 +62,11 @@ func OutputSchemaFor(in *arrow.Schema, m *Model, modelHash string) *arrow.Schema
 func Assign(ctx context.Context, src stream.Reader, m *Model, cfg Config, out *arrow.Schema, source string) (stream.Reader, error) {
 	cfg.defaults()
 	in := src.Schema()
-	pi, pdim, err := vectorColumn(in, PatternColumn, source)
+	pi, pdim, err := vectorColumn(in, schema.PatternColumn, source)
 	if err != nil {
 		return nil, err
 	}
-	si, sdim, err := vectorColumn(in, SemanticColumn, source)
+	si, sdim, err := vectorColumn(in, schema.SemanticColumn, source)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func assignBatch(rec arrow.RecordBatch, m *Model, pc *gemm.PackedT, cn []float64
 	t := m.transform()
 	pat := make([]float64, pdim)
 	sem := make([]float64, sdim)
-	idCol := optionalString(rec.Schema(), stream.DefaultDocIDColumn)
+	idCol := optionalString(rec.Schema(), schema.DocIDColumn)
 	for i := range n {
 		if stream.IsRejected(rej, i) {
 			continue
@@ -141,7 +143,7 @@ func assignBatch(rec arrow.RecordBatch, m *Model, pc *gemm.PackedT, cn []float64
 	defer d.Release()
 	cols := make([]arrow.Array, 0, out.NumFields())
 	for j, f := range rec.Schema().Fields() {
-		if f.Name != TaskColumn && f.Name != DistanceColumn {
+		if f.Name != schema.TaskColumn && f.Name != schema.DistanceColumn {
 			cols = append(cols, rec.Column(j))
 		}
 	}
@@ -189,7 +191,7 @@ func (o *observer) Read() (arrow.RecordBatch, error) {
 		return rec, err
 	}
 	s := o.s
-	ti := rec.Schema().FieldIndices(TaskColumn)
+	ti := rec.Schema().FieldIndices(schema.TaskColumn)
 	if len(ti) == 0 {
 		return rec, nil
 	}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -94,7 +96,7 @@ func (sp asgSpec) widths() (int, int) {
 func (sp asgSpec) schema() *arrow.Schema {
 	p, s := sp.widths()
 	var fields []arrow.Field
-	pat := arrow.Field{Name: PatternColumn, Type: arrow.FixedSizeListOf(int32(p), arrow.PrimitiveTypes.Float32)}
+	pat := arrow.Field{Name: schema.PatternColumn, Type: arrow.FixedSizeListOf(int32(p), arrow.PrimitiveTypes.Float32)}
 	if sp.listPattern {
 		pat.Type = arrow.ListOf(arrow.PrimitiveTypes.Float32)
 	}
@@ -110,15 +112,15 @@ func (sp asgSpec) schema() *arrow.Schema {
 	}
 	if sp.withTask {
 		fields = append(fields,
-			arrow.Field{Name: TaskColumn, Type: arrow.PrimitiveTypes.Int32, Nullable: true,
+			arrow.Field{Name: schema.TaskColumn, Type: arrow.PrimitiveTypes.Int32, Nullable: true,
 				Metadata: arrow.NewMetadata([]string{MetaK}, []string{"99"})},
-			arrow.Field{Name: DistanceColumn, Type: arrow.PrimitiveTypes.Float32, Nullable: true})
+			arrow.Field{Name: schema.DistanceColumn, Type: arrow.PrimitiveTypes.Float32, Nullable: true})
 	}
 	if !sp.patternFirst && !sp.noPattern {
 		fields = append(fields, pat)
 	}
 	if !sp.noSem {
-		fields = append(fields, arrow.Field{Name: SemanticColumn, Type: arrow.FixedSizeListOf(int32(s), arrow.PrimitiveTypes.Float32)})
+		fields = append(fields, arrow.Field{Name: schema.SemanticColumn, Type: arrow.FixedSizeListOf(int32(s), arrow.PrimitiveTypes.Float32)})
 	}
 	if !sp.noReject {
 		fields = append(fields, stream.RejectField)
@@ -161,17 +163,17 @@ func asgBatches(t testing.TB, mem memory.Allocator, sp asgSpec, rows []asgRow, p
 				} else {
 					fb.(*array.StringBuilder).Append(r.label)
 				}
-			case TaskColumn:
+			case schema.TaskColumn:
 				fb.(*array.Int32Builder).Append(int32(50 + i))
-			case DistanceColumn:
+			case schema.DistanceColumn:
 				fb.(*array.Float32Builder).Append(-1)
-			case stream.RejectColumn:
+			case schema.RejectColumn:
 				if r.reason == "" {
 					fb.AppendNull()
 				} else {
 					fb.(*array.StringBuilder).Append(r.reason)
 				}
-			case PatternColumn:
+			case schema.PatternColumn:
 				if lb, ok := fb.(*array.ListBuilder); ok {
 					lb.Append(true)
 					lb.ValueBuilder().(*array.Float32Builder).AppendValues(fitWidth(r.pat, p), nil)
@@ -180,7 +182,7 @@ func asgBatches(t testing.TB, mem memory.Allocator, sp asgSpec, rows []asgRow, p
 				lb := fb.(*array.FixedSizeListBuilder)
 				lb.Append(true)
 				lb.ValueBuilder().(*array.Float32Builder).AppendValues(fitWidth(r.pat, p), nil)
-			case SemanticColumn:
+			case schema.SemanticColumn:
 				lb := fb.(*array.FixedSizeListBuilder)
 				lb.Append(true)
 				lb.ValueBuilder().(*array.Float32Builder).AppendValues(fitWidth(r.sem, s), nil)
@@ -250,8 +252,8 @@ type assigned struct {
 	reason   string
 }
 
-// drain reads rd to its end, checking each batch against schema.
-func drain(t testing.TB, rd stream.Reader, schema *arrow.Schema) []assigned {
+// drain reads rd to its end, checking each batch against want.
+func drain(t testing.TB, rd stream.Reader, want *arrow.Schema) []assigned {
 	t.Helper()
 	var out []assigned
 	for {
@@ -262,13 +264,13 @@ func drain(t testing.TB, rd stream.Reader, schema *arrow.Schema) []assigned {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if schema != nil && !rec.Schema().Equal(schema) {
-			t.Fatalf("batch schema %s, want %s", rec.Schema(), schema)
+		if want != nil && !rec.Schema().Equal(want) {
+			t.Fatalf("batch schema %s, want %s", rec.Schema(), want)
 		}
 		sc := rec.Schema()
 		ids := rec.Column(sc.FieldIndices("doc_id")[0]).(*array.String)
-		tasks := rec.Column(sc.FieldIndices(TaskColumn)[0]).(*array.Int32)
-		dists := rec.Column(sc.FieldIndices(DistanceColumn)[0]).(*array.Float32)
+		tasks := rec.Column(sc.FieldIndices(schema.TaskColumn)[0]).(*array.Int32)
+		dists := rec.Column(sc.FieldIndices(schema.DistanceColumn)[0]).(*array.Float32)
 		rej := stream.Rejects(rec)
 		for i := range int(rec.NumRows()) {
 			a := assigned{id: ids.Value(i), null: tasks.IsNull(i), distNull: dists.IsNull(i)}
@@ -383,15 +385,15 @@ func TestAssign(t *testing.T) {
 			}
 			var want []string
 			for _, f := range in.Fields() {
-				if f.Name != TaskColumn && f.Name != DistanceColumn {
+				if f.Name != schema.TaskColumn && f.Name != schema.DistanceColumn {
 					want = append(want, f.Name)
 				}
 			}
-			want = append(want, TaskColumn, DistanceColumn)
+			want = append(want, schema.TaskColumn, schema.DistanceColumn)
 			if !slices.Equal(names, want) {
 				t.Errorf("output columns %v, want %v", names, want)
 			}
-			tf := out.Field(out.FieldIndices(TaskColumn)[0])
+			tf := out.Field(out.FieldIndices(schema.TaskColumn)[0])
 			if tf.Type.ID() != arrow.INT32 || !tf.Nullable {
 				t.Errorf("task field %v", tf)
 			}
@@ -401,14 +403,14 @@ func TestAssign(t *testing.T) {
 			if h, ok := tf.Metadata.GetValue(MetaModelHash); !ok || h != hash {
 				t.Errorf("task metadata %s = %q, want %s", MetaModelHash, h, hash)
 			}
-			if df := out.Field(out.FieldIndices(DistanceColumn)[0]); df.Type.ID() != arrow.FLOAT32 || !df.Nullable {
+			if df := out.Field(out.FieldIndices(schema.DistanceColumn)[0]); df.Type.ID() != arrow.FLOAT32 || !df.Nullable {
 				t.Errorf("task_distance field %v", df)
 			}
 			if !out.Metadata().Equal(in.Metadata()) {
 				t.Errorf("schema metadata %v, input %v", out.Metadata(), in.Metadata())
 			}
 			plain := OutputSchema(in)
-			if got := plain.Field(plain.FieldIndices(TaskColumn)[0]).Metadata; got.Len() != 0 {
+			if got := plain.Field(plain.FieldIndices(schema.TaskColumn)[0]).Metadata; got.Len() != 0 {
 				t.Errorf("OutputSchema: task metadata %v, want none", got)
 			}
 
@@ -478,10 +480,10 @@ func TestAssignRefuses(t *testing.T) {
 		{"narrower pattern", asgSpec{pdim: 20}, "", []string{"20 pattern and 16 semantic", "expects 24 and 16"}},
 		{"wider semantic", asgSpec{sdim: 32}, "", []string{"24 pattern and 32 semantic", "expects 24 and 16"}},
 		{"both other", asgSpec{pdim: 8, sdim: 8}, "", []string{"8 pattern and 8 semantic"}},
-		{"no pattern", asgSpec{noPattern: true}, PatternColumn, []string{`"pattern"`, "no such feature column"}},
-		{"no semantic", asgSpec{noSem: true}, SemanticColumn, []string{`"semantic"`, "no such feature column"}},
-		{"no features", asgSpec{noPattern: true, noSem: true}, PatternColumn, []string{`"pattern"`, "no such feature column"}},
-		{"pattern a list", asgSpec{listPattern: true}, PatternColumn, []string{"fixed_size_list<float32>"}},
+		{"no pattern", asgSpec{noPattern: true}, schema.PatternColumn, []string{`"pattern"`, "no such feature column"}},
+		{"no semantic", asgSpec{noSem: true}, schema.SemanticColumn, []string{`"semantic"`, "no such feature column"}},
+		{"no features", asgSpec{noPattern: true, noSem: true}, schema.PatternColumn, []string{`"pattern"`, "no such feature column"}},
+		{"pattern a list", asgSpec{listPattern: true}, schema.PatternColumn, []string{"fixed_size_list<float32>"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := newRecsReader(t, mem, tc.sp, rows, 16)
@@ -520,7 +522,7 @@ func TestAssignRefuses(t *testing.T) {
 			_, err = rd.Read()
 		}
 		var de *stream.DataError
-		if !errors.As(err, &de) || !strings.Contains(err.Error(), bad[5].id) || de.Column != PatternColumn {
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), bad[5].id) || de.Column != schema.PatternColumn {
 			t.Errorf("err = %v, want a DataError naming %s and column pattern", err, bad[5].id)
 		}
 	})
@@ -779,7 +781,7 @@ func TestDrawSample(t *testing.T) {
 	}{
 		{"label column missing", asgSpec{noLabel: true}, rows, Config{LabelCol: "label"}, "label", "no such string label column"},
 		{"label column misnamed", asgSpec{}, rows, Config{LabelCol: "category"}, "category", "no such string label column"},
-		{"no pattern column", asgSpec{noPattern: true}, rows, Config{}, PatternColumn, "no such feature column"},
+		{"no pattern column", asgSpec{noPattern: true}, rows, Config{}, schema.PatternColumn, "no such feature column"},
 		{"every row rejected", asgSpec{}, func() []asgRow {
 			out := slices.Clone(rows[:10])
 			for i := range out {
@@ -792,7 +794,7 @@ func TestDrawSample(t *testing.T) {
 			out[1].sem = slices.Clone(out[1].sem)
 			out[1].sem[4] = float32(math.Inf(-1))
 			return out
-		}(), Config{}, SemanticColumn, `doc_id "doc0001"`},
+		}(), Config{}, schema.SemanticColumn, `doc_id "doc0001"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := draw(t, newRecsReader(t, mem, tc.sp, tc.rows, 7), 50, 1, tc.cfg)

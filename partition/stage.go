@@ -10,20 +10,14 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/robustdata/robustdata/pipeline/stream"
-)
-
-// Columns the stage reads and writes.
-const (
-	PatternColumn  = "pattern"
-	SemanticColumn = "semantic"
-	TaskColumn     = "task"
-	DistanceColumn = "task_distance"
 )
 
 // Defaults of Config.
@@ -138,11 +132,11 @@ func SampleSeed(seed uint64) uint64 { return seed ^ 0x7061727469746e }
 func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg Config, source string) (*Sample, error) {
 	cfg.defaults()
 	sc := rd.Schema()
-	pi, pdim, err := vectorColumn(sc, PatternColumn, source)
+	pi, pdim, err := vectorColumn(sc, schema.PatternColumn, source)
 	if err != nil {
 		return nil, err
 	}
-	si, sdim, err := vectorColumn(sc, SemanticColumn, source)
+	si, sdim, err := vectorColumn(sc, schema.SemanticColumn, source)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +146,7 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 		return nil, &stream.DataError{Source: source, Row: -1, Column: cfg.LabelCol,
 			Err: fmt.Errorf("no such string label column; the input has %s", fieldNames(sc))}
 	}
-	ii := optionalString(sc, stream.DefaultDocIDColumn)
+	ii := optionalString(sc, schema.DocIDColumn)
 	res := stream.NewReservoir(k, seed)
 	// The sampled rows' features, flat and row-major, straight into the
 	// matrices' backing arrays.
@@ -229,7 +223,7 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 // naming it by its doc_id when there is one.
 func checkFinite(rec arrow.RecordBatch, idCol, i int, pat, sem []float32, source string) error {
 	for k, vals := range [2][]float32{pat, sem} {
-		name := [2]string{PatternColumn, SemanticColumn}[k]
+		name := [2]string{schema.PatternColumn, schema.SemanticColumn}[k]
 		for j, v := range vals {
 			// NaN and ±Inf are the floats whose exponent bits are all
 			// set: one mask test instead of two float64 checks (this
@@ -263,7 +257,7 @@ func vectorColumn(sc *arrow.Schema, name, source string) (int, int, error) {
 
 // HasFeatures tells whether a schema has the pattern and semantic columns.
 func HasFeatures(sc *arrow.Schema) bool {
-	return len(sc.FieldIndices(PatternColumn)) > 0 && len(sc.FieldIndices(SemanticColumn)) > 0
+	return len(sc.FieldIndices(schema.PatternColumn)) > 0 && len(sc.FieldIndices(schema.SemanticColumn)) > 0
 }
 
 func optionalString(sc *arrow.Schema, name string) int {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -16,7 +18,7 @@ func TestCheckFinite(t *testing.T) {
 		t.Fatalf("finite values refused: %v", err)
 	}
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.Float32frombits(0x7fc00001), math.Float32frombits(0xff800001)} {
-		for k, col := range []string{PatternColumn, SemanticColumn} {
+		for k, col := range []string{schema.PatternColumn, schema.SemanticColumn} {
 			vals := [2][]float32{append([]float32(nil), finite...), append([]float32(nil), finite...)}
 			vals[k][3] = bad
 			err := checkFinite(nil, -1, 0, vals[0], vals[1], "in.arrows")

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/robustdata/robustdata/pipeline/stream"
 
 	"go.yaml.in/yaml/v3"
@@ -126,7 +128,7 @@ var RunStrategies = []string{"erm", "uniform", "minimax", "group-dro", "doremi"}
 func DefaultRunConfig() RunConfig {
 	return RunConfig{
 		Seed:   1,
-		Inputs: RunInputs{TextCol: "text"},
+		Inputs: RunInputs{TextCol: schema.TextColumn},
 		Features: RunFeatures{
 			Semantic: "lsa", Dim: 96, Vocab: 1 << 14, Sample: 100_000,
 		},
@@ -139,7 +141,7 @@ func DefaultRunConfig() RunConfig {
 			Objective: "masked-regression", Tasks: "cluster", Strategies: []string{"minimax"},
 			Steps: 5000, Patience: 3, EvalEvery: 100, PerTaskBatch: 32, LR: 1e-3, Temperature: 0.1, Smoothing: 0.9, Eta: 0,
 			CheckpointEvery: 100, Vocab: 1 << 14, Window: 32, Hidden: 128, Embed: 64,
-			VectorCol: "semantic",
+			VectorCol: schema.SemanticColumn,
 		},
 		Report: true,
 	}

@@ -22,17 +22,18 @@ import (
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Columns read from the shards besides the configured text, label and
 // task columns.
 const (
-	distanceColumn = partition.DistanceColumn
-	docIDColumn    = stream.DefaultDocIDColumn
+	distanceColumn = schema.DistanceColumn
+	docIDColumn    = schema.DocIDColumn
 	// patternNamesKey is the pattern field's metadata key naming its
 	// values (written by the features stage).
-	patternNamesKey = "robustdata.pattern.names"
+	patternNamesKey = schema.PatternNamesKey
 	// keepTextBytes bounds the text kept per sampled row.
 	keepTextBytes = 2000
 	// minPerTask is the smallest share of the sample a task gets (when it
@@ -99,8 +100,8 @@ func readDataset(ctx context.Context, dir string, opts Options) (*loaded, error)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("robustdata/report: reading %s: %w", filepath.Join(dir, dataset.ReportFile), err)
 	}
-	d.taskCol = configString(man.Config, "", dataset.ConfigTaskColumn, dataset.DefaultTaskColumn)
-	d.textCol = cmp.Or(opts.TextCol, configString(man.Config, "features", "text_col", "text"))
+	d.taskCol = configString(man.Config, "", dataset.ConfigTaskColumn, schema.TaskColumn)
+	d.textCol = cmp.Or(opts.TextCol, configString(man.Config, "features", "text_col", schema.TextColumn))
 
 	first := firstShard(d)
 	if first == "" {
@@ -177,12 +178,12 @@ func (d *loaded) columns(sc *arrow.Schema, opts Options, source string) error {
 	if !isString(d.textCol) {
 		d.textCol = ""
 	}
-	if idx := sc.FieldIndices(partition.PatternColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
+	if idx := sc.FieldIndices(schema.PatternColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
 		d.hasPattern = true
 		d.sample.pdim = vectorLen(sc.Field(idx[0]).Type)
 		d.patternNames = patternNames(sc.Field(idx[0]), d.sample.pdim)
 	}
-	if idx := sc.FieldIndices(partition.SemanticColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
+	if idx := sc.FieldIndices(schema.SemanticColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
 		d.hasSemantic = true
 		d.sample.sdim = vectorLen(sc.Field(idx[0]).Type)
 	}
@@ -208,7 +209,7 @@ func patternNames(f arrow.Field, n int) []string {
 			return names
 		}
 	}
-	if names := features.PatternNames(); len(names) == n {
+	if names := schema.PatternNames(); len(names) == n {
 		return names
 	}
 	names := make([]string, n)
@@ -278,16 +279,16 @@ func (d *loaded) read(ctx context.Context, sc *arrow.Schema, n int) error {
 	}
 	q := quotas(rows, n)
 	var cols []string
-	for _, c := range []string{partition.PatternColumn, partition.SemanticColumn, d.taskCol, distanceColumn, d.textCol, d.labelCol, docIDColumn} {
+	for _, c := range []string{schema.PatternColumn, schema.SemanticColumn, d.taskCol, distanceColumn, d.textCol, d.labelCol, docIDColumn} {
 		if c != "" && len(sc.FieldIndices(c)) > 0 && !slices.Contains(cols, c) {
 			cols = append(cols, c)
 		}
 	}
 	if !d.hasPattern {
-		cols = slices.DeleteFunc(cols, func(c string) bool { return c == partition.PatternColumn })
+		cols = slices.DeleteFunc(cols, func(c string) bool { return c == schema.PatternColumn })
 	}
 	if !d.hasSemantic {
-		cols = slices.DeleteFunc(cols, func(c string) bool { return c == partition.SemanticColumn })
+		cols = slices.DeleteFunc(cols, func(c string) bool { return c == schema.SemanticColumn })
 	}
 	var counts map[string][]int64
 	if d.labelCol != "" {
@@ -348,7 +349,7 @@ func (d *loaded) readTask(ctx context.Context, t int, paths, cols []string, quot
 		if err != nil {
 			return err
 		}
-		pi, si := col(rec, partition.PatternColumn), col(rec, partition.SemanticColumn)
+		pi, si := col(rec, schema.PatternColumn), col(rec, schema.SemanticColumn)
 		ti, di := col(rec, d.taskCol), col(rec, distanceColumn)
 		xi, li, ii := col(rec, d.textCol), col(rec, d.labelCol), col(rec, docIDColumn)
 		nr := int(rec.NumRows())

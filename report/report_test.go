@@ -22,9 +22,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
@@ -55,14 +55,14 @@ func writeCorpus(t *testing.T, path string) int {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	names := features.PatternNames()
+	names := schema.PatternNames()
 	sc := arrow.NewSchema([]arrow.Field{
 		{Name: "doc_id", Type: arrow.BinaryTypes.String},
 		{Name: "text", Type: arrow.BinaryTypes.String, Nullable: true},
 		{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true},
-		{Name: partition.PatternColumn, Type: arrow.FixedSizeListOf(int32(len(names)), arrow.PrimitiveTypes.Float32),
+		{Name: schema.PatternColumn, Type: arrow.FixedSizeListOf(int32(len(names)), arrow.PrimitiveTypes.Float32),
 			Metadata: arrow.NewMetadata([]string{patternNamesKey}, []string{strings.Join(names, ",")})},
-		{Name: partition.SemanticColumn, Type: arrow.FixedSizeListOf(testSemDim, arrow.PrimitiveTypes.Float32)},
+		{Name: schema.SemanticColumn, Type: arrow.FixedSizeListOf(testSemDim, arrow.PrimitiveTypes.Float32)},
 		stream.RejectField,
 	}, nil)
 	b := array.NewRecordBuilder(mem, sc)

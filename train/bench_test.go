@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/robustdata/robustdata/features"
 )
 
 // Benchmark shapes: K tasks of B examples; vectors of D values;
@@ -60,7 +62,7 @@ func newBnLoopVocab(b *testing.B, ds, objective, strategy string, vocab int) *bn
 	b.Helper()
 	cfg := Config{Dataset: ds, Objective: objective, Strategy: strategy, PerTask: bnB, Hidden: DefaultHidden, LR: DefaultLR, Seed: 1}
 	if objective == ObjectiveToken {
-		cfg.Vocab, cfg.Window, cfg.Embed, cfg.Tokenize = vocab, bnW, DefaultEmbed, rtTokenize
+		cfg.Vocab, cfg.Window, cfg.Embed, cfg.Tokenize = vocab, bnW, DefaultEmbed, features.HashedWords
 	}
 	cfg.defaults()
 	loader, err := OpenLoader(context.Background(), cfg.loaderConfig(ds))

@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/robustdata/robustdata/pipeline/dataset"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -28,8 +30,6 @@ const (
 const (
 	DefaultHoldoutPerMille = 50 // 5%
 	DefaultShuffleBuffer   = 2048
-	DefaultVectorColumn    = "semantic"
-	DefaultTextColumn      = "text"
 	DefaultWindow          = 32
 )
 
@@ -134,10 +134,10 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 		cfg.ShuffleBuffer = DefaultShuffleBuffer
 	}
 	if cfg.VectorCol == "" {
-		cfg.VectorCol = DefaultVectorColumn
+		cfg.VectorCol = schema.SemanticColumn
 	}
 	if cfg.TextCol == "" {
-		cfg.TextCol = DefaultTextColumn
+		cfg.TextCol = schema.TextColumn
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
@@ -396,7 +396,7 @@ func (s *taskStream) read() (example, bool, error) {
 					s.shard, s.epoch = 0, s.epoch+1
 					return example{}, false, nil
 				}
-				cols := []string{stream.DefaultDocIDColumn}
+				cols := []string{schema.DocIDColumn}
 				if s.cfg.Objective == ObjectiveRegression {
 					cols = append(cols, s.cfg.VectorCol)
 				} else {
@@ -595,7 +595,7 @@ func (l *Loader) taskValidation(max int) ([][]example, error) {
 			if len(out[t]) >= max {
 				break
 			}
-			cols := []string{stream.DefaultDocIDColumn, s.cfg.TextCol}
+			cols := []string{schema.DocIDColumn, s.cfg.TextCol}
 			if s.cfg.Objective == ObjectiveRegression {
 				cols[1] = s.cfg.VectorCol
 			}

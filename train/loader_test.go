@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 )
 
@@ -163,7 +164,7 @@ func TestLoaderSeed(t *testing.T) {
 	ds := rtSmall(t)
 	for _, obj := range []string{ObjectiveRegression, ObjectiveToken} {
 		t.Run(obj, func(t *testing.T) {
-			cfg := LoaderConfig{Dir: ds, Objective: obj, PerTask: 5, Seed: 11, Vocab: 300, Window: 6, Tokenize: rtTokenize, ShuffleBuffer: 64}
+			cfg := LoaderConfig{Dir: ds, Objective: obj, PerTask: 5, Seed: 11, Vocab: 300, Window: 6, Tokenize: features.HashedWords, ShuffleBuffer: 64}
 			a, b := ldOpen(t, cfg), ldOpen(t, cfg)
 			cfg.Seed++
 			c := ldOpen(t, cfg)
@@ -206,7 +207,7 @@ func TestLoaderTokens(t *testing.T) {
 		return s
 	}})
 	const w, b, vocab = 8, 4, 50
-	l := ldOpen(t, LoaderConfig{Dir: dir, Objective: ObjectiveToken, PerTask: b, Seed: 1, Vocab: vocab, Window: w, Tokenize: rtTokenize})
+	l := ldOpen(t, LoaderConfig{Dir: dir, Objective: ObjectiveToken, PerTask: b, Seed: 1, Vocab: vocab, Window: w, Tokenize: features.HashedWords})
 	for step := range 20 {
 		batch, err := l.Next(step)
 		if err != nil {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
@@ -129,7 +131,7 @@ func (m *Mixture) Resample(ctx context.Context, datasetDir string, opts Resample
 		return nil, nil, &stream.DataError{Source: filepath.Join(datasetDir, dataset.ManifestName), Row: -1, Err: errors.New("the dataset has no task shards")}
 	}
 	r.idCol = -1
-	if idx := r.schema.FieldIndices(stream.DefaultDocIDColumn); len(idx) > 0 && r.schema.Field(idx[0]).Type.ID() == arrow.STRING {
+	if idx := r.schema.FieldIndices(schema.DocIDColumn); len(idx) > 0 && r.schema.Field(idx[0]).Type.ID() == arrow.STRING {
 		r.idCol = idx[0]
 	}
 	r.task = -1

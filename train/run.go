@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/robustdata/robustdata/pipeline/dataset"
 
 	"github.com/parquet-go/parquet-go"
@@ -140,7 +142,7 @@ func (c *Config) defaults() {
 			c.Window = DefaultWindow
 		}
 		if c.TextCol == "" {
-			c.TextCol = DefaultTextColumn
+			c.TextCol = schema.TextColumn
 		}
 		if c.Samples == 0 {
 			c.Samples = DefaultSamples
@@ -149,7 +151,7 @@ func (c *Config) defaults() {
 			c.Samples = -1
 		}
 	} else if c.VectorCol == "" {
-		c.VectorCol = DefaultVectorColumn
+		c.VectorCol = schema.SemanticColumn
 	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)

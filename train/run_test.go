@@ -279,16 +279,6 @@ func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) 
 	return out
 }
 
-// rtTokenize is the CLI's tokenizer (hashedWords): content words, hashed.
-func rtTokenize(text string) []uint64 {
-	words := features.ContentWords(text)
-	out := make([]uint64, len(words))
-	for i, w := range words {
-		out[i] = features.TermHash(w)
-	}
-	return out
-}
-
 // rtSmall writes the small dataset most run tests share: 3 tasks of 400,
 // 300 and 200 rows, vectors of 8 values, texts of 12 words.
 func rtSmall(t testing.TB) string {
@@ -303,7 +293,7 @@ func rtCfg(ds, runDir, strategy, objective string) Config {
 	c := Config{Dataset: ds, RunDir: runDir, Objective: objective, Strategy: strategy, Temp: 0.1, Smoothing: 0.9,
 		Steps: 30, PerTask: 4, LR: 1e-2, Hidden: 8, Seed: 7, CheckpointEvery: 10}
 	if objective == ObjectiveToken {
-		c.Vocab, c.Embed, c.Window, c.Tokenize = 256, 8, 8, rtTokenize
+		c.Vocab, c.Embed, c.Window, c.Tokenize = 256, 8, 8, features.HashedWords
 	}
 	return c
 }
@@ -707,7 +697,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *dataset.Manifest, ev *dataset.Ev
 		t.Errorf("eval.json mean %v worst %v (task %d); the tasks give %v %v (task %d)", e.Mean, e.Worst, e.WorstTask, mean, worst, worstTask)
 	}
 	// EvaluateRun of the folder gives eval.json again.
-	again, err := EvaluateRun(context.Background(), cfg.RunDir, cfg.Dataset, rtTokenize)
+	again, err := EvaluateRun(context.Background(), cfg.RunDir, cfg.Dataset, features.HashedWords)
 	if err != nil {
 		t.Fatal(err)
 	}

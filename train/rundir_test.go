@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 
 	"path/filepath"
@@ -66,9 +67,9 @@ func TestEvaluateRunOtherTasks(t *testing.T) {
 		t.Run(obj, func(t *testing.T) {
 			cfg := rtCfg(ds, filepath.Join(t.TempDir(), "run"), "erm", obj)
 			rtRun(t, cfg)
-			_, err := EvaluateRun(context.Background(), cfg.RunDir, two, rtTokenize)
+			_, err := EvaluateRun(context.Background(), cfg.RunDir, two, features.HashedWords)
 			rtDataError(t, err, "the dataset has 2 tasks; run "+cfg.RunDir+" was trained on 3")
-			if _, err := EvaluateRun(context.Background(), cfg.RunDir, ds, rtTokenize); err != nil {
+			if _, err := EvaluateRun(context.Background(), cfg.RunDir, ds, features.HashedWords); err != nil {
 				t.Errorf("same dataset: %v", err)
 			}
 		})

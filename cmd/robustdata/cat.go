@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/pipeline/stream"
@@ -64,7 +66,7 @@ Examples:
 				opts = append(opts, stream.WithColumns(cols...))
 			}
 			if withID {
-				opts = append(opts, stream.WithDocID(stream.DefaultDocIDColumn))
+				opts = append(opts, stream.WithDocID(schema.DocIDColumn))
 			}
 			return e.copyStream(cmd, expanded, out.output, append(opts, oopts...))
 		},

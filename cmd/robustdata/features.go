@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -28,7 +29,7 @@ type featureFlags struct {
 
 func (f *featureFlags) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.textCol, "text-col", features.DefaultTextColumn, "name of the text column")
+	fs.StringVar(&f.textCol, "text-col", schema.TextColumn, "name of the text column")
 	fs.StringVar(&f.semantic, "semantic", features.ModeLSA, "semantic features: lsa, vectors=FILE (GloVe text format, SIF-weighted) or column=NAME (an existing embedding column)")
 	fs.IntVar(&f.dim, "dim", features.DefaultDim, "LSA dimensions of the semantic column")
 	fs.IntVar(&f.vocab, "vocab", features.DefaultVocab, "LSA vocabulary size (most frequent hashed uni- and bigrams of the sample)")
@@ -200,8 +201,8 @@ Examples:
 			if list {
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "index\tname\tdefinition")
-				for i, name := range features.PatternNames() {
-					fmt.Fprintf(tw, "%d\t%s\t%s\n", i, name, features.PatternDescriptions()[i])
+				for i, name := range schema.PatternNames() {
+					fmt.Fprintf(tw, "%d\t%s\t%s\n", i, name, schema.PatternDescriptions()[i])
 				}
 				return tw.Flush()
 			}
@@ -222,7 +223,7 @@ Examples:
 			}
 			prog := e.newProgress()
 			defer prog.end()
-			opts := append(iopts, prog.option(), stream.WithDocID(stream.DefaultDocIDColumn))
+			opts := append(iopts, prog.option(), stream.WithDocID(schema.DocIDColumn))
 			rd, err := ff.featureReader(cmd, e, expanded, opts, prog)
 			if err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -212,7 +213,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	defer prog.end()
 	total := inputBytes(expanded)
 	prog.bytes("partition: sample", total)
-	opts := append(iopts, prog.option(), stream.WithDocID(stream.DefaultDocIDColumn))
+	opts := append(iopts, prog.option(), stream.WithDocID(schema.DocIDColumn))
 	source := sourceName(expanded)
 
 	// Inputs without features go through the features stage first, into
@@ -297,7 +298,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	// log line gives (where the file will be once published).
 	report := func(path, shown string) error {
 		ri := partition.ReportInput{Model: model, Sample: sample, Stats: stats, Source: source,
-			PatternNames: features.PatternNames(), Terms: features.ContentWords}
+			PatternNames: schema.PatternNames(), Terms: features.ContentWords}
 		q := partition.Measure(ri)
 		if err := stream.WriteFileAtomic(path, func(w io.Writer) error {
 			_, err := io.WriteString(w, partition.Report(ri, q))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
@@ -74,7 +76,7 @@ func (e *env) writeShards(cmd *cobra.Command, rd stream.Reader, dir string, sf *
 // taskMeta reads K and the partition model's hash from the task column's
 // metadata (see partition.OutputSchemaFor).
 func taskMeta(sc *arrow.Schema) (int, string) {
-	idx := sc.FieldIndices(partition.TaskColumn)
+	idx := sc.FieldIndices(schema.TaskColumn)
 	if len(idx) == 0 {
 		return 0, ""
 	}
@@ -148,7 +150,7 @@ Examples:
 			popt := prog.option()
 			// Like every stage, shard adds doc_id when the input has none:
 			// train holds rows out by it and verify checks it is unique.
-			rd, err := stream.OpenInputs(cmd.Context(), expanded, append(iopts, popt, stream.WithDocID(stream.DefaultDocIDColumn))...)
+			rd, err := stream.OpenInputs(cmd.Context(), expanded, append(iopts, popt, stream.WithDocID(schema.DocIDColumn))...)
 			if err != nil {
 				return err
 			}

@@ -7,23 +7,14 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/train"
 )
-
-// hashedWords tokenizes a text into the hashed content words the
-// masked-token objective predicts.
-func hashedWords(text string) []uint64 {
-	words := features.ContentWords(text)
-	out := make([]uint64, len(words))
-	for i, w := range words {
-		out[i] = features.TermHash(w)
-	}
-	return out
-}
 
 // maxTrainSteps bounds --steps: far beyond any run (at 20 steps/s, 1.6
 // years), so that a mistyped count is refused at once.
@@ -95,7 +86,7 @@ Examples:
 				return err
 			}
 			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
-			cfg.Tokenize = hashedWords
+			cfg.Tokenize = features.HashedWords
 			prog := e.newProgress()
 			cfg.Progress = e.trainProgress(prog, cfg.Steps)
 			ev, err := train.Run(cmd.Context(), cfg)
@@ -131,8 +122,8 @@ Examples:
 	f.IntVar(&cfg.Embed, "embed", train.DefaultEmbed, "masked-token: embedding size")
 	f.IntVar(&cfg.Samples, "samples", train.DefaultSamples, "masked-token: negatives of the sampled softmax that trains the output layer (-1, or a --vocab under 4 times it: the exact softmax); evaluation always uses the exact softmax")
 	f.IntVar(&cfg.Window, "window", train.DefaultWindow, "masked-token: words per window")
-	f.StringVar(&cfg.VectorCol, "vector-col", train.DefaultVectorColumn, "masked-regression: the vector column")
-	f.StringVar(&cfg.TextCol, "text-col", train.DefaultTextColumn, "masked-token: the text column")
+	f.StringVar(&cfg.VectorCol, "vector-col", schema.SemanticColumn, "masked-regression: the vector column")
+	f.StringVar(&cfg.TextCol, "text-col", schema.TextColumn, "masked-token: the text column")
 	f.IntVar(&cfg.CheckpointEvery, "checkpoint-every", train.DefaultCheckpointEvery, "write a checkpoint every N steps")
 	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
 	f.BoolVar(&cfg.Overwrite, "overwrite", false, "replace the run -o already holds (without it, or --resume, train refuses such a folder)")
@@ -198,13 +189,13 @@ Examples:
 			var evals []*dataset.Eval
 			probes := make([][]*dataset.ProbeResult, len(args))
 			for i, run := range args {
-				ev, err := train.EvaluateRun(cmd.Context(), run, shards, hashedWords)
+				ev, err := train.EvaluateRun(cmd.Context(), run, shards, features.HashedWords)
 				if err != nil {
 					return err
 				}
 				evals = append(evals, ev)
 				for _, d := range sets {
-					p, err := train.Probe(cmd.Context(), run, d, hashedWords)
+					p, err := train.Probe(cmd.Context(), run, d, features.HashedWords)
 					if err != nil {
 						return err
 					}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
@@ -23,7 +25,6 @@ import (
 
 // Defaults of ShardOptions.
 const (
-	DefaultTaskColumn   = "task"
 	DefaultMaxRows      = 1 << 20
 	DefaultMaxBytes     = 256 << 20
 	DefaultMemoryBudget = 192 << 20
@@ -36,7 +37,7 @@ const (
 const RejectedDir = "rejected"
 
 // ConfigTaskColumn is the Manifest.Config key WriteShards sets when the
-// task column is not DefaultTaskColumn, so that Verify reads the right
+// task column is not schema.TaskColumn, so that Verify reads the right
 // column.
 const ConfigTaskColumn = "task_column"
 
@@ -50,7 +51,7 @@ var ErrExists = errors.New("output folder exists")
 type ShardOptions struct {
 	// TaskColumn names the int32 or int64 column that holds each row's
 	// task, 0..Tasks-1; it may be null or -1 only on rejected rows.
-	// Default: DefaultTaskColumn ("task").
+	// Default: schema.TaskColumn ("task").
 	TaskColumn string
 	// Tasks is K, the number of tasks. Tasks 0..K-1 all appear in the
 	// manifest, empty ones with 0 rows and no shard. A row that is not
@@ -100,7 +101,7 @@ type ShardOptions struct {
 
 func (o *ShardOptions) defaults() {
 	if o.TaskColumn == "" {
-		o.TaskColumn = DefaultTaskColumn
+		o.TaskColumn = schema.TaskColumn
 	}
 	if o.MaxRows <= 0 {
 		o.MaxRows = DefaultMaxRows
@@ -316,14 +317,14 @@ func newSharder(sc *arrow.Schema, dir string, opts *ShardOptions) (*sharder, err
 		return nil, &stream.DataError{Source: s.source, Row: -1, Column: opts.TaskColumn,
 			Err: fmt.Errorf("task column is %s, expected int32 or int64; the input has %s", sc.Field(s.taskCol).Type, shardColumnList(sc))}
 	}
-	if idx := sc.FieldIndices(stream.RejectColumn); len(idx) > 0 {
+	if idx := sc.FieldIndices(schema.RejectColumn); len(idx) > 0 {
 		s.rejectCol = idx[0]
 		if sc.Field(s.rejectCol).Type.ID() != arrow.STRING {
-			return nil, &stream.DataError{Source: s.source, Row: -1, Column: stream.RejectColumn,
+			return nil, &stream.DataError{Source: s.source, Row: -1, Column: schema.RejectColumn,
 				Err: fmt.Errorf("reject column is %s, expected string", sc.Field(s.rejectCol).Type)}
 		}
 	}
-	if idx := sc.FieldIndices(stream.DefaultDocIDColumn); len(idx) > 0 {
+	if idx := sc.FieldIndices(schema.DocIDColumn); len(idx) > 0 {
 		s.idCol = idx[0]
 	}
 	s.rgBytes = rowGroupBytes(opts.MemoryBudget, s.k)
@@ -393,7 +394,7 @@ func (s *sharder) manifest() *Manifest {
 	if m.Inputs == nil {
 		m.Inputs = []ManifestInput{}
 	}
-	if s.opts.TaskColumn != DefaultTaskColumn {
+	if s.opts.TaskColumn != schema.TaskColumn {
 		m.Config = maps.Clone(m.Config)
 		if m.Config == nil {
 			m.Config = map[string]any{}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -108,7 +110,7 @@ func buildBatches(t testing.TB, mem memory.Allocator, sc *arrow.Schema, rows []s
 				fb.(*array.StringBuilder).Append(r.ID)
 			case "text":
 				fb.(*array.StringBuilder).Append(r.Text)
-			case stream.RejectColumn:
+			case schema.RejectColumn:
 				if r.Reason == "" {
 					fb.AppendNull()
 				} else {
@@ -221,7 +223,7 @@ func readRows(t testing.TB, mem memory.Allocator, path, taskName string) []shard
 					r.ID = col.(*array.String).Value(i)
 				case "text":
 					r.Text = col.(*array.String).Value(i)
-				case stream.RejectColumn:
+				case schema.RejectColumn:
 					if col.IsValid(i) {
 						r.Reason = col.(*array.String).Value(i)
 					}

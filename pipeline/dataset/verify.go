@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -96,7 +98,7 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		return nil, err
 	}
 	v := &verifier{ctx: ctx, dir: dir, mem: mem, m: m, rep: &VerifyReport{Tasks: len(m.Tasks)},
-		taskCol: DefaultTaskColumn, ids: map[string]shardLoc{}, reasons: map[string]int64{}}
+		taskCol: schema.TaskColumn, ids: map[string]shardLoc{}, reasons: map[string]int64{}}
 	if name, ok := m.Config[ConfigTaskColumn].(string); ok && name != "" {
 		v.taskCol = name
 	}
@@ -292,7 +294,7 @@ func (v *verifier) rows(rel, full string, size int64, task int) (int64, error) {
 	}
 	var cols []string
 	has := func(name string) bool { return len(sc.FieldIndices(name)) > 0 }
-	for _, c := range []string{stream.DefaultDocIDColumn, v.taskCol, stream.RejectColumn} {
+	for _, c := range []string{schema.DocIDColumn, v.taskCol, schema.RejectColumn} {
 		if has(c) && !slices.Contains(cols, c) {
 			cols = append(cols, c)
 		}
@@ -300,8 +302,8 @@ func (v *verifier) rows(rel, full string, size int64, task int) (int64, error) {
 	switch {
 	case task >= 0 && !has(v.taskCol):
 		v.problem("%s: no task column %q", rel, v.taskCol)
-	case task < 0 && !has(stream.RejectColumn):
-		v.problem("%s: rejected shard without a %s column", rel, stream.RejectColumn)
+	case task < 0 && !has(schema.RejectColumn):
+		v.problem("%s: rejected shard without a %s column", rel, schema.RejectColumn)
 	}
 	opts := []stream.Option{stream.WithAllocator(v.mem)}
 	if len(cols) > 0 {
@@ -352,7 +354,7 @@ func (v *verifier) batch(rec arrow.RecordBatch, first int64, file int32, task in
 		}
 		return nil
 	}
-	ids, tasks, rejects := col(stream.DefaultDocIDColumn), col(v.taskCol), col(stream.RejectColumn)
+	ids, tasks, rejects := col(schema.DocIDColumn), col(v.taskCol), col(schema.RejectColumn)
 	var t32 *array.Int32
 	var t64 *array.Int64
 	if tasks != nil && task >= 0 {
@@ -366,7 +368,7 @@ func (v *verifier) batch(rec arrow.RecordBatch, first int64, file int32, task in
 	if rejects != nil {
 		reasons, _ = rejects.(*array.String)
 		if reasons == nil && rec.NumRows() > 0 {
-			badReject.add("row %d: %s column is %s", first, stream.RejectColumn, rejects.DataType())
+			badReject.add("row %d: %s column is %s", first, schema.RejectColumn, rejects.DataType())
 		}
 	}
 	for i := range int(rec.NumRows()) {

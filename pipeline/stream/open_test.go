@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -66,7 +68,7 @@ func TestDocID(t *testing.T) {
 	writeFile(t, a, sc, recs, WithAllocator(mem), WithRowGroupRows(60))
 	writeFile(t, b, sc, recs, WithAllocator(mem)) // same texts again
 	ids := func(opts ...Option) []string {
-		rd := openOne(t, append([]Option{WithAllocator(mem), WithDocID(DefaultDocIDColumn), WithBatchRows(37)}, opts...), a, b)
+		rd := openOne(t, append([]Option{WithAllocator(mem), WithDocID(schema.DocIDColumn), WithBatchRows(37)}, opts...), a, b)
 		defer rd.Close()
 		cols, _ := readAll(t, rd, mem)
 		defer releaseArrays(cols)

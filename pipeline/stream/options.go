@@ -26,7 +26,6 @@ const (
 	DefaultInferRows     = 1000
 	DefaultRowGroupRows  = 1 << 20
 	DefaultRowGroupBytes = 32 << 20
-	DefaultDocIDColumn   = "doc_id"
 )
 
 // Option configures sources and sinks. Options that do not apply to a
@@ -125,7 +124,7 @@ func WithColumns(names ...string) Option {
 // and the row's 0-based position in that input, joined by ':', for example
 // "corpus/part-0.parquet:1234". It is unique within a run even when two rows
 // hold the same text, and the same on every run over the same paths.
-// Default: no id column is added. Use DefaultDocIDColumn as the name.
+// Default: no id column is added. Use schema.DocIDColumn as the name.
 func WithDocID(name string) Option { return func(c *config) { c.docID = name } }
 
 // WithLimit stops a source after n rows. Default: no limit.

@@ -4,21 +4,20 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/robustdata/robustdata/pipeline/schema"
 )
 
-// RejectColumn names the column that marks the rows a stage could not
-// use: null for a usable row, the reason for a rejected one. Rejected rows
-// stay in the stream, so that every stage writes as many rows as it reads;
-// later stages pass them through untouched, and the shard stage writes
-// them to the dataset's rejected/ folder and counts them in its manifest.
-const RejectColumn = "reject_reason"
-
-// RejectField is the Arrow field of RejectColumn.
-var RejectField = arrow.Field{Name: RejectColumn, Type: arrow.BinaryTypes.String, Nullable: true}
+// RejectField is the Arrow field of schema.RejectColumn, the column that
+// marks the rows a stage could not use: null for a usable row, the reason
+// for a rejected one. Rejected rows stay in the stream, so that every stage
+// writes as many rows as it reads; later stages pass them through
+// untouched, and the shard stage writes them to the dataset's rejected/
+// folder and counts them in its manifest.
+var RejectField = arrow.Field{Name: schema.RejectColumn, Type: arrow.BinaryTypes.String, Nullable: true}
 
 // Rejects returns the reject column of rec, or nil when rec has none.
 func Rejects(rec arrow.RecordBatch) *array.String {
-	idx := rec.Schema().FieldIndices(RejectColumn)
+	idx := rec.Schema().FieldIndices(schema.RejectColumn)
 	if len(idx) == 0 {
 		return nil
 	}

@@ -66,7 +66,7 @@ func NewReader(cfg Config, mem memory.Allocator) (*Reader, error) {
 }
 
 // Schema returns Schema().
-func (r *Reader) Schema() *arrow.Schema { return schema }
+func (r *Reader) Schema() *arrow.Schema { return corpusSchema }
 
 // Tasks returns the ground truth of every task, indexed like TaskNames.
 func (r *Reader) Tasks() []TaskInfo {
@@ -123,7 +123,7 @@ func (r *Reader) Read() (arrow.RecordBatch, error) {
 	r.next += int64(got)
 	r.avgDoc = max(64, r.text.DataLen()/got)
 	cols := [3]arrow.Array{r.ids.NewArray(), r.text.NewArray(), r.labels.NewArray()}
-	r.cur = array.NewRecordBatch(schema, cols[:], int64(got))
+	r.cur = array.NewRecordBatch(corpusSchema, cols[:], int64(got))
 	for _, c := range cols {
 		c.Release()
 	}

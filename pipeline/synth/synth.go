@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/robustdata/robustdata/pipeline/schema"
 )
 
 // DefaultBatchRows is the number of rows per batch when Config.BatchRows is 0.
@@ -20,13 +21,6 @@ const MaxTasks = 1000
 // that the 32-bit string offsets never overflow. Rows do not depend on batch
 // boundaries, so this never changes the corpus.
 const MaxBatchBytes = 1 << 30
-
-// Column names of Schema.
-const (
-	ColDocID = "doc_id"
-	ColText  = "text"
-	ColLabel = "label"
-)
 
 // ErrClosed is returned by Reader.Read after Reader.Close.
 var ErrClosed = errors.New("synth: read from a closed reader")
@@ -121,16 +115,16 @@ func (c Config) batchRows() int {
 	return c.BatchRows
 }
 
-// schema is built once; arrow.Schema is immutable.
-var schema = arrow.NewSchema([]arrow.Field{
-	{Name: ColDocID, Type: arrow.BinaryTypes.String, Nullable: false},
-	{Name: ColText, Type: arrow.BinaryTypes.String, Nullable: false},
-	{Name: ColLabel, Type: arrow.BinaryTypes.String, Nullable: false},
+// corpusSchema is built once; arrow.Schema is immutable.
+var corpusSchema = arrow.NewSchema([]arrow.Field{
+	{Name: schema.DocIDColumn, Type: arrow.BinaryTypes.String, Nullable: false},
+	{Name: schema.TextColumn, Type: arrow.BinaryTypes.String, Nullable: false},
+	{Name: schema.LabelColumn, Type: arrow.BinaryTypes.String, Nullable: false},
 }, nil)
 
 // Schema returns the schema of every batch: doc_id, text and label, all
 // non-nullable strings.
-func Schema() *arrow.Schema { return schema }
+func Schema() *arrow.Schema { return corpusSchema }
 
 // TaskNames returns the label values of k tasks: "task-00" … with the index
 // zero-padded to 2 digits, or to the digits of k-1 when k > 100 (3 digits up

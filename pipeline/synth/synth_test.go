@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/schema"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -140,7 +142,7 @@ func TestTaskNames(t *testing.T) {
 
 func TestSchema(t *testing.T) {
 	s := Schema()
-	want := []string{ColDocID, ColText, ColLabel}
+	want := []string{schema.DocIDColumn, schema.TextColumn, schema.LabelColumn}
 	if s.NumFields() != len(want) {
 		t.Fatalf("schema %v", s)
 	}
