@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -42,10 +43,8 @@ EXIT STATUS
 `
 
 // usageError is a mistake in how the command was called: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+// The library's stages return the same type.
+type usageError = pipeline.UsageError
 
 // reportedError is a failure whose message is already on stderr (a stage
 // that run invoked said it): exit maps it to its status and prints
@@ -58,9 +57,7 @@ type reportedError struct {
 func (e reportedError) Error() string { return e.err.Error() }
 func (e reportedError) Unwrap() error { return e.err }
 
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
+func usagef(format string, args ...any) error { return pipeline.Usagef(format, args...) }
 
 // env is what one invocation of the CLI works with: its streams and the
 // global flags. Nothing here outlives the invocation.
@@ -193,7 +190,7 @@ output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{Err: err} })
 	pf := root.PersistentFlags()
 	pf.StringVar(&e.logFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&e.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
@@ -374,7 +371,7 @@ func (in *inputFlags) options(e *env, extra []string) ([]string, []stream.Option
 	if in.schema != "" {
 		sc, err := stream.ParseSchema(in.schema)
 		if err != nil {
-			return nil, nil, usageError{err}
+			return nil, nil, usageError{Err: err}
 		}
 		opts = append(opts, stream.WithSchema(sc))
 	}
@@ -421,7 +418,7 @@ func checkOutputs(outputs []string, folder bool, raw []string, expanded []stream
 			}
 		}
 		if err := stream.CheckOutput(out, folder && i == 0, ins...); err != nil {
-			return usageError{err}
+			return usageError{Err: err}
 		}
 	}
 	return nil

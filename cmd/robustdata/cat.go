@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline"
+
 	"github.com/robustdata/robustdata/pipeline/schema"
 
 	"github.com/spf13/cobra"
@@ -59,9 +61,9 @@ Examples:
 				return err
 			}
 			prog := e.newProgress()
-			prog.bytes("cat", inputBytes(expanded))
-			defer prog.end()
-			opts := append(iopts, prog.option(), stream.WithLimit(limit))
+			prog.Bytes("cat", pipeline.InputBytes(expanded))
+			defer prog.End()
+			opts := append(iopts, prog.Option(), stream.WithLimit(limit))
 			if len(cols) > 0 {
 				opts = append(opts, stream.WithColumns(cols...))
 			}

@@ -1,9 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/robustdata/robustdata/pipeline"
 
 	"github.com/spf13/cobra"
 
@@ -41,25 +42,6 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.modelOut, f.prefix+"model-out", "", "save the fitted features model (safetensors) to this file")
 }
 
-// prepare fits the features model on the first pass of rp (as
-// features.Prepare does), showing the fit as its own progress step.
-func (f *featureFlags) prepare(ctx context.Context, rp *stream.Replay, cfg features.Config, source string, prog *progress) (*features.Model, error) {
-	mode, arg, err := features.ParseSemantic(cfg.Semantic)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	col := cfg.TextCol
-	if mode == features.ModeColumn {
-		col = arg
-	}
-	rd, err := rp.First(col)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	return features.PrepareFrom(ctx, atEOF(rd, func() { prog.working("features: fit the " + mode + " model") }), cfg, source)
-}
-
 // reads lists the files the flags make the stage read besides its inputs:
 // a saved model, a word-vector file.
 func (f *featureFlags) reads() []string {
@@ -73,7 +55,7 @@ func (f *featureFlags) reads() []string {
 // config checks the flags and returns the stage configuration.
 func (f *featureFlags) config(e *env) (features.Config, error) {
 	if _, _, err := features.ParseSemantic(f.semantic); err != nil {
-		return features.Config{}, usageError{err}
+		return features.Config{}, usageError{Err: err}
 	}
 	if f.dim < 1 || f.dim > 4096 || f.vocab < 1 || f.sample < 2 || f.workers < 0 {
 		return features.Config{}, usagef("--dim must be 1..4096, --vocab at least 1, --%ssample at least 2 and --workers at least 0", f.prefix)
@@ -82,85 +64,13 @@ func (f *featureFlags) config(e *env) (features.Config, error) {
 		Sample: f.sample, Workers: f.workers, Seed: e.seed, Log: e.log}, nil
 }
 
-// featureReader returns the inputs with their features: the model is
-// loaded (--model) or fitted on a first pass over the inputs, saved when
-// asked (--model-out), and applied on a second pass.
-func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []stream.Input, opts []stream.Option, prog *progress) (stream.Reader, error) {
+// job is the features stage's job over inputs, read with opts.
+func (f *featureFlags) job(e *env, inputs []stream.Input, opts []stream.Option) (pipeline.FeaturesJob, error) {
 	cfg, err := f.config(e)
 	if err != nil {
-		return nil, err
+		return pipeline.FeaturesJob{}, err
 	}
-	ctx := cmd.Context()
-	source := inputs[0].Name
-	if len(inputs) > 1 {
-		source = fmt.Sprintf("%s (and %d more inputs)", source, len(inputs)-1)
-	}
-	rp := stream.NewReplay(ctx, inputs, opts...)
-	total := inputBytes(inputs)
-	var model *features.Model
-	if f.model != "" {
-		model, err = features.LoadModel(f.model, cfg)
-	} else {
-		// Pass 1 samples the texts, then the model is fitted: two steps.
-		prog.bytes("features: sample", total)
-		model, err = f.prepare(ctx, rp, cfg, source, prog)
-	}
-	if err != nil {
-		rp.Close()
-		return nil, err
-	}
-	prog.bytes("features", total)
-	if f.modelOut != "" {
-		if err := features.SaveModel(f.modelOut, model); err != nil {
-			rp.Close()
-			return nil, err
-		}
-		e.log.Info("wrote features model", "path", f.modelOut)
-	}
-	src, err := rp.Second()
-	if err != nil {
-		rp.Close()
-		return nil, err
-	}
-	record := cfg.Record()
-	if f.model != "" {
-		h, err := stream.HashInputs(ctx, []stream.Input{{Name: f.model, Path: f.model}})
-		if err != nil {
-			src.Close()
-			rp.Close()
-			return nil, err
-		}
-		record["model_sha256"] = h[0].SHA256
-	}
-	if cfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
-		src.Close()
-		rp.Close()
-		return nil, err
-	}
-	rd, err := features.Apply(ctx, src, model, cfg, source)
-	if err != nil {
-		src.Close()
-		rp.Close()
-		return nil, err
-	}
-	return &closeAlso{Reader: rd, also: rp.Close}, nil
-}
-
-// closeAlso closes something more with its Reader.
-type closeAlso struct {
-	stream.Reader
-	also func() error
-}
-
-func (c *closeAlso) Close() error {
-	err := c.Reader.Close()
-	if c.also != nil {
-		if aerr := c.also(); err == nil {
-			err = aerr
-		}
-		c.also = nil
-	}
-	return err
+	return pipeline.FeaturesJob{Inputs: inputs, Options: opts, Config: cfg, Model: f.model, ModelOut: f.modelOut}, nil
 }
 
 func newFeaturesCmd(e *env) *cobra.Command {
@@ -221,14 +131,17 @@ Examples:
 			if err := checkOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
 				return err
 			}
-			prog := e.newProgress()
-			defer prog.end()
-			opts := append(iopts, prog.option(), stream.WithDocID(schema.DocIDColumn))
-			rd, err := ff.featureReader(cmd, e, expanded, opts, prog)
+			job, err := ff.job(e, expanded, iopts)
 			if err != nil {
 				return err
 			}
-			return e.writeStream(cmd, rd, out.output, append(opts, oopts...))
+			prog := e.newProgress()
+			defer prog.End()
+			rd, err := pipeline.Features(cmd.Context(), e.stageEnv(prog), job)
+			if err != nil {
+				return err
+			}
+			return e.writeStream(cmd, rd, out.output, append(iopts, oopts...))
 		},
 	}
 	in.register(cmd)

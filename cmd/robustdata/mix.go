@@ -66,7 +66,7 @@ Examples:
 					return err
 				}
 				if err := dataset.CheckTarget(out, overwrite); err != nil {
-					return usageError{err}
+					return usageError{Err: err}
 				}
 			}
 			if err := checkOutputs([]string{out, blend, asJSON}, true, []string{shards, args[0]}, nil); err != nil {
@@ -143,7 +143,7 @@ func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out
 		Writer: []stream.Option{stream.WithCompression(codec)},
 	})
 	if errors.Is(err, dataset.ErrExists) {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	if err != nil {
 		return err

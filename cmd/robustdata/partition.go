@@ -2,19 +2,17 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/robustdata/robustdata/pipeline"
+
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
-	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -89,16 +87,6 @@ func (p *partitionFlags) config(e *env, workers int) (partition.Config, error) {
 		}
 	}
 	return cfg, nil
-}
-
-// record is the configuration as recorded in provenance.
-func (p *partitionFlags) record(cfg partition.Config, m *partition.Model, modelHash string) map[string]any {
-	r := map[string]any{"k": m.K, "sample": cfg.Sample, "restarts": cfg.Restarts, "max_iter": cfg.MaxIter,
-		"pattern_weight": m.PatternWeight, "semantic_weight": m.SemanticWeight, "model_sha256": modelHash}
-	if p.k == "auto" {
-		r["k_range"] = p.kRange
-	}
-	return r
 }
 
 // isDirOutput tells whether -o names a dataset folder: it ends with a
@@ -186,7 +174,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	}
 	if dirOut {
 		if err := dataset.CheckTarget(out.output, sf.overwrite); err != nil {
-			return usageError{err}
+			return usageError{Err: err}
 		}
 	}
 	expanded, err := stream.ExpandInputs(inputs)
@@ -199,234 +187,22 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	// A saved model is checked against the flags before any work.
 	var model *partition.Model
 	if pf.model != "" {
-		if model, err = partition.LoadModel(pf.model); err != nil {
+		dim := 0
+		if cmd.Flags().Changed("dim") {
+			dim = ff.dim
+		}
+		if model, err = pipeline.LoadPartitionModel(pf.model, cfg.K, cfg.KMax, pf.k, dim); err != nil {
 			return err
 		}
-		if (cfg.K != 0 && cfg.K != model.K) || cfg.KMax != 0 {
-			return usagef("--k %s but the model %s has K = %d: drop --k, or fit a new model", pf.k, pf.model, model.K)
-		}
-		if cmd.Flags().Changed("dim") && ff.dim != model.SemanticDim {
-			return usagef("--dim %d but the model %s was fitted on %d semantic dimensions: drop --dim, or fit a new model", ff.dim, pf.model, model.SemanticDim)
-		}
 	}
+	fjob, err := ff.job(e, expanded, iopts)
+	if err != nil {
+		return err
+	}
+	job := pipeline.PartitionJob{Inputs: expanded, Options: iopts, Features: fjob, Config: cfg, KRange: pf.kRange,
+		Model: pf.model, ModelOut: pf.modelOut, Report: pf.report, Output: out.output, Dir: dirOut, OutputOptions: oopts,
+		Shard: sf.settings()}
 	prog := e.newProgress()
-	defer prog.end()
-	total := inputBytes(expanded)
-	prog.bytes("partition: sample", total)
-	opts := append(iopts, prog.option(), stream.WithDocID(schema.DocIDColumn))
-	source := sourceName(expanded)
-
-	// Inputs without features go through the features stage first, into
-	// a temporary Arrow file that the partition stage then reads twice.
-	rp := stream.NewReplay(ctx, expanded, opts...)
-	defer rp.Close()
-	first, err := rp.First()
-	if err != nil {
-		return err
-	}
-	if !partition.HasFeatures(first.Schema()) {
-		if model != nil && ff.model == "" {
-			first.Close()
-			return usagef("--model %s assigns in the feature space it was fitted in, and these inputs have no features: give --features-model FILE (saved with --features-model-out when the partition model was fitted), or inputs that have feature columns", pf.model)
-		}
-		prog.describe("features: sample")
-		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source, prog)
-		first.Close()
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		// The partition's two passes read the features spool.
-		total = inputBytes([]stream.Input{spool})
-		prog.bytes("partition: sample", total)
-		rp = stream.NewReplay(ctx, []stream.Input{spool}, prog.option())
-		defer rp.Close()
-		if first, err = rp.First(); err != nil {
-			return err
-		}
-	}
-
-	var sample *partition.Sample
-	sample, err = partition.DrawSample(ctx, first, cfg.Sample, partition.SampleSeed(e.seed), cfg, source)
-	first.Close()
-	if err != nil {
-		return err
-	}
-	if model == nil {
-		prog.working("partition: fit k-means")
-		if model, err = partition.Fit(ctx, sample, cfg); err != nil {
-			return err
-		}
-	} else {
-		if err := model.AssignSample(sample); err != nil {
-			return err
-		}
-	}
-	hash, err := model.Hash()
-	if err != nil {
-		return err
-	}
-	if pf.modelOut != "" && !dirOut {
-		if _, err := model.Save(pf.modelOut); err != nil {
-			return err
-		}
-	}
-
-	prog.bytes("partition: assign", total)
-	src, err := rp.Second()
-	if err != nil {
-		return err
-	}
-	prov, err := stream.StageProvenance(ctx, src.Schema(), expanded, e.seed, "partition", pf.record(cfg, model, hash))
-	if err != nil {
-		src.Close()
-		return err
-	}
-	outSchema, err := stream.WithProvenance(partition.OutputSchemaFor(src.Schema(), model, hash), prov)
-	if err != nil {
-		src.Close()
-		return err
-	}
-	assigned, err := partition.Assign(ctx, src, model, cfg, outSchema, source)
-	if err != nil {
-		src.Close()
-		return err
-	}
-	stats := &partition.Stats{K: model.K}
-	rd := stats.Observe(assigned, cfg.LabelCol)
-	// report writes the Markdown report to path; shown is the path its
-	// log line gives (where the file will be once published).
-	report := func(path, shown string) error {
-		ri := partition.ReportInput{Model: model, Sample: sample, Stats: stats, Source: source,
-			PatternNames: schema.PatternNames(), Terms: features.ContentWords}
-		q := partition.Measure(ri)
-		if err := stream.WriteFileAtomic(path, func(w io.Writer) error {
-			_, err := io.WriteString(w, partition.Report(ri, q))
-			return err
-		}); err != nil {
-			return err
-		}
-		attrs := []any{"report", shown, "k", model.K, "silhouette", q.Silhouette}
-		if q.NMI != nil {
-			attrs = append(attrs, "nmi", *q.NMI, "ari", *q.ARI, "purity", *q.Purity)
-		}
-		e.log.Info("partition: wrote report", attrs...)
-		return nil
-	}
-	if dirOut {
-		// The model and the report sit beside the shards, published with
-		// them (written into the staging folder); verify checks the model
-		// against the manifest's partition model hash.
-		beside := func(staging string) error {
-			if _, err := model.Save(filepath.Join(staging, dataset.ModelFile)); err != nil {
-				return err
-			}
-			return report(filepath.Join(staging, dataset.ReportFile), filepath.Join(out.output, dataset.ReportFile))
-		}
-		if err := e.writeShards(cmd, rd, out.output, sf, prov, model.K, hash, beside, oopts...); err != nil {
-			return err
-		}
-	} else if err := e.writeStream(cmd, rd, out.output, append(opts, oopts...)); err != nil {
-		return err
-	}
-	if pf.modelOut != "" && dirOut {
-		if _, err := model.Save(pf.modelOut); err != nil {
-			return err
-		}
-	}
-	if pf.report != "" {
-		return report(pf.report, pf.report)
-	}
-	return nil
+	defer prog.End()
+	return pipeline.Partition(ctx, e.stageEnv(prog), job, model)
 }
-
-// sourceName names the inputs in messages.
-func sourceName(inputs []stream.Input) string {
-	if len(inputs) == 1 {
-		return inputs[0].Name
-	}
-	return fmt.Sprintf("%s (and %d more inputs)", inputs[0].Name, len(inputs)-1)
-}
-
-// featuresSpool runs the features stage over the inputs — fitting on
-// first, the first pass of rp — into a temporary Arrow file, and returns
-// it as an input with a function that removes it.
-func (e *env) featuresSpool(cmd *cobra.Command, first stream.Reader, rp *stream.Replay, inputs []stream.Input, ff *featureFlags, source string, prog *progress) (stream.Input, func(), error) {
-	ctx := cmd.Context()
-	fcfg, err := ff.config(e)
-	if err != nil {
-		return stream.Input{}, nil, err
-	}
-	var model *features.Model
-	if ff.model != "" {
-		// The first pass must still be read to its end (stdin is spooled).
-		if _, err := stream.Copy(ctx, discard{}, first); err != nil {
-			return stream.Input{}, nil, err
-		}
-		model, err = features.LoadModel(ff.model, fcfg)
-	} else {
-		mode, _, _ := features.ParseSemantic(fcfg.Semantic)
-		model, err = features.PrepareFrom(ctx, atEOF(first, func() { prog.working("features: fit the " + mode + " model") }), fcfg, source)
-	}
-	if err != nil {
-		return stream.Input{}, nil, err
-	}
-	if ff.modelOut != "" {
-		if err := features.SaveModel(ff.modelOut, model); err != nil {
-			return stream.Input{}, nil, err
-		}
-	}
-	prog.bytes("features", inputBytes(inputs))
-	src, err := rp.Second()
-	if err != nil {
-		return stream.Input{}, nil, err
-	}
-	record := fcfg.Record()
-	if fcfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
-		src.Close()
-		return stream.Input{}, nil, err
-	}
-	rd, err := features.Apply(ctx, src, model, fcfg, source)
-	if err != nil {
-		src.Close()
-		return stream.Input{}, nil, err
-	}
-	defer rd.Close()
-	// The spool lives in a locked staging folder in TMPDIR, so that the
-	// spool of a killed run is swept by the next one.
-	stream.SweepStaging(os.TempDir(), featuresSpoolName)
-	stage, err := stream.NewStagingDir(filepath.Join(os.TempDir(), featuresSpoolName))
-	if err != nil {
-		return stream.Input{}, nil, fmt.Errorf("creating the features spool: %w", err)
-	}
-	path := filepath.Join(stage.Path, "features.arrows")
-	cleanup := func() { stage.Release() }
-	w, err := stream.Create(path, rd.Schema())
-	if err != nil {
-		cleanup()
-		return stream.Input{}, nil, err
-	}
-	if _, err := stream.Copy(ctx, w, rd); err != nil {
-		w.Abort()
-		cleanup()
-		return stream.Input{}, nil, err
-	}
-	if err := w.Close(); err != nil {
-		cleanup()
-		return stream.Input{}, nil, err
-	}
-	size := int64(-1)
-	if st, err := os.Stat(path); err == nil {
-		size = st.Size() // for the progress of the passes over it
-	}
-	return stream.Input{Name: inputs[0].Name, Path: path, Format: stream.FormatIPCStream, Size: size}, cleanup, nil
-}
-
-// featuresSpoolName is the base of the features spool's staging folder in
-// TMPDIR.
-const featuresSpoolName = "robustdata-features"
-
-// discard is an arrio.Writer that drops batches.
-type discard struct{}
-
-func (discard) Write(arrow.RecordBatch) error { return nil }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/robustdata/robustdata/pipeline"
+
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/robustdata/robustdata/pipeline/stream"
@@ -107,9 +107,9 @@ func (e *env) newProgress() *progress {
 	return &progress{e: e}
 }
 
-// option is the source option that counts the bytes read into the
+// Option is the source option that counts the bytes read into the
 // current step.
-func (p *progress) option() stream.Option {
+func (p *progress) Option() stream.Option {
 	if p == nil {
 		return stream.WithProgress(nil)
 	}
@@ -125,24 +125,12 @@ func (p *progress) add(n int64) {
 	}
 }
 
-// inputBytes is the total size of inputs, -1 when one is unknown.
-func inputBytes(inputs []stream.Input) int64 {
-	total := int64(0)
-	for _, in := range inputs {
-		if in.Size < 0 {
-			return -1
-		}
-		total += in.Size
-	}
-	return total
-}
-
-// bytes starts a step that reads total bytes (-1: unknown).
-func (p *progress) bytes(what string, total int64) {
+// Bytes starts a step that reads total bytes (-1: unknown).
+func (p *progress) Bytes(what string, total int64) {
 	if p == nil {
 		return
 	}
-	p.end()
+	p.End()
 	if total <= 0 {
 		total = -1 // unknown: a spinner
 	}
@@ -159,12 +147,12 @@ func (p *progress) bytes(what string, total int64) {
 	p.mu.Unlock()
 }
 
-// steps starts a step of n counted units (training steps); set moves it.
-func (p *progress) steps(what string, n int) {
+// Steps starts a step of n counted units (training steps); set moves it.
+func (p *progress) Steps(what string, n int) {
 	if p == nil {
 		return
 	}
-	p.end()
+	p.End()
 	bar := progressbar.NewOptions(n,
 		progressbar.OptionSetWriter(p.e.term.barWriter()),
 		progressbar.OptionSetDescription(what),
@@ -188,15 +176,15 @@ func (p *progress) current() *progressbar.ProgressBar {
 	return p.bar
 }
 
-// describe renames the current bar's step.
-func (p *progress) describe(what string) {
+// Describe renames the current bar's step.
+func (p *progress) Describe(what string) {
 	if bar := p.current(); bar != nil {
 		bar.Describe(what)
 	}
 }
 
-// set moves the current bar to n and describes it.
-func (p *progress) set(n int, what string) {
+// Set moves the current bar to n and describes it.
+func (p *progress) Set(n int, what string) {
 	if bar := p.current(); bar != nil {
 		bar.Describe(what)
 		bar.Set(n)
@@ -206,13 +194,13 @@ func (p *progress) set(n int, what string) {
 // ticking is the period of the line of a step without bytes.
 const ticking = 500 * time.Millisecond
 
-// working starts a step that reads nothing (a fit): a line with the
+// Working starts a step that reads nothing (a fit): a line with the
 // step's name and the seconds it has run, drawn again every half second.
-func (p *progress) working(what string) {
+func (p *progress) Working(what string) {
 	if p == nil {
 		return
 	}
-	p.end()
+	p.End()
 	stop, done := make(chan struct{}), make(chan struct{})
 	p.mu.Lock()
 	p.stop, p.done = stop, done
@@ -238,28 +226,8 @@ func (p *progress) working(what string) {
 	}()
 }
 
-// atEOF wraps rd so that at its end (io.EOF) then runs once: the step
-// after a pass over the inputs starts as soon as the pass ends.
-func atEOF(rd stream.Reader, then func()) stream.Reader {
-	return &eofReader{Reader: rd, then: then}
-}
-
-type eofReader struct {
-	stream.Reader
-	then func()
-	once sync.Once
-}
-
-func (r *eofReader) Read() (arrow.RecordBatch, error) {
-	rec, err := r.Reader.Read()
-	if errors.Is(err, io.EOF) {
-		r.once.Do(r.then)
-	}
-	return rec, err
-}
-
-// end ends the current step: a bar is drawn full, then its line erased.
-func (p *progress) end() {
+// End ends the current step: a bar is drawn full, then its line erased.
+func (p *progress) End() {
 	if p == nil {
 		return
 	}
@@ -275,4 +243,14 @@ func (p *progress) end() {
 		<-done
 	}
 	p.e.term.clear()
+}
+
+// stageEnv is the library's Env of a command: its seed, its logger and
+// prog (nil: no progress).
+func (e *env) stageEnv(prog *progress) pipeline.Env {
+	env := pipeline.Env{Seed: e.seed, Log: e.log}
+	if prog != nil {
+		env.Progress = prog
+	}
+	return env
 }

@@ -647,7 +647,7 @@ func (r *runner) run(ctx context.Context, dryRun bool, fromIdx int) (err error) 
 
 	if err := pipeline.ClaimRunRoot(r.root); err != nil {
 		if errors.Is(err, pipeline.ErrForeignRoot) {
-			return usageError{err}
+			return usageError{Err: err}
 		}
 		return fmt.Errorf("run: %w", err)
 	}

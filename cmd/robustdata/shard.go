@@ -1,16 +1,14 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
+
+	"github.com/robustdata/robustdata/pipeline"
 
 	"github.com/robustdata/robustdata/pipeline/schema"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
@@ -47,49 +45,9 @@ func (s *shardFlags) check() error {
 	return nil
 }
 
-// writeShards writes rd as a sharded dataset in dir, its manifest naming
-// the provenance's inputs and stages.
-func (e *env) writeShards(cmd *cobra.Command, rd stream.Reader, dir string, sf *shardFlags, prov *stream.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...stream.Option) error {
-	defer rd.Close()
-	config := map[string]any{"shard": map[string]any{"max_rows": sf.maxRows, "max_bytes": sf.maxBytes}}
-	m := dataset.Manifest{Config: config, PartitionModel: modelHash}
-	if prov != nil {
-		m.Inputs, m.Seed = prov.Inputs, prov.Seed
-		for _, st := range prov.Stages {
-			config[st.Stage] = st.Config
-		}
-	}
-	man, err := dataset.WriteShards(cmd.Context(), rd, dir, dataset.ShardOptions{
-		Tasks: k, MaxRows: sf.maxRows, MaxBytes: sf.maxBytes, Overwrite: sf.overwrite,
-		Writer: wopts, Manifest: m, BeforePublish: beforePublish,
-	})
-	if errors.Is(err, dataset.ErrExists) {
-		return usageError{err}
-	}
-	if err != nil {
-		return err
-	}
-	e.log.Info("wrote dataset", "dir", dir, "tasks", len(man.Tasks), "rows", man.TotalRows, "rejected", man.Rejected.Rows)
-	return nil
-}
-
-// taskMeta reads K and the partition model's hash from the task column's
-// metadata (see partition.OutputSchemaFor).
-func taskMeta(sc *arrow.Schema) (int, string) {
-	idx := sc.FieldIndices(schema.TaskColumn)
-	if len(idx) == 0 {
-		return 0, ""
-	}
-	md := sc.Field(idx[0]).Metadata
-	k := 0
-	if i := md.FindKey(partition.MetaK); i >= 0 {
-		k, _ = strconv.Atoi(md.Values()[i])
-	}
-	hash := ""
-	if i := md.FindKey(partition.MetaModelHash); i >= 0 {
-		hash = md.Values()[i]
-	}
-	return k, hash
+// settings are the shard settings of the flags.
+func (s *shardFlags) settings() pipeline.ShardSettings {
+	return pipeline.ShardSettings{MaxRows: s.maxRows, MaxBytes: s.maxBytes, Overwrite: s.overwrite}
 }
 
 func newShardCmd(e *env) *cobra.Command {
@@ -135,7 +93,7 @@ Examples:
 				return err
 			}
 			if err := dataset.CheckTarget(dir, sf.overwrite); err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			expanded, err := stream.ExpandInputs(inputs)
 			if err != nil {
@@ -145,16 +103,16 @@ Examples:
 				return err
 			}
 			prog := e.newProgress()
-			prog.bytes("shard", inputBytes(expanded))
-			defer prog.end()
-			popt := prog.option()
+			prog.Bytes("shard", pipeline.InputBytes(expanded))
+			defer prog.End()
+			popt := prog.Option()
 			// Like every stage, shard adds doc_id when the input has none:
 			// train holds rows out by it and verify checks it is unique.
 			rd, err := stream.OpenInputs(cmd.Context(), expanded, append(iopts, popt, stream.WithDocID(schema.DocIDColumn))...)
 			if err != nil {
 				return err
 			}
-			k, hash := taskMeta(rd.Schema())
+			k, hash := pipeline.TaskMeta(rd.Schema())
 			if sf.tasks > 0 {
 				k = sf.tasks
 			}
@@ -170,7 +128,7 @@ Examples:
 				}
 				prov.Stages = nil
 			}
-			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, nil, stream.WithCompression(codec))
+			return pipeline.WriteShards(cmd.Context(), e.stageEnv(nil), rd, dir, sf.settings(), prov, k, hash, nil, stream.WithCompression(codec))
 		},
 	}
 	in.register(cmd)

@@ -39,7 +39,7 @@ Examples:
 			cfg.Sizes = sizes
 			cfg.BatchRows = batches
 			if err := cfg.Validate(); err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			oopts, err := out.options(e)
 			if err != nil {
@@ -47,7 +47,7 @@ Examples:
 			}
 			rd, err := synth.NewReader(cfg, memory.DefaultAllocator)
 			if err != nil {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			defer rd.Close()
 			w, err := stream.Create(out.output, rd.Schema(), oopts...)

@@ -90,9 +90,9 @@ Examples:
 			prog := e.newProgress()
 			cfg.Progress = e.trainProgress(prog, cfg.Steps)
 			ev, err := train.Run(cmd.Context(), cfg)
-			prog.end()
+			prog.End()
 			if errors.Is(err, train.ErrExists) {
-				return usageError{err}
+				return usageError{Err: err}
 			}
 			if err != nil {
 				return err
@@ -133,7 +133,7 @@ Examples:
 // trainProgress shows step, mean and worst loss: a bar on a terminal
 // (prog, ended by the caller), a log line every 10% otherwise.
 func (e *env) trainProgress(prog *progress, steps int) func(int, []float64) {
-	prog.steps("train", steps)
+	prog.Steps("train", steps)
 	every := max(1, steps/10)
 	return func(step int, losses []float64) {
 		mean, worst := 0.0, math.Inf(-1)
@@ -142,7 +142,7 @@ func (e *env) trainProgress(prog *progress, steps int) func(int, []float64) {
 			worst = max(worst, l)
 		}
 		if prog != nil {
-			prog.set(step, fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
+			prog.Set(step, fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
 			return
 		}
 		if step%every == 0 || step == steps {
@@ -182,7 +182,7 @@ Examples:
 			for _, d := range downstream {
 				ds, err := train.ParseDownstream(d)
 				if err != nil {
-					return usageError{err}
+					return usageError{Err: err}
 				}
 				sets = append(sets, ds)
 			}

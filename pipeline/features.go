@@ -1,0 +1,127 @@
+package pipeline
+
+import (
+	"context"
+
+	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/pipeline/schema"
+	"github.com/robustdata/robustdata/pipeline/stream"
+)
+
+// FeaturesJob is one run of the features stage.
+type FeaturesJob struct {
+	// Inputs are the files to read (expanded: see stream.ExpandInputs).
+	Inputs []stream.Input
+	// Options are the source options (columns, limit, stdin…); a doc_id
+	// column is added when the inputs have none.
+	Options []stream.Option
+	// Config is the stage's configuration; its Seed and Log are the Env's.
+	Config features.Config
+	// Model, when set, is a saved features model to apply instead of
+	// fitting one.
+	Model string
+	// ModelOut, when set, is where the fitted model is saved.
+	ModelOut string
+}
+
+// Features returns the job's inputs with their feature columns: the model
+// is loaded (Model) or fitted on a first pass over the inputs, saved when
+// asked (ModelOut), and applied on a second pass. The caller closes the
+// reader.
+func Features(ctx context.Context, env Env, job FeaturesJob) (stream.Reader, error) {
+	cfg := job.Config
+	cfg.Seed, cfg.Log = env.Seed, env.log()
+	prog := env.progress()
+	source := SourceName(job.Inputs)
+	opts := append(append([]stream.Option(nil), job.Options...), prog.Option(), stream.WithDocID(schema.DocIDColumn))
+	rp := stream.NewReplay(ctx, job.Inputs, opts...)
+	total := InputBytes(job.Inputs)
+	var model *features.Model
+	var err error
+	if job.Model != "" {
+		model, err = features.LoadModel(job.Model, cfg)
+	} else {
+		// Pass 1 samples the texts, then the model is fitted: two steps.
+		prog.Bytes("features: sample", total)
+		model, err = fitFeatures(ctx, rp, cfg, source, prog)
+	}
+	if err != nil {
+		rp.Close()
+		return nil, err
+	}
+	prog.Bytes("features", total)
+	if job.ModelOut != "" {
+		if err := features.SaveModel(job.ModelOut, model); err != nil {
+			rp.Close()
+			return nil, err
+		}
+		env.log().Info("wrote features model", "path", job.ModelOut)
+	}
+	src, err := rp.Second()
+	if err != nil {
+		rp.Close()
+		return nil, err
+	}
+	record := cfg.Record()
+	if job.Model != "" {
+		h, err := stream.HashInputs(ctx, []stream.Input{{Name: job.Model, Path: job.Model}})
+		if err != nil {
+			src.Close()
+			rp.Close()
+			return nil, err
+		}
+		record["model_sha256"] = h[0].SHA256
+	}
+	if cfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), job.Inputs, env.Seed, "features", record); err != nil {
+		src.Close()
+		rp.Close()
+		return nil, err
+	}
+	rd, err := features.Apply(ctx, src, model, cfg, source)
+	if err != nil {
+		src.Close()
+		rp.Close()
+		return nil, err
+	}
+	return &closeAlso{Reader: rd, also: rp.Close}, nil
+}
+
+// fitFeatures fits the features model on the first pass of rp (as
+// features.Prepare does), showing the fit as its own progress step.
+func fitFeatures(ctx context.Context, rp *stream.Replay, cfg features.Config, source string, prog Progress) (*features.Model, error) {
+	mode, arg, err := features.ParseSemantic(cfg.Semantic)
+	if err != nil {
+		return nil, UsageError{err}
+	}
+	col := cfg.TextCol
+	if mode == features.ModeColumn {
+		col = arg
+	}
+	rd, err := rp.First(col)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return features.PrepareFrom(ctx, atEOF(rd, func() { prog.Working("features: fit the " + mode + " model") }), cfg, source)
+}
+
+// WriteStream writes every batch of rd to output (a file, or "-" for
+// standard output as the options say) and closes rd, aborting the output
+// on any failure so that nothing half-written is left. It returns the
+// rows written.
+func WriteStream(ctx context.Context, rd stream.Reader, output string, opts []stream.Option) (int64, error) {
+	defer rd.Close()
+	w, err := stream.Create(output, rd.Schema(), opts...)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := stream.Copy(ctx, w, rd)
+	if err != nil {
+		w.Abort()
+		return 0, err
+	}
+	if err := w.Close(); err != nil {
+		return 0, err
+	}
+	return rows, nil
+}
