@@ -1,24 +1,18 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/schema"
 
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/train"
 )
-
-// maxTrainSteps bounds --steps: far beyond any run (at 20 steps/s, 1.6
-// years), so that a mistyped count is refused at once.
-const maxTrainSteps = 1_000_000_000
 
 func newTrainCmd(e *env) *cobra.Command {
 	var (
@@ -70,36 +64,16 @@ Examples:
 			if cfg.Dataset == "" || runDir == "" {
 				return usagef("train needs -i DIR (a sharded dataset) and -o RUNDIR")
 			}
-			// Written so that NaN fails every test: !(x > 0) is true for NaN.
-			if cfg.Steps < 1 || cfg.Steps > maxTrainSteps || cfg.PerTask < 1 || !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) ||
-				!(cfg.Temp > 0) || math.IsInf(cfg.Temp, 0) || !(cfg.Smoothing >= 0 && cfg.Smoothing < 1) ||
-				!(cfg.Eta >= 0) || math.IsInf(cfg.Eta, 0) || cfg.Patience < 0 || cfg.EvalEvery < 1 {
-				return usagef("--steps must be 1 to %d, --per-task-batch and --eval-every at least 1, --patience at least 0, --lr and --temperature positive and finite, --smoothing in [0, 1), --eta finite and not negative", maxTrainSteps)
-			}
-			if err := cfg.Check(); err != nil {
-				return usagef("train: %v", err)
-			}
-			if cfg.Resume && cfg.Overwrite {
-				return usagef("train: --resume and --overwrite exclude each other")
+			if err := pipeline.CheckTrain(&cfg); err != nil {
+				return err
 			}
 			if err := checkOutputs([]string{runDir}, true, []string{cfg.Dataset, cfg.Reference}, nil); err != nil {
 				return err
 			}
-			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
-			cfg.Tokenize = features.HashedWords
+			cfg.RunDir = runDir
 			prog := e.newProgress()
-			cfg.Progress = e.trainProgress(prog, cfg.Steps)
-			ev, err := train.Run(cmd.Context(), cfg)
-			prog.End()
-			if errors.Is(err, train.ErrExists) {
-				return usageError{Err: err}
-			}
-			if err != nil {
-				return err
-			}
-			e.log.Info("train: done", "run", runDir, "steps", ev.Steps, "stopped_early", ev.StoppedEarly, "best_step", ev.BestStep,
-				"strategy", cfg.Strategy, "mean_loss", ev.Mean, "worst_loss", ev.Worst, "worst_task", ev.WorstTask)
-			return nil
+			_, err := pipeline.Train(cmd.Context(), e.stageEnv(prog), cfg)
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -128,27 +102,6 @@ Examples:
 	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
 	f.BoolVar(&cfg.Overwrite, "overwrite", false, "replace the run -o already holds (without it, or --resume, train refuses such a folder)")
 	return cmd
-}
-
-// trainProgress shows step, mean and worst loss: a bar on a terminal
-// (prog, ended by the caller), a log line every 10% otherwise.
-func (e *env) trainProgress(prog *progress, steps int) func(int, []float64) {
-	prog.Steps("train", steps)
-	every := max(1, steps/10)
-	return func(step int, losses []float64) {
-		mean, worst := 0.0, math.Inf(-1)
-		for _, l := range losses {
-			mean += l / float64(len(losses))
-			worst = max(worst, l)
-		}
-		if prog != nil {
-			prog.Set(step, fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
-			return
-		}
-		if step%every == 0 || step == steps {
-			e.log.Info("train: step", "step", step, "mean_loss", mean, "worst_loss", worst)
-		}
-	}
 }
 
 func newEvalCmd(e *env) *cobra.Command {
@@ -186,31 +139,21 @@ Examples:
 				}
 				sets = append(sets, ds)
 			}
-			var evals []*dataset.Eval
-			probes := make([][]*dataset.ProbeResult, len(args))
-			for i, run := range args {
-				ev, err := train.EvaluateRun(cmd.Context(), run, shards, features.HashedWords)
-				if err != nil {
-					return err
-				}
-				evals = append(evals, ev)
-				for _, d := range sets {
-					p, err := train.Probe(cmd.Context(), run, d, features.HashedWords)
-					if err != nil {
-						return err
-					}
-					if p.Unlabelled > 0 {
-						e.log.Warn("eval: rows without a label are not probed", "downstream", d.Name, "path", d.Path, "rows", p.Unlabelled)
-					}
-					probes[i] = append(probes[i], p)
-				}
+			results, err := pipeline.Eval(cmd.Context(), e.stageEnv(nil), shards, args, sets)
+			if err != nil {
+				return err
 			}
 			if asJSON {
 				out := map[string]dataset.RunEval{}
 				for i, run := range args {
-					out[run] = dataset.RunEval{Eval: evals[i], Downstream: probes[i]}
+					out[run] = results[i]
 				}
 				return printJSON(e, out)
+			}
+			evals := make([]*dataset.Eval, len(results))
+			probes := make([][]*dataset.ProbeResult, len(results))
+			for i, r := range results {
+				evals[i], probes[i] = r.Eval, r.Downstream
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintf(tw, "task\t%s\t\n", strings.Join(args, "\t"))
