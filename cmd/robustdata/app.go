@@ -46,17 +46,6 @@ EXIT STATUS
 // The library's stages return the same type.
 type usageError = pipeline.UsageError
 
-// reportedError is a failure whose message is already on stderr (a stage
-// that run invoked said it): exit maps it to its status and prints
-// nothing more, so that stderr keeps one error line.
-type reportedError struct {
-	code int
-	err  error
-}
-
-func (e reportedError) Error() string { return e.err.Error() }
-func (e reportedError) Unwrap() error { return e.err }
-
 func usagef(format string, args ...any) error { return pipeline.Usagef(format, args...) }
 
 // env is what one invocation of the CLI works with: its streams and the
@@ -121,10 +110,7 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 	}
 	code := exitFailure
 	var ue usageError
-	var re reportedError
 	switch {
-	case errors.As(err, &re):
-		return re.code
 	case errors.As(err, &ue), isCobraUsage(err):
 		code = exitUsage
 	case stream.IsDataError(err):

@@ -22,6 +22,7 @@ import (
 	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/train"
 )
 
 // smallRunConfig is the test pipeline: the first 2000 rows of the shipped
@@ -66,9 +67,9 @@ func writeRunConfig(t *testing.T, path, body string) {
 
 // runSummary is the "run summary" log line.
 type runSummary struct {
-	Stages  []stageSummary `json:"stages"`
-	Seconds float64        `json:"seconds"`
-	Output  string         `json:"output"`
+	Stages  []pipeline.StageSummary `json:"stages"`
+	Seconds float64                 `json:"seconds"`
+	Output  string                  `json:"output"`
 }
 
 func (s *runSummary) statuses() map[string]string {
@@ -669,9 +670,10 @@ func TestRunKillResume(t *testing.T) {
 	}
 }
 
-// TestRunConfigMapsToFlags: every key of the config reaches the stage flag
-// of the same meaning, and a config that sets nothing passes exactly the
-// flags' own defaults.
+// TestRunConfigMapsToFlags checks the run config against the CLI: with
+// the minimal config every job setting equals the default of the flag of
+// the same meaning, and every YAML key set to something else reaches its
+// job (so that a stage run by run and the same stage typed by hand agree).
 func TestRunConfigMapsToFlags(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -685,50 +687,86 @@ func TestRunConfigMapsToFlags(t *testing.T) {
 	for _, c := range commands(e) {
 		commandsByName[c.Name()] = c
 	}
+	jobsOf := func(path string) (map[string]any, []string, *pipeline.RunConfig) {
+		t.Helper()
+		parsed, err := pipeline.LoadRunConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := pipeline.StageJobs(ctx, pipeline.Env{Seed: 1}, parsed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]any{}
+		var names []string
+		for _, j := range jobs {
+			byName[j.Stage] = j.Job
+			names = append(names, j.Stage)
+		}
+		return byName, names, parsed
+	}
+	// settings lists each job value as the flag of the same meaning.
+	type setting struct{ stage, command, flag, value string }
+	settings := func(jobs map[string]any, strat string) []setting {
+		f := jobs["features"].(pipeline.FeaturesJob)
+		p := jobs["partition"].(pipeline.PartitionJob)
+		tr := jobs["train:"+strat].(train.Config)
+		fs := func(v any) string { return fmt.Sprint(v) }
+		return []setting{
+			{"features", "features", "text-col", f.Config.TextCol},
+			{"features", "features", "semantic", f.Config.Semantic},
+			{"features", "features", "dim", fs(f.Config.Dim)},
+			{"features", "features", "vocab", fs(f.Config.Vocab)},
+			{"features", "features", "sample", fs(f.Config.Sample)},
+			{"partition", "partition", "text-col", p.Config.TextCol},
+			{"partition", "partition", "label-col", p.Config.LabelCol},
+			{"partition", "partition", "k-range", p.KRange},
+			{"partition", "partition", "sample", fs(p.Config.Sample)},
+			{"partition", "partition", "restarts", fs(p.Config.Restarts)},
+			{"partition", "partition", "max-iter", fs(p.Config.MaxIter)},
+			{"partition", "partition", "weights", fmt.Sprintf("pattern=%g,semantic=%g", p.Config.PatternWeight, p.Config.SemanticWeight)},
+			{"partition", "partition", "max-rows", fs(p.Shard.MaxRows)},
+			{"partition", "partition", "max-bytes", fs(p.Shard.MaxBytes)},
+			{"train:" + strat, "train", "objective", tr.Objective},
+			{"train:" + strat, "train", "tasks", tr.Tasks},
+			{"train:" + strat, "train", "steps", fs(tr.Steps)},
+			{"train:" + strat, "train", "patience", fs(tr.Patience)},
+			{"train:" + strat, "train", "eval-every", fs(tr.EvalEvery)},
+			{"train:" + strat, "train", "per-task-batch", fs(tr.PerTask)},
+			{"train:" + strat, "train", "lr", fs(tr.LR)},
+			{"train:" + strat, "train", "temperature", fs(tr.Temp)},
+			{"train:" + strat, "train", "smoothing", fs(tr.Smoothing)},
+			{"train:" + strat, "train", "eta", fs(tr.Eta)},
+			{"train:" + strat, "train", "checkpoint-every", fs(tr.CheckpointEvery)},
+			{"train:" + strat, "train", "vocab", fs(tr.Vocab)},
+			{"train:" + strat, "train", "window", fs(tr.Window)},
+			{"train:" + strat, "train", "hidden", fs(tr.Hidden)},
+			{"train:" + strat, "train", "embed", fs(tr.Embed)},
+			{"train:" + strat, "train", "samples", fs(tr.Samples)},
+			{"train:" + strat, "train", "vector-col", tr.VectorCol},
+			{"train:" + strat, "train", "text-col", tr.TextCol},
+		}
+	}
 
-	// Defaults: every flag given has the command's own default.
+	// Defaults: every setting has the command's own default.
 	minimal := filepath.Join(dir, "min.yaml")
 	writeRunConfig(t, minimal, "output: out\ninputs: {paths: [c.parquet]}\npartition: {k: 3}\ntrain: {strategies: [erm, doremi]}\n")
-	parsed, err := pipeline.LoadRunConfig(minimal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := newRunner(ctx, e, parsed, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	notDefaults := map[string]bool{"input": true, "i": true, "output": true, "o": true, "model-out": true, "model": true, "k": true,
-		"overwrite": true, "resume": true, "strategy": true, "reference": true, "shards": true, "json": true, "downstream": true}
-	for _, s := range r.stages {
-		c := commandsByName[s.args[0]]
-		if c == nil {
-			t.Fatalf("%s: no command %q", s.name, s.args[0])
+	jobs, _, _ := jobsOf(minimal)
+	for _, s := range settings(jobs, "erm") {
+		f := commandsByName[s.command].Flags().Lookup(s.flag)
+		if f == nil {
+			t.Errorf("%s: %s has no flag --%s", s.stage, s.command, s.flag)
+			continue
 		}
-		for i := 1; i < len(s.args); i++ {
-			a := s.args[i]
-			if !strings.HasPrefix(a, "-") {
-				continue
-			}
-			name := strings.TrimLeft(a, "-")
-			f := c.Flags().Lookup(name)
-			if f == nil {
-				f = c.Flags().ShorthandLookup(name)
-			}
-			if f == nil {
-				t.Errorf("%s: %s has no flag %s", s.name, s.args[0], a)
-				continue
-			}
-			if f.Value.Type() == "bool" {
-				continue
-			}
-			i++
-			if !notDefaults[name] && s.args[i] != f.DefValue {
-				t.Errorf("%s: %s %s: the config's default %q is not the flag's %q", s.name, s.args[0], a, s.args[i], f.DefValue)
-			}
+		if s.value != f.DefValue {
+			t.Errorf("%s: %s --%s: the config's default %q is not the flag's %q", s.stage, s.command, s.flag, s.value, f.DefValue)
 		}
+	}
+	if p := jobs["partition"].(pipeline.PartitionJob); p.Config.K != 3 {
+		t.Errorf("partition.k 3 → K %d", p.Config.K)
 	}
 
-	// Every key set to something else reaches its flag.
+	// Every key set to something else reaches its job.
 	full := filepath.Join(dir, "full.yaml")
 	writeRunConfig(t, full, `output: o
 seed: 9
@@ -758,102 +796,67 @@ train:
 eval: {downstream: ["dd=d.parquet:label"]}
 report: true
 `)
-	parsed, err = pipeline.LoadRunConfig(full)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err = newRunner(ctx, e, parsed, parsed.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stages := map[string]*runStage{}
-	var names []string
-	for _, s := range r.stages {
-		stages[s.name] = s
-		names = append(names, s.name)
-	}
+	jobs, names, parsed := jobsOf(full)
 	if !slices.Equal(names, []string{"features", "partition", "train:erm", "train:doremi", "train:group-dro", "eval", "report"}) {
 		t.Fatalf("stages %v", names)
 	}
 	o := filepath.Join(dir, "o")
-	// The YAML key ↔ flag table.
-	for _, m := range []struct {
-		key, stage, flag string
-		want             []string
-	}{
-		{"inputs.paths", "features", "-i", []string{filepath.Join(dir, "c.parquet"), filepath.Join(dir, "d.parquet")}},
-		{"inputs.text_col", "features", "--text-col", []string{"text"}},
-		{"inputs.text_col", "partition", "--text-col", []string{"text"}},
-		{"inputs.label_col", "partition", "--label-col", []string{"label"}},
-		{"features.semantic", "features", "--semantic", []string{"lsa"}},
-		{"features.dim", "features", "--dim", []string{"16"}},
-		{"features.vocab", "features", "--vocab", []string{"1000"}},
-		{"features.sample", "features", "--sample", []string{"50"}},
-		{"output", "features", "-o", []string{filepath.Join(o, "features", "features.arrow")}},
-		{"output", "features", "--model-out", []string{filepath.Join(o, "features", "features.model")}},
-		{"output", "partition", "-i", []string{filepath.Join(o, "features", "features.arrow")}},
-		{"output", "partition", "-o", []string{filepath.Join(o, "dataset") + string(filepath.Separator)}},
-		{"partition.k", "partition", "--k", []string{"auto"}},
-		{"partition.k_range", "partition", "--k-range", []string{"3:7"}},
-		{"partition.sample", "partition", "--sample", []string{"60"}},
-		{"partition.restarts", "partition", "--restarts", []string{"2"}},
-		{"partition.max_iter", "partition", "--max-iter", []string{"7"}},
-		{"partition.weights", "partition", "--weights", []string{"pattern=0.5,semantic=2"}},
-		{"shard.max_rows", "partition", "--max-rows", []string{"11"}},
-		{"shard.max_bytes", "partition", "--max-bytes", []string{"12345"}},
-		{"train.strategies", "train:group-dro", "--strategy", []string{"group-dro"}},
-		{"train.strategies (doremi's reference)", "train:doremi", "--reference", []string{filepath.Join(o, "runs", "erm")}},
-		{"output", "train:erm", "-i", []string{filepath.Join(o, "dataset")}},
-		{"output", "train:erm", "-o", []string{filepath.Join(o, "runs", "erm")}},
-		{"train.objective", "train:erm", "--objective", []string{"masked-token"}},
-		{"train.tasks", "train:erm", "--tasks", []string{"pos"}},
-		{"train.steps", "train:erm", "--steps", []string{"13"}},
-		{"train.patience", "train:erm", "--patience", []string{"2"}},
-		{"train.eval_every", "train:erm", "--eval-every", []string{"4"}},
-		{"train.per_task_batch", "train:erm", "--per-task-batch", []string{"5"}},
-		{"train.lr", "train:erm", "--lr", []string{"0.02"}},
-		{"train.temperature", "train:erm", "--temperature", []string{"0.3"}},
-		{"train.smoothing", "train:erm", "--smoothing", []string{"0.4"}},
-		{"train.eta", "train:doremi", "--eta", []string{"0.05"}},
-		{"train.checkpoint_every", "train:erm", "--checkpoint-every", []string{"6"}},
-		{"train.vocab", "train:erm", "--vocab", []string{"512"}},
-		{"train.window", "train:erm", "--window", []string{"8"}},
-		{"train.hidden", "train:erm", "--hidden", []string{"24"}},
-		{"train.embed", "train:erm", "--embed", []string{"12"}},
-		{"train.vector_col", "train:erm", "--vector-col", []string{"vec"}},
-		{"train.text_col", "train:erm", "--text-col", []string{"label"}},
-		{"output", "eval", "--shards", []string{filepath.Join(o, "dataset")}},
-		{"eval.downstream", "eval", "--downstream", []string{"dd=" + filepath.Join(dir, "d.parquet") + ":label"}},
-	} {
-		s := stages[m.stage]
-		if got := flagValues(s.args, m.flag); !slices.Equal(got, m.want) {
-			t.Errorf("%s → %s %s: %q, want %q", m.key, m.stage, m.flag, got, m.want)
+	want := map[string]string{
+		"features text-col": "text", "features semantic": "lsa", "features dim": "16", "features vocab": "1000", "features sample": "50",
+		"partition text-col": "text", "partition label-col": "label", "partition k-range": "3:7", "partition sample": "60",
+		"partition restarts": "2", "partition max-iter": "7", "partition weights": "pattern=0.5,semantic=2",
+		"partition max-rows": "11", "partition max-bytes": "12345",
+		"train objective": "masked-token", "train tasks": "pos", "train steps": "13", "train patience": "2", "train eval-every": "4",
+		"train per-task-batch": "5", "train lr": "0.02", "train temperature": "0.3", "train smoothing": "0.4", "train eta": "0.05",
+		"train checkpoint-every": "6", "train vocab": "512", "train window": "8", "train hidden": "24", "train embed": "12",
+		"train samples": fmt.Sprint(train.DefaultSamples), "train vector-col": "vec", "train text-col": "label",
+	}
+	for _, s := range settings(jobs, "group-dro") {
+		if w := want[s.command+" "+s.flag]; s.value != w {
+			t.Errorf("%s --%s: %q, want %q", s.stage, s.flag, s.value, w)
 		}
 	}
-	if e := stages["eval"].args; !slices.Equal(e[len(e)-3:], []string{filepath.Join(o, "runs", "erm"), filepath.Join(o, "runs", "doremi"), filepath.Join(o, "runs", "group-dro")}) {
-		t.Errorf("eval runs: %q", e)
+	f := jobs["features"].(pipeline.FeaturesJob)
+	var ins []string
+	for _, in := range f.Inputs {
+		ins = append(ins, in.Path)
 	}
-	if got := stages["report"].args; !slices.Equal(got, []string{"report", o}) {
-		t.Errorf("report: %q", got)
+	if !slices.Equal(ins, []string{filepath.Join(dir, "c.parquet"), filepath.Join(dir, "d.parquet")}) {
+		t.Errorf("inputs.paths → features inputs %q", ins)
 	}
-	if r.seed != 9 {
-		t.Errorf("seed %d", r.seed)
+	if f.ModelOut != filepath.Join(o, "features", "features.model") {
+		t.Errorf("features model out %q", f.ModelOut)
+	}
+	p := jobs["partition"].(pipeline.PartitionJob)
+	if p.Config.K != 0 || p.Config.KMin != 3 || p.Config.KMax != 7 || !p.Dir || p.Output != filepath.Join(o, "dataset")+string(filepath.Separator) {
+		t.Errorf("partition: K %d, range %d:%d, dir %v, output %q", p.Config.K, p.Config.KMin, p.Config.KMax, p.Dir, p.Output)
+	}
+	for _, strat := range []string{"erm", "doremi", "group-dro"} {
+		tr := jobs["train:"+strat].(train.Config)
+		if tr.Strategy != strat || tr.Dataset != filepath.Join(o, "dataset") || tr.RunDir != filepath.Join(o, "runs", strat) || !tr.Resume {
+			t.Errorf("train:%s: strategy %q, dataset %q, run %q, resume %v", strat, tr.Strategy, tr.Dataset, tr.RunDir, tr.Resume)
+		}
+		if ref := filepath.Join(o, "runs", "erm"); (strat == "doremi") != (tr.Reference == ref) {
+			t.Errorf("train:%s: reference %q", strat, tr.Reference)
+		}
+	}
+	ev := jobs["eval"].(pipeline.EvalJob)
+	if ev.Shards != filepath.Join(o, "dataset") || !slices.Equal(ev.Runs, []string{filepath.Join(o, "runs", "erm"), filepath.Join(o, "runs", "doremi"), filepath.Join(o, "runs", "group-dro")}) {
+		t.Errorf("eval: shards %q, runs %q", ev.Shards, ev.Runs)
+	}
+	if len(ev.Downstream) != 1 || ev.Downstream[0].Name != "dd" || ev.Downstream[0].Path != filepath.Join(dir, "d.parquet") || ev.Downstream[0].LabelCol != "label" {
+		t.Errorf("eval.downstream → %+v", ev.Downstream)
 	}
 	// masked-token reads text: the downstream set is given as it is.
-	if len(stages["eval"].pre) != 0 {
-		t.Errorf("masked-token eval featurizes its downstream sets: %q", stages["eval"].pre)
+	if len(ev.Featurize) != 0 {
+		t.Errorf("masked-token eval featurizes its downstream sets: %+v", ev.Featurize)
 	}
-}
-
-// flagValues returns the values given to a flag, in order.
-func flagValues(args []string, flag string) []string {
-	var out []string
-	for i := 0; i+1 < len(args); i++ {
-		if args[i] == flag {
-			out = append(out, args[i+1])
-		}
+	if rp := jobs["report"].(pipeline.ReportJob); rp.Dir != o || rp.Output != filepath.Join(o, "report.html") {
+		t.Errorf("report: %+v", rp)
 	}
-	return out
+	if parsed.Seed != 9 || !parsed.SeedSet {
+		t.Errorf("seed %d", parsed.Seed)
+	}
 }
 
 // TestRunQuickstartConfig parses the shipped example config and checks
