@@ -28,7 +28,7 @@ quickstart: build
 test:
 	@unformatted=$$(gofmt -l .); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet -race ./...  # -race: the packages vet compiles are the ones the race tests link
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # The long tests (internal/longtest) skip themselves unless ROBUSTDATA_LONG=1.
