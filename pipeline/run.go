@@ -358,7 +358,8 @@ type ReportJob struct {
 }
 
 // build makes the stages of the config. The config maps of the
-// fingerprints name each setting as its YAML key does.
+// fingerprints hold the settings each stage's spec marks as changing its
+// output, named as the run config's JSON names them.
 func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Input, featurize []bool) error {
 	cfg := r.cfg
 	seed := r.env.Seed
@@ -384,8 +385,8 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	if mode, file, _ := strings.Cut(fsemantic, "="); mode == "vectors" {
 		fsemantic = "vectors=" + r.configName(cfg.Resolve(file))
 	}
+	cfg.stageRecord("features", fconf, "semantic")
 	fconf["text_col"], fconf["semantic"] = cfg.Inputs.TextCol, fsemantic
-	fconf["dim"], fconf["vocab"], fconf["sample"] = cfg.Features.Dim, cfg.Features.Vocab, cfg.Features.Sample
 	featuresOut := r.path("features/features.arrow")
 	featuresStage := &chainStage{
 		name: "features", group: 0, record: "features/" + StageRecordName,
@@ -422,9 +423,9 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		Shard:         ShardSettings{MaxRows: cfg.Shard.MaxRows, MaxBytes: cfg.Shard.MaxBytes, Overwrite: true},
 	}
 	pconf := base("partition")
-	pconf["k"], pconf["sample"], pconf["restarts"], pconf["max_iter"] = pc.K, pc.Sample, pc.Restarts, pc.MaxIter
-	pconf["pattern_weight"], pconf["semantic_weight"] = pc.PatternWeight, pc.SemanticWeight
-	pconf["label_col"], pconf["max_rows"], pconf["max_bytes"] = cfg.Inputs.LabelCol, cfg.Shard.MaxRows, cfg.Shard.MaxBytes
+	cfg.stageRecord("partition", pconf, "k_range")
+	cfg.stageRecord("shard", pconf)
+	pconf["label_col"] = cfg.Inputs.LabelCol
 	if pc.K == "auto" {
 		pconf["k_range"] = pc.KRange
 	}
@@ -467,14 +468,11 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			deps = append(deps, erm)
 			upstream = append(upstream, "runs/erm/model.json", "runs/erm/checkpoint.safetensors", "runs/erm/eval.json")
 		}
-		// checkpoint_every is left out: the final outputs do not depend on it.
+		// The settings the spec marks as changing the output (not
+		// checkpoint_every: the final outputs do not depend on it).
 		tconf := base("train")
-		tconf["strategy"], tconf["objective"], tconf["tasks"] = strat, tc.Objective, tc.Tasks
-		tconf["steps"], tconf["per_task_batch"], tconf["lr"] = tc.Steps, tc.PerTaskBatch, tc.LR
-		tconf["patience"], tconf["eval_every"] = tc.Patience, tc.EvalEvery
-		tconf["temperature"], tconf["smoothing"], tconf["eta"] = tc.Temperature, tc.Smoothing, tc.Eta
-		tconf["hidden"], tconf["vocab"], tconf["embed"], tconf["window"] = tc.Hidden, tc.Vocab, tc.Embed, tc.Window
-		tconf["vector_col"], tconf["text_col"] = tc.VectorCol, tc.TextCol
+		cfg.stageRecord("train", tconf)
+		tconf["strategy"] = strat
 		key, err := json.Marshal(struct {
 			train.Config
 			Reference       string `json:"reference"`

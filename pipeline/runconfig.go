@@ -8,11 +8,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/schema"
+	"github.com/robustdata/robustdata/pipeline/spec"
+	"github.com/robustdata/robustdata/train"
 
 	"github.com/robustdata/robustdata/pipeline/stream"
 
@@ -126,25 +132,10 @@ var RunStrategies = []string{"erm", "uniform", "minimax", "group-dro", "doremi"}
 // DefaultRunConfig returns the settings of a config that sets nothing but
 // the required keys: the defaults of the stage commands' flags.
 func DefaultRunConfig() RunConfig {
-	return RunConfig{
-		Seed:   1,
-		Inputs: RunInputs{TextCol: schema.TextColumn},
-		Features: RunFeatures{
-			Semantic: "lsa", Dim: 96, Vocab: 1 << 14, Sample: 100_000,
-		},
-		Partition: RunPartition{
-			KRange: "2:64", Sample: 200_000, Restarts: 4, MaxIter: 100,
-			PatternWeight: 0.2, SemanticWeight: 1,
-		},
-		Shard: RunShard{MaxRows: 1 << 20, MaxBytes: 256 << 20},
-		Train: RunTrain{
-			Objective: "masked-regression", Tasks: "cluster", Strategies: []string{"minimax"},
-			Steps: 5000, Patience: 3, EvalEvery: 100, PerTaskBatch: 32, LR: 1e-3, Temperature: 0.1, Smoothing: 0.9, Eta: 0,
-			CheckpointEvery: 100, Vocab: 1 << 14, Window: 32, Hidden: 128, Embed: 64,
-			VectorCol: schema.SemanticColumn,
-		},
-		Report: true,
-	}
+	c := RunConfig{Seed: 1, Inputs: RunInputs{TextCol: schema.TextColumn}, Report: true}
+	c.setDefaults()
+	c.Train.Strategies = []string{"minimax"}
+	return c
 }
 
 // LoadRunConfig reads and parses a config file. Every problem, a missing
@@ -204,10 +195,14 @@ func ParseRunConfig(name string, data []byte) (*RunConfig, error) {
 			return p.uint64v(&cfg.Seed, "seed")(v)
 		}},
 		{"inputs", func(v *yaml.Node) error { return p.inputs(v, &cfg.Inputs) }},
-		{"features", func(v *yaml.Node) error { return p.features(v, &cfg.Features) }},
-		{"partition", func(v *yaml.Node) error { return p.partition(v, &cfg.Partition) }},
-		{"shard", func(v *yaml.Node) error { return p.shard(v, &cfg.Shard) }},
-		{"train", func(v *yaml.Node) error { return p.train(v, &cfg.Train) }},
+		{"features", func(v *yaml.Node) error { return p.section(v, features.Settings, &cfg.Features, nil) }},
+		{"partition", func(v *yaml.Node) error {
+			return p.section(v, partition.Settings, &cfg.Partition, map[string]func(*yaml.Node) error{"k": p.partitionK(&cfg.Partition)})
+		}},
+		{"shard", func(v *yaml.Node) error { return p.section(v, dataset.Settings, &cfg.Shard, nil) }},
+		{"train", func(v *yaml.Node) error {
+			return p.section(v, train.Settings, &cfg.Train, map[string]func(*yaml.Node) error{"strategies": p.strategies(&cfg.Train)})
+		}},
 		{"eval", func(v *yaml.Node) error { return p.eval(v, &cfg.Eval) }},
 		{"report", p.boolv(&cfg.Report, "report")},
 	})
@@ -584,152 +579,143 @@ func (p *yparser) inputs(n *yaml.Node, in *RunInputs) error {
 	return err
 }
 
-func (p *yparser) features(n *yaml.Node, f *RunFeatures) error {
-	_, err := p.mapping(n, "features", []yfield{
-		{"semantic", func(v *yaml.Node) error {
-			if err := p.str(&f.Semantic, "features.semantic")(v); err != nil {
-				return err
+// section parses a stage's section by its spec: every setting a key of
+// its type, checked as the spec says; keys with a dot ("weights.pattern")
+// are nested mappings. custom parses the keys that need more than their
+// type (partition.k, train.strategies).
+func (p *yparser) section(n *yaml.Node, st spec.Stage, sec any, custom map[string]func(v *yaml.Node) error) error {
+	var fields []yfield
+	nested := map[string][]yfield{}
+	var order []string
+	for _, s := range st.Settings {
+		parse := custom[s.Key]
+		if parse == nil {
+			parse = p.setting(s, st.Name+"."+s.Key, field(sec, s.Key))
+		}
+		if outer, inner, ok := strings.Cut(s.Key, "."); ok {
+			if _, seen := nested[outer]; !seen {
+				order = append(order, outer)
 			}
-			mode, arg, _ := strings.Cut(f.Semantic, "=")
-			switch {
-			case f.Semantic == "lsa":
-			case (mode == "vectors" || mode == "column") && arg != "":
-			default:
-				return p.fail(v, "features.semantic: must be lsa, vectors=FILE or column=NAME, got %q", f.Semantic)
-			}
-			return nil
-		}},
-		{"dim", p.intv(&f.Dim, "features.dim", 1, 4096)},
-		{"vocab", p.intv(&f.Vocab, "features.vocab", 1, math.MaxInt32)},
-		{"sample", p.intv(&f.Sample, "features.sample", 2, math.MaxInt32)},
-	})
+			nested[outer] = append(nested[outer], yfield{inner, parse})
+			continue
+		}
+		fields = append(fields, yfield{s.Key, parse})
+	}
+	for _, outer := range order {
+		inner, where := nested[outer], st.Name+"."+outer
+		fields = append(fields, yfield{outer, func(v *yaml.Node) error {
+			_, err := p.mapping(v, where, inner)
+			return err
+		}})
+	}
+	for key, parse := range custom {
+		if st.Lookup(key) == nil {
+			fields = append(fields, yfield{key, parse})
+		}
+	}
+	_, err := p.mapping(n, st.Name, fields)
 	return err
 }
 
-func (p *yparser) partition(n *yaml.Node, pc *RunPartition) error {
-	_, err := p.mapping(n, "partition", []yfield{
-		{"k", func(v *yaml.Node) error {
-			if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == "auto" {
-				pc.K = "auto"
+// setting parses one value of s's type into dst and checks it.
+func (p *yparser) setting(s spec.Setting, key string, dst reflect.Value) func(v *yaml.Node) error {
+	return func(v *yaml.Node) error {
+		var val any
+		switch s.Default.(type) {
+		case int, int64:
+			i, err := p.integer(v, key)
+			if err != nil {
+				return err
+			}
+			if msg := s.Validate(i); msg != "" {
+				return p.fail(v, "%s: must be %s, got %d", key, msg, i)
+			}
+			val = i
+		case float64:
+			var f float64
+			if err := p.floatv(&f, key, func(f float64) string { return s.Validate(f) })(v); err != nil {
+				return err
+			}
+			val = f
+		case bool:
+			var b bool
+			if err := p.boolv(&b, key)(v); err != nil {
+				return err
+			}
+			val = b
+		default:
+			var str string
+			if err := p.str(&str, key)(v); err != nil {
+				return err
+			}
+			if msg := s.Validate(str); msg != "" {
+				return p.fail(v, "%s: must be %s, got %q", key, msg, str)
+			}
+			val = str
+		}
+		dst.Set(reflect.ValueOf(val).Convert(dst.Type()))
+		return nil
+	}
+}
+
+// partitionK takes partition.k: a whole number (or one written as a
+// string) or auto.
+func (p *yparser) partitionK(pc *RunPartition) func(v *yaml.Node) error {
+	return func(v *yaml.Node) error {
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == "auto" {
+			pc.K = "auto"
+			return nil
+		}
+		if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
+			if k, err := strconv.Atoi(v.Value); err == nil && k >= 1 {
+				pc.K = strconv.Itoa(k)
 				return nil
 			}
-			if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" {
-				if k, err := strconv.Atoi(v.Value); err == nil && k >= 1 {
-					pc.K = strconv.Itoa(k)
-					return nil
-				}
-			}
-			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
-				return p.fail(v, "partition.k: expected a whole number of sub-tasks or auto, got %s", describe(v))
-			}
-			var k int
-			if err := p.intv(&k, "partition.k", 1, math.MaxInt32)(v); err != nil {
-				return err
-			}
-			pc.K = strconv.Itoa(k)
-			return nil
-		}},
-		{"k_range", func(v *yaml.Node) error {
-			var s string
-			if err := p.str(&s, "partition.k_range")(v); err != nil {
-				return err
-			}
-			lo, hi, ok := strings.Cut(s, ":")
-			a, err1 := strconv.Atoi(lo)
-			b, err2 := strconv.Atoi(hi)
-			if !ok || err1 != nil || err2 != nil || a < 2 || b < a {
-				return p.fail(v, "partition.k_range: must be \"MIN:MAX\" with 2 <= MIN <= MAX, got %q", s)
-			}
-			pc.KRange = s
-			return nil
-		}},
-		{"sample", p.intv(&pc.Sample, "partition.sample", 2, math.MaxInt32)},
-		{"restarts", p.intv(&pc.Restarts, "partition.restarts", 1, math.MaxInt32)},
-		{"max_iter", p.intv(&pc.MaxIter, "partition.max_iter", 1, math.MaxInt32)},
-		{"weights", func(v *yaml.Node) error {
-			_, err := p.mapping(v, "partition.weights", []yfield{
-				{"pattern", p.floatv(&pc.PatternWeight, "partition.weights.pattern", nonNegative)},
-				{"semantic", p.floatv(&pc.SemanticWeight, "partition.weights.semantic", nonNegative)},
-			})
+		}
+		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+			return p.fail(v, "partition.k: expected a whole number of sub-tasks or auto, got %s", describe(v))
+		}
+		var k int
+		if err := p.intv(&k, "partition.k", 1, math.MaxInt32)(v); err != nil {
 			return err
-		}},
-	})
-	return err
+		}
+		pc.K = strconv.Itoa(k)
+		return nil
+	}
 }
 
-func (p *yparser) shard(n *yaml.Node, s *RunShard) error {
-	_, err := p.mapping(n, "shard", []yfield{
-		{"max_rows", p.int64v(&s.MaxRows, "shard.max_rows", 1)},
-		{"max_bytes", p.int64v(&s.MaxBytes, "shard.max_bytes", 1)},
-	})
-	return err
-}
-
-func (p *yparser) train(n *yaml.Node, t *RunTrain) error {
-	_, err := p.mapping(n, "train", []yfield{
-		{"objective", p.oneOf(&t.Objective, "train.objective", "masked-regression", "masked-token")},
-		{"tasks", p.oneOf(&t.Tasks, "train.tasks", "cluster", "pos")},
-		{"strategies", func(v *yaml.Node) error {
-			var list []string
-			if err := p.strList(&list, "train.strategies")(v); err != nil {
-				return err
+// strategies takes train.strategies: known strategies, each once, erm
+// first (doremi reads its losses), erm listed when doremi is.
+func (p *yparser) strategies(t *RunTrain) func(v *yaml.Node) error {
+	return func(v *yaml.Node) error {
+		var list []string
+		if err := p.strList(&list, "train.strategies")(v); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, s := range list {
+			if !contains(RunStrategies, s) {
+				return p.fail(v, "train.strategies: unknown strategy %q (%s)", s, orList(RunStrategies))
 			}
-			seen := map[string]bool{}
-			for _, s := range list {
-				known := false
-				for _, k := range RunStrategies {
-					known = known || s == k
-				}
-				if !known {
-					return p.fail(v, "train.strategies: unknown strategy %q (%s)", s, orList(RunStrategies))
-				}
-				if seen[s] {
-					return p.fail(v, "train.strategies: %q listed twice", s)
-				}
-				seen[s] = true
+			if seen[s] {
+				return p.fail(v, "train.strategies: %q listed twice", s)
 			}
-			if seen["doremi"] && !seen["erm"] {
-				return p.fail(v, "train.strategies: doremi needs the erm run as its reference: list erm too")
+			seen[s] = true
+		}
+		if seen["doremi"] && !seen["erm"] {
+			return p.fail(v, "train.strategies: doremi needs the erm run as its reference: list erm too")
+		}
+		t.Strategies = t.Strategies[:0:0]
+		if seen["erm"] {
+			t.Strategies = append(t.Strategies, "erm")
+		}
+		for _, s := range list {
+			if s != "erm" {
+				t.Strategies = append(t.Strategies, s)
 			}
-			// erm runs first: doremi reads its losses.
-			t.Strategies = t.Strategies[:0:0]
-			if seen["erm"] {
-				t.Strategies = append(t.Strategies, "erm")
-			}
-			for _, s := range list {
-				if s != "erm" {
-					t.Strategies = append(t.Strategies, s)
-				}
-			}
-			return nil
-		}},
-		{"steps", p.intv(&t.Steps, "train.steps", 1, math.MaxInt32)},
-		{"patience", p.intv(&t.Patience, "train.patience", 0, math.MaxInt32)},
-		{"eval_every", p.intv(&t.EvalEvery, "train.eval_every", 1, math.MaxInt32)},
-		{"per_task_batch", p.intv(&t.PerTaskBatch, "train.per_task_batch", 1, math.MaxInt32)},
-		{"lr", p.floatv(&t.LR, "train.lr", positive)},
-		{"temperature", p.floatv(&t.Temperature, "train.temperature", positive)},
-		{"smoothing", p.floatv(&t.Smoothing, "train.smoothing", func(f float64) string {
-			if f < 0 || f >= 1 {
-				return "in [0, 1)"
-			}
-			return ""
-		})},
-		{"eta", p.floatv(&t.Eta, "train.eta", func(f float64) string {
-			if f < 0 {
-				return "at least 0 (0: the strategy's default)"
-			}
-			return ""
-		})},
-		{"checkpoint_every", p.intv(&t.CheckpointEvery, "train.checkpoint_every", 1, math.MaxInt32)},
-		{"vocab", p.intv(&t.Vocab, "train.vocab", 1, math.MaxInt32)},
-		{"window", p.intv(&t.Window, "train.window", 1, math.MaxInt32)},
-		{"hidden", p.intv(&t.Hidden, "train.hidden", 1, math.MaxInt32)},
-		{"embed", p.intv(&t.Embed, "train.embed", 1, math.MaxInt32)},
-		{"vector_col", p.str(&t.VectorCol, "train.vector_col")},
-		{"text_col", p.str(&t.TextCol, "train.text_col")},
-	})
-	return err
+		}
+		return nil
+	}
 }
 
 func (p *yparser) eval(n *yaml.Node, e *RunEval) error {

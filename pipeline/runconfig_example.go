@@ -10,55 +10,40 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// runConfigHelp says what each key of a run config does, by its path
-// ("train.steps"). ExampleRunConfig writes it beside every key, and its
-// test checks that every key of RunConfig has an entry.
+// runConfigHelp says what each key of a run config that is not a stage
+// setting does, by its path ("inputs.paths"); the stages' settings say it
+// in their specs (see configHelp). ExampleRunConfig writes it beside
+// every key, and its test checks that every key of RunConfig has one.
 var runConfigHelp = map[string]string{
-	"output":                     "the output root: features/, dataset/, runs/NAME/, eval/, report.html",
-	"seed":                       "random seed of every stage (same input, config and seed: same bytes)",
-	"inputs":                     "the corpus",
-	"inputs.paths":               "files, folders and globs (Parquet, Arrow IPC, JSONL), relative to this file",
-	"inputs.text_col":            "the text column",
-	"inputs.label_col":           "a label column the report compares the tasks with (empty: none)",
-	"features":                   "pattern and semantic features (robustdata features)",
-	"features.semantic":          "lsa, vectors=FILE (GloVe text format) or column=NAME (an embedding column)",
-	"features.dim":               "LSA dimensions of the semantic column",
-	"features.vocab":             "LSA vocabulary: most frequent hashed uni- and bigrams of the sample",
-	"features.sample":            "documents the features model is fitted on",
-	"partition":                  "clustering into K sub-tasks (robustdata partition)",
-	"partition.k":                "number of sub-tasks, or auto (chosen by silhouette within k_range)",
-	"partition.k_range":          "MIN:MAX tried by k: auto",
-	"partition.sample":           "rows k-means is fitted on",
-	"partition.restarts":         "k-means++ seedings tried; the lowest inertia wins",
-	"partition.max_iter":         "most Lloyd iterations per seeding",
-	"partition.weights":          "weights of the two feature blocks in the k-means distance",
-	"partition.weights.pattern":  "weight of the (standardised) pattern block",
-	"partition.weights.semantic": "weight of the semantic block",
-	"shard":                      "shard files of the dataset",
-	"shard.max_rows":             "start a new shard file of a task after this many rows",
-	"shard.max_bytes":            "start a new shard file of a task after about this many bytes",
-	"train":                      "minimax pre-training over the sub-tasks (robustdata train), one run per strategy",
-	"train.objective":            "masked-regression (of a vector column) or masked-token",
-	"train.tasks":                "cluster (the partition's tasks) or pos (part of speech, masked-token only)",
-	"train.strategies":           "any of erm, uniform, minimax, group-dro, doremi (doremi needs erm listed: its reference)",
-	"train.steps":                "the most training steps (early stopping usually ends a run sooner)",
-	"train.patience":             "stop once this many validations in a row have not lowered the mean validation loss (0: train all steps)",
-	"train.eval_every":           "steps between validations on the full held-out split of every task",
-	"train.per_task_batch":       "examples drawn from every task at each step",
-	"train.lr":                   "Adam learning rate",
-	"train.temperature":          "minimax temperature μ",
-	"train.smoothing":            "minimax: moving average of the task losses",
-	"train.eta":                  "group-dro step (0: 0.01) or doremi step (0: 1)",
-	"train.checkpoint_every":     "steps between checkpoints (a killed run resumes from the last)",
-	"train.vocab":                "masked-token: hashed vocabulary size",
-	"train.window":               "masked-token: words per example",
-	"train.hidden":               "hidden units of the model",
-	"train.embed":                "masked-token: embedding width",
-	"train.vector_col":           "masked-regression: the vector column regressed",
-	"train.text_col":             "masked-token: the text column (empty: inputs.text_col)",
-	"eval":                       "evaluation of the runs (robustdata eval)",
-	"eval.downstream":            "labelled downstream sets, each {name, path, label_col}, probed with each run's model",
-	"report":                     "write OUTPUT/report.html",
+	"output":            "the output root: features/, dataset/, runs/NAME/, eval/, report.html",
+	"seed":              "random seed of every stage (same input, config and seed: same bytes)",
+	"inputs":            "the corpus",
+	"inputs.paths":      "files, folders and globs (Parquet, Arrow IPC, JSONL), relative to this file",
+	"inputs.text_col":   "the text column",
+	"inputs.label_col":  "a label column the report compares the tasks with (empty: none)",
+	"train.strategies":  "any of erm, uniform, minimax, group-dro, doremi (doremi needs erm listed: its reference)",
+	"partition.weights": "weights of the two feature blocks in the k-means distance",
+	"eval":              "evaluation of the runs (robustdata eval)",
+	"eval.downstream":   "labelled downstream sets, each {name, path, label_col}, probed with each run's model",
+	"report":            "write OUTPUT/report.html",
+}
+
+// configHelp says what a run config key does: its stage spec's help, else
+// runConfigHelp's; "" when neither has it.
+func configHelp(key string) string {
+	section, rest, _ := strings.Cut(key, ".")
+	for _, st := range StageSpecs {
+		if st.Name != section {
+			continue
+		}
+		if rest == "" {
+			return st.Help
+		}
+		if s := st.Lookup(rest); s != nil {
+			return s.Help
+		}
+	}
+	return runConfigHelp[key]
 }
 
 // runConfigForm shows the form of the keys whose default is an empty list
@@ -120,8 +105,8 @@ func exampleNode(v reflect.Value, path string) (*yaml.Node, error) {
 					}
 				}
 				if into == nil {
-					help, ok := runConfigHelp[gpath]
-					if !ok {
+					help := configHelp(gpath)
+					if help == "" {
 						return nil, fmt.Errorf("robustdata/pipeline: the run config key %s has no help", gpath)
 					}
 					into = &yaml.Node{Kind: yaml.MappingNode}
@@ -130,8 +115,8 @@ func exampleNode(v reflect.Value, path string) (*yaml.Node, error) {
 				tag, prefix = rest, gpath
 			}
 			key := joinKey(prefix, tag)
-			help, ok := runConfigHelp[key]
-			if !ok {
+			help := configHelp(key)
+			if help == "" {
 				return nil, fmt.Errorf("robustdata/pipeline: the run config key %s has no help", key)
 			}
 			if f := v.Field(i); f.Kind() == reflect.Slice && f.Len() == 0 {

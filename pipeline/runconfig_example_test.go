@@ -47,9 +47,9 @@ func TestExampleRunConfig(t *testing.T) {
 	}
 	walk(reflect.TypeOf(RunConfig{}), "")
 	for k := range keys {
-		if runConfigHelp[k] == "" {
+		if configHelp(k) == "" {
 			t.Errorf("key %s has no help", k)
-		} else if !strings.Contains(string(data), "# "+runConfigHelp[k]) {
+		} else if !strings.Contains(string(data), "# "+configHelp(k)) {
 			t.Errorf("the example does not show the help of %s", k)
 		}
 	}
