@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/robustdata/robustdata/features"
-	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/report"
@@ -375,8 +373,8 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	if mode, file, _ := strings.Cut(semantic, "="); mode == "vectors" {
 		semantic = "vectors=" + cfg.Resolve(file)
 	}
-	fcfg := features.Config{TextCol: cfg.Inputs.TextCol, Semantic: semantic, Dim: cfg.Features.Dim,
-		Vocab: cfg.Features.Vocab, Sample: cfg.Features.Sample}
+	fcfg := FeaturesConfig(cfg.Inputs.TextCol, cfg.Features)
+	fcfg.Semantic = semantic
 	fjob := FeaturesJob{Inputs: corpus, Options: r.inputOptions(), Config: fcfg, ModelOut: r.path("features/features.model")}
 	fconf := base("features")
 	// A word-vectors file is named as the inputs are: the same file
@@ -410,15 +408,12 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	// 2. partition, with the shards. Its record sits beside the dataset
 	// folder: `robustdata verify` counts every file inside it.
 	pc := cfg.Partition
-	k, kMin, kMax, err := ParseK(pc.K, pc.KRange)
+	pcfg, err := PartitionConfig(pc, cfg.Inputs.TextCol, cfg.Inputs.LabelCol)
 	if err != nil {
 		return err
 	}
 	pjob := PartitionJob{
-		Features: FeaturesJob{Config: fcfg},
-		Config: partition.Config{K: k, KMin: kMin, KMax: kMax, Sample: pc.Sample, Restarts: pc.Restarts, MaxIter: pc.MaxIter,
-			PatternWeight: pc.PatternWeight, SemanticWeight: pc.SemanticWeight, LabelCol: cfg.Inputs.LabelCol, TextCol: cfg.Inputs.TextCol},
-		KRange: pc.KRange, Output: r.path("dataset") + string(filepath.Separator), Dir: true,
+		Features: FeaturesJob{Config: fcfg}, Config: pcfg, KRange: pc.KRange, Output: r.path("dataset") + string(filepath.Separator), Dir: true,
 		OutputOptions: []stream.Option{stream.WithCompression(stream.Zstd)},
 		Shard:         ShardSettings{MaxRows: cfg.Shard.MaxRows, MaxBytes: cfg.Shard.MaxBytes, Overwrite: true},
 	}
@@ -458,11 +453,8 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		dir := "runs/" + strat
 		deps := []*chainStage{partitionStage}
 		upstream := []string{"dataset/manifest.json"}
-		tcfg := train.Config{Dataset: r.path("dataset"), RunDir: r.path(dir), Strategy: strat,
-			Objective: tc.Objective, Tasks: tc.Tasks, Steps: tc.Steps, PerTask: tc.PerTaskBatch, LR: tc.LR,
-			Temp: tc.Temperature, Smoothing: tc.Smoothing, Eta: tc.Eta, Hidden: tc.Hidden, Vocab: tc.Vocab,
-			Embed: tc.Embed, Samples: train.DefaultSamples, Window: tc.Window, VectorCol: tc.VectorCol, TextCol: tc.TextCol,
-			CheckpointEvery: tc.CheckpointEvery, Resume: true, Patience: tc.Patience, EvalEvery: tc.EvalEvery}
+		tcfg := TrainConfig(tc, strat)
+		tcfg.Dataset, tcfg.RunDir, tcfg.Resume = r.path("dataset"), r.path(dir), true
 		if strat == "doremi" && erm != nil {
 			tcfg.Reference = r.path("runs/erm")
 			deps = append(deps, erm)

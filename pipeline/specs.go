@@ -101,3 +101,35 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// SettingField is the field of a run config section (a pointer to
+// RunFeatures, RunPartition, RunShard or RunTrain) that holds a setting's
+// key: what the CLI binds a setting's flag to.
+func SettingField(section any, key string) reflect.Value { return field(section, key) }
+
+// FeaturesConfig is the features stage's configuration of a run config's
+// features section, reading textCol.
+func FeaturesConfig(textCol string, f RunFeatures) features.Config {
+	return features.Config{TextCol: textCol, Semantic: f.Semantic, Dim: f.Dim, Vocab: f.Vocab, Sample: f.Sample}
+}
+
+// PartitionConfig is the partition stage's configuration of a run
+// config's partition section, reading textCol and measuring against
+// labelCol; K is parsed (see ParseK).
+func PartitionConfig(p RunPartition, textCol, labelCol string) (partition.Config, error) {
+	k, kMin, kMax, err := ParseK(p.K, p.KRange)
+	if err != nil {
+		return partition.Config{}, err
+	}
+	return partition.Config{K: k, KMin: kMin, KMax: kMax, Sample: p.Sample, Restarts: p.Restarts, MaxIter: p.MaxIter,
+		PatternWeight: p.PatternWeight, SemanticWeight: p.SemanticWeight, LabelCol: labelCol, TextCol: textCol}, nil
+}
+
+// TrainConfig is a training run's configuration of a run config's train
+// section, with strategy.
+func TrainConfig(t RunTrain, strategy string) train.Config {
+	return train.Config{Strategy: strategy, Objective: t.Objective, Tasks: t.Tasks, Steps: t.Steps, PerTask: t.PerTaskBatch,
+		LR: t.LR, Temp: t.Temperature, Smoothing: t.Smoothing, Eta: t.Eta, Hidden: t.Hidden, Vocab: t.Vocab,
+		Embed: t.Embed, Samples: train.DefaultSamples, Window: t.Window, VectorCol: t.VectorCol, TextCol: t.TextCol,
+		CheckpointEvery: t.CheckpointEvery, Patience: t.Patience, EvalEvery: t.EvalEvery}
+}

@@ -15,26 +15,22 @@ import (
 
 // featureFlags are the flags of the features stage, shared by the
 // commands that compute features when their input lacks them (which name
-// the sample and model flags with a "features-" prefix).
+// the sample and model flags with a "features-" prefix). The settings
+// flags come from features.Settings, bound to a run config section.
 type featureFlags struct {
 	prefix   string
 	textCol  string
-	semantic string
-	dim      int
-	vocab    int
-	sample   int
+	sec      pipeline.RunFeatures
 	workers  int
 	model    string
 	modelOut string
 }
 
 func (f *featureFlags) register(cmd *cobra.Command) {
+	f.sec = pipeline.DefaultRunConfig().Features
 	fs := cmd.Flags()
 	fs.StringVar(&f.textCol, "text-col", schema.TextColumn, "name of the text column")
-	fs.StringVar(&f.semantic, "semantic", features.ModeLSA, "semantic features: lsa, vectors=FILE (GloVe text format, SIF-weighted) or column=NAME (an existing embedding column)")
-	fs.IntVar(&f.dim, "dim", features.DefaultDim, "LSA dimensions of the semantic column")
-	fs.IntVar(&f.vocab, "vocab", features.DefaultVocab, "LSA vocabulary size (most frequent hashed uni- and bigrams of the sample)")
-	fs.IntVar(&f.sample, f.prefix+"sample", features.DefaultSample, "documents the features model is fitted on, drawn uniformly from the whole input")
+	bindSettings(cmd, features.Settings, &f.sec, f.rename())
 	if f.prefix == "" {
 		fs.IntVar(&f.workers, "workers", 0, "goroutines computing features (0: all cores); the output does not depend on it")
 	}
@@ -42,11 +38,16 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.modelOut, f.prefix+"model-out", "", "save the fitted features model (safetensors) to this file")
 }
 
+// rename names the sample flag with the prefix.
+func (f *featureFlags) rename() map[string]string {
+	return map[string]string{"sample": f.prefix + "sample"}
+}
+
 // reads lists the files the flags make the stage read besides its inputs:
 // a saved model, a word-vector file.
 func (f *featureFlags) reads() []string {
 	r := []string{f.model}
-	if mode, arg, err := features.ParseSemantic(f.semantic); err == nil && mode == features.ModeVectors {
+	if mode, arg, err := features.ParseSemantic(f.sec.Semantic); err == nil && mode == features.ModeVectors {
 		r = append(r, arg)
 	}
 	return r
@@ -54,14 +55,15 @@ func (f *featureFlags) reads() []string {
 
 // config checks the flags and returns the stage configuration.
 func (f *featureFlags) config(e *env) (features.Config, error) {
-	if _, _, err := features.ParseSemantic(f.semantic); err != nil {
-		return features.Config{}, usageError{Err: err}
+	if err := checkSettings(features.Settings, &f.sec, f.rename()); err != nil {
+		return features.Config{}, err
 	}
-	if f.dim < 1 || f.dim > 4096 || f.vocab < 1 || f.sample < 2 || f.workers < 0 {
-		return features.Config{}, usagef("--dim must be 1..4096, --vocab at least 1, --%ssample at least 2 and --workers at least 0", f.prefix)
+	if f.workers < 0 {
+		return features.Config{}, usagef("--workers must be at least 0, not %d", f.workers)
 	}
-	return features.Config{TextCol: f.textCol, Semantic: f.semantic, Dim: f.dim, Vocab: f.vocab,
-		Sample: f.sample, Workers: f.workers, Seed: e.seed, Log: e.log}, nil
+	cfg := pipeline.FeaturesConfig(f.textCol, f.sec)
+	cfg.Workers, cfg.Seed, cfg.Log = f.workers, e.seed, e.log
+	return cfg, nil
 }
 
 // job is the features stage's job over inputs, read with opts.

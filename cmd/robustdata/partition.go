@@ -16,13 +16,10 @@ import (
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
-// partitionFlags are the flags of the partition stage.
+// partitionFlags are the flags of the partition stage; the settings
+// flags come from partition.Settings, bound to a run config section.
 type partitionFlags struct {
-	k        string
-	kRange   string
-	sample   int
-	restarts int
-	maxIter  int
+	sec      pipeline.RunPartition
 	weights  string
 	labelCol string
 	model    string
@@ -31,12 +28,9 @@ type partitionFlags struct {
 }
 
 func (p *partitionFlags) register(cmd *cobra.Command) {
+	p.sec = pipeline.DefaultRunConfig().Partition
 	f := cmd.Flags()
-	f.StringVar(&p.k, "k", "", "number of sub-tasks K, or auto to choose it by silhouette in --k-range (required)")
-	f.StringVar(&p.kRange, "k-range", "2:64", "range of K tried by --k auto, MIN:MAX")
-	f.IntVar(&p.sample, "sample", partition.DefaultSample, "rows k-means is fitted on, drawn uniformly from the whole input")
-	f.IntVar(&p.restarts, "restarts", partition.DefaultRestarts, "k-means++ seedings tried; the lowest inertia wins")
-	f.IntVar(&p.maxIter, "max-iter", partition.DefaultMaxIter, "most Lloyd iterations per seeding")
+	bindSettings(cmd, partition.Settings, &p.sec, nil)
 	f.StringVar(&p.weights, "weights", fmt.Sprintf("pattern=%g,semantic=%g", partition.DefaultPatternWeight, partition.DefaultSemanticWeight),
 		"weights of the feature blocks (the standardised pattern block is scaled to unit expected norm first)")
 	f.StringVar(&p.labelCol, "label-col", "", "a label column to measure the partition against (NMI, ARI, purity, contingency table in the report)")
@@ -46,46 +40,40 @@ func (p *partitionFlags) register(cmd *cobra.Command) {
 }
 
 // config checks the flags.
-func (p *partitionFlags) config(e *env, workers int) (partition.Config, error) {
-	cfg := partition.Config{Sample: p.sample, Restarts: p.restarts, MaxIter: p.maxIter, Workers: workers,
-		Seed: e.seed, LabelCol: p.labelCol, Log: e.log,
-		PatternWeight: partition.DefaultPatternWeight, SemanticWeight: partition.DefaultSemanticWeight}
-	switch {
-	case p.k == "" && p.model == "":
-		return cfg, usagef("--k is required: give a number of sub-tasks or auto")
-	case p.k == "auto":
-		lo, hi, ok := strings.Cut(p.kRange, ":")
-		a, err1 := strconv.Atoi(lo)
-		b, err2 := strconv.Atoi(hi)
-		if !ok || err1 != nil || err2 != nil || a < 2 || b < a {
-			return cfg, usagef("--k-range must be MIN:MAX with 2 <= MIN <= MAX, not %q", p.kRange)
-		}
-		cfg.KMin, cfg.KMax = a, b
-	case p.k != "":
-		k, err := strconv.Atoi(p.k)
-		if err != nil || k < 1 {
-			return cfg, usagef("--k must be a whole number of at least 1, or auto, not %q", p.k)
-		}
-		cfg.K = k
-	}
-	if p.sample < 2 || p.restarts < 1 || p.maxIter < 1 {
-		return cfg, usagef("--sample must be at least 2, --restarts and --max-iter at least 1")
+func (p *partitionFlags) config(e *env, workers int, textCol string) (partition.Config, error) {
+	if p.sec.K == "" && p.model == "" {
+		return partition.Config{}, usagef("--k is required: give a number of sub-tasks or auto")
 	}
 	for _, part := range strings.Split(p.weights, ",") {
 		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 		w, err := strconv.ParseFloat(val, 64)
 		if !ok || err != nil || w < 0 || w > 1e6 {
-			return cfg, usagef("--weights must be pattern=P,semantic=S with non-negative numbers, not %q", p.weights)
+			return partition.Config{}, usagef("--weights must be pattern=P,semantic=S with non-negative numbers, not %q", p.weights)
 		}
 		switch name {
 		case "pattern":
-			cfg.PatternWeight = w
+			p.sec.PatternWeight = w
 		case "semantic":
-			cfg.SemanticWeight = w
+			p.sec.SemanticWeight = w
 		default:
-			return cfg, usagef("--weights: unknown block %q (pattern or semantic)", name)
+			return partition.Config{}, usagef("--weights: unknown block %q (pattern or semantic)", name)
 		}
 	}
+	sec := p.sec
+	if sec.K == "" {
+		sec.K = "1" // with --model: the model's K (cfg.K 0 below)
+	}
+	cfg, err := pipeline.PartitionConfig(sec, textCol, p.labelCol)
+	if err != nil {
+		return cfg, err
+	}
+	if err := checkSettings(partition.Settings, &p.sec, nil, "sample", "restarts", "max_iter"); err != nil {
+		return cfg, err
+	}
+	if p.sec.K == "" {
+		cfg.K = 0
+	}
+	cfg.Workers, cfg.Seed, cfg.Log = workers, e.seed, e.log
 	return cfg, nil
 }
 
@@ -164,11 +152,11 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	} else if oopts, err = out.options(e); err != nil {
 		return err
 	}
-	cfg, err := pf.config(e, ff.workers)
+	// The report's snippets come from the features' text column.
+	cfg, err := pf.config(e, ff.workers, ff.textCol)
 	if err != nil {
 		return err
 	}
-	cfg.TextCol = ff.textCol // the report's snippets come from the same column
 	if err := sf.check(); err != nil {
 		return err
 	}
@@ -189,9 +177,9 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if pf.model != "" {
 		dim := 0
 		if cmd.Flags().Changed("dim") {
-			dim = ff.dim
+			dim = ff.sec.Dim
 		}
-		if model, err = pipeline.LoadPartitionModel(pf.model, cfg.K, cfg.KMax, pf.k, dim); err != nil {
+		if model, err = pipeline.LoadPartitionModel(pf.model, cfg.K, cfg.KMax, pf.sec.K, dim); err != nil {
 			return err
 		}
 	}
@@ -199,7 +187,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err != nil {
 		return err
 	}
-	job := pipeline.PartitionJob{Inputs: expanded, Options: iopts, Features: fjob, Config: cfg, KRange: pf.kRange,
+	job := pipeline.PartitionJob{Inputs: expanded, Options: iopts, Features: fjob, Config: cfg, KRange: pf.sec.KRange,
 		Model: pf.model, ModelOut: pf.modelOut, Report: pf.report, Output: out.output, Dir: dirOut, OutputOptions: oopts,
 		Shard: sf.settings()}
 	prog := e.newProgress()

@@ -13,19 +13,19 @@ import (
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
-// shardFlags are the flags of the shard stage.
+// shardFlags are the flags of the shard stage; the settings flags come
+// from dataset.Settings, bound to a run config section.
 type shardFlags struct {
-	maxRows     int64
-	maxBytes    int64
+	sec         pipeline.RunShard
 	overwrite   bool
 	tasks       int
 	compression string
 }
 
 func (s *shardFlags) register(cmd *cobra.Command, own bool) {
+	s.sec = pipeline.DefaultRunConfig().Shard
 	f := cmd.Flags()
-	f.Int64Var(&s.maxRows, "max-rows", dataset.DefaultMaxRows, "start a new shard file after this many rows of a task")
-	f.Int64Var(&s.maxBytes, "max-bytes", dataset.DefaultMaxBytes, "start a new shard file after about this many bytes of a task (uncompressed)")
+	bindSettings(cmd, dataset.Settings, &s.sec, nil)
 	f.BoolVar(&s.overwrite, "overwrite", false, "replace an output folder that holds another dataset (manifest.json)")
 	if own {
 		f.IntVar(&s.tasks, "tasks", 0, "number of tasks K (default: read from the partition stage's metadata)")
@@ -34,11 +34,10 @@ func (s *shardFlags) register(cmd *cobra.Command, own bool) {
 }
 
 func (s *shardFlags) check() error {
+	if err := checkSettings(dataset.Settings, &s.sec, nil); err != nil {
+		return err
+	}
 	switch {
-	case s.maxRows < 1:
-		return usagef("--max-rows must be at least 1, not %d", s.maxRows)
-	case s.maxBytes < 1:
-		return usagef("--max-bytes must be at least 1, not %d", s.maxBytes)
 	case s.tasks < 0:
 		return usagef("--tasks must be at least 0 (0: read K from the input), not %d", s.tasks)
 	}
@@ -47,7 +46,7 @@ func (s *shardFlags) check() error {
 
 // settings are the shard settings of the flags.
 func (s *shardFlags) settings() pipeline.ShardSettings {
-	return pipeline.ShardSettings{MaxRows: s.maxRows, MaxBytes: s.maxBytes, Overwrite: s.overwrite}
+	return pipeline.ShardSettings{MaxRows: s.sec.MaxRows, MaxBytes: s.sec.MaxBytes, Overwrite: s.overwrite}
 }
 
 func newShardCmd(e *env) *cobra.Command {

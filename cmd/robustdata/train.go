@@ -17,8 +17,10 @@ import (
 func newTrainCmd(e *env) *cobra.Command {
 	var (
 		cfg    train.Config
+		sec    = pipeline.DefaultRunConfig().Train
 		runDir string
 	)
+	sec.TextCol = schema.TextColumn
 	cmd := &cobra.Command{
 		Use:   "train -i DIR -o RUNDIR --strategy erm|uniform|minimax|group-dro|doremi",
 		Short: "Pre-train over task shards, minimising the worst task's loss",
@@ -64,6 +66,12 @@ Examples:
 			if cfg.Dataset == "" || runDir == "" {
 				return usagef("train needs -i DIR (a sharded dataset) and -o RUNDIR")
 			}
+			if err := checkSettings(train.Settings, &sec, nil); err != nil {
+				return err
+			}
+			set := pipeline.TrainConfig(sec, cfg.Strategy)
+			set.Dataset, set.Reference, set.Samples, set.Resume, set.Overwrite = cfg.Dataset, cfg.Reference, cfg.Samples, cfg.Resume, cfg.Overwrite
+			cfg = set
 			if err := pipeline.CheckTrain(&cfg); err != nil {
 				return err
 			}
@@ -79,26 +87,10 @@ Examples:
 	f := cmd.Flags()
 	f.StringVarP(&cfg.Dataset, "input", "i", "", "the sharded dataset folder (with manifest.json)")
 	f.StringVarP(&runDir, "output", "o", "", "the run folder to write")
-	f.StringVar(&cfg.Objective, "objective", train.ObjectiveRegression, "masked-regression (vectors) or masked-token (text)")
-	f.StringVar(&cfg.Tasks, "tasks", train.TasksCluster, "what makes a task: cluster (the dataset's shard tasks) or pos (the part of speech of the masked word: noun, verb, adjective, adverb, other; masked-token only)")
+	bindSettings(cmd, train.Settings, &sec, nil)
 	f.StringVar(&cfg.Strategy, "strategy", "minimax", "how task losses are weighed: erm, uniform, minimax, group-dro or doremi")
-	f.Float64Var(&cfg.Temp, "temperature", 0.1, "minimax temperature μ (small: the worst task; large: the average)")
-	f.Float64Var(&cfg.Smoothing, "smoothing", 0.9, "minimax: weight of the past in the moving average of the task losses")
-	f.Float64Var(&cfg.Eta, "eta", 0, "group-dro step (default 0.01) or doremi step (default 1)")
 	f.StringVar(&cfg.Reference, "reference", "", "doremi: the run folder of a reference run (for example an erm run)")
-	f.IntVar(&cfg.Steps, "steps", train.DefaultMaxSteps, "the most training steps (early stopping usually ends the run sooner; with --patience 0, exactly this many)")
-	f.IntVar(&cfg.Patience, "patience", train.DefaultPatience, "early stopping: stop once this many validations in a row have not lowered the mean validation loss (0: train all --steps)")
-	f.IntVar(&cfg.EvalEvery, "eval-every", train.DefaultEvalEvery, "early stopping: steps between validations on the full held-out split of every task")
-	f.IntVar(&cfg.PerTask, "per-task-batch", train.DefaultPerTaskBatch, "examples drawn from every task at every step")
-	f.Float64Var(&cfg.LR, "lr", train.DefaultLR, "Adam learning rate")
-	f.IntVar(&cfg.Hidden, "hidden", train.DefaultHidden, "hidden units")
-	f.IntVar(&cfg.Vocab, "vocab", train.DefaultVocab, "masked-token: hashed vocabulary size")
-	f.IntVar(&cfg.Embed, "embed", train.DefaultEmbed, "masked-token: embedding size")
 	f.IntVar(&cfg.Samples, "samples", train.DefaultSamples, "masked-token: negatives of the sampled softmax that trains the output layer (-1, or a --vocab under 4 times it: the exact softmax); evaluation always uses the exact softmax")
-	f.IntVar(&cfg.Window, "window", train.DefaultWindow, "masked-token: words per window")
-	f.StringVar(&cfg.VectorCol, "vector-col", schema.SemanticColumn, "masked-regression: the vector column")
-	f.StringVar(&cfg.TextCol, "text-col", schema.TextColumn, "masked-token: the text column")
-	f.IntVar(&cfg.CheckpointEvery, "checkpoint-every", train.DefaultCheckpointEvery, "write a checkpoint every N steps")
 	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
 	f.BoolVar(&cfg.Overwrite, "overwrite", false, "replace the run -o already holds (without it, or --resume, train refuses such a folder)")
 	return cmd

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/spec"
+)
+
+// bindSettings registers a flag for each of st's settings named in keys
+// (all of them when keys is empty, those with no flag left out), bound to
+// the setting's field of sec: a run config section holding the defaults
+// (pipeline.DefaultRunConfig's). rename gives a flag another name.
+func bindSettings(cmd *cobra.Command, st spec.Stage, sec any, rename map[string]string, keys ...string) {
+	for _, s := range st.Settings {
+		if s.Flag == "-" || (len(keys) > 0 && !contains(keys, s.Key)) {
+			continue
+		}
+		name := s.FlagName()
+		if r, ok := rename[s.Key]; ok {
+			name = r
+		}
+		cmd.Flags().Var(settingValue{pipeline.SettingField(sec, s.Key)}, name, s.Help)
+	}
+}
+
+// checkSettings checks the values of st's settings in sec (those named in
+// keys, or all), as a run config's are checked: a usage error naming the
+// flag.
+func checkSettings(st spec.Stage, sec any, rename map[string]string, keys ...string) error {
+	for _, s := range st.Settings {
+		if s.Flag == "-" || (len(keys) > 0 && !contains(keys, s.Key)) {
+			continue
+		}
+		name := s.FlagName()
+		if r, ok := rename[s.Key]; ok {
+			name = r
+		}
+		f := pipeline.SettingField(sec, s.Key)
+		if msg := s.Validate(f.Interface()); msg != "" {
+			shown := settingValue{f}.String()
+			if f.Kind() == reflect.String {
+				shown = strconv.Quote(shown)
+			}
+			return usagef("--%s must be %s, not %s", name, msg, shown)
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// settingValue is a pflag.Value bound to a settings field.
+type settingValue struct{ v reflect.Value }
+
+func (f settingValue) String() string {
+	switch f.v.Kind() {
+	case reflect.Float64:
+		return strconv.FormatFloat(f.v.Float(), 'g', -1, 64)
+	case reflect.String:
+		return f.v.String()
+	}
+	return fmt.Sprint(f.v.Interface())
+}
+
+func (f settingValue) Set(s string) error {
+	switch f.v.Kind() {
+	case reflect.Int, reflect.Int64:
+		i, err := strconv.ParseInt(s, 0, 64)
+		if err != nil {
+			return err // as pflag's own int flags say it
+		}
+		f.v.SetInt(i)
+	case reflect.Float64:
+		x, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return err
+		}
+		f.v.SetFloat(x)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return err
+		}
+		f.v.SetBool(b)
+	default:
+		f.v.SetString(s)
+	}
+	return nil
+}
+
+func (f settingValue) Type() string {
+	switch f.v.Kind() {
+	case reflect.Int:
+		return "int"
+	case reflect.Int64:
+		return "int64"
+	case reflect.Float64:
+		return "float64"
+	case reflect.Bool:
+		return "bool"
+	}
+	return "string"
+}
