@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robustdata/robustdata/pipeline/record"
+
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/report"
@@ -88,13 +90,13 @@ func Run(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (sum *Ru
 		return nil, err
 	}
 	log := r.env.log()
-	if err := ClaimRunRoot(r.root); err != nil {
-		if errors.Is(err, ErrForeignRoot) {
+	if err := record.ClaimRunRoot(r.root); err != nil {
+		if errors.Is(err, record.ErrForeignRoot) {
 			return nil, UsageError{err}
 		}
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	lock, stale, err := AcquireRunLock(r.root, "robustdata run")
+	lock, stale, err := record.AcquireRunLock(r.root, "robustdata run")
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +109,7 @@ func Run(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (sum *Ru
 		}
 	}()
 	if stale != nil {
-		log.Warn("run: took over the lock of a process that is gone", "pid", stale.PID, "since", stale.Since, "lock", filepath.Join(r.root, RunLockName))
+		log.Warn("run: took over the lock of a process that is gone", "pid", stale.PID, "since", stale.Since, "lock", filepath.Join(r.root, record.RunLockName))
 	}
 	folders := []string{"features", "eval", "eval/downstream", "dataset"}
 	if entries, err := os.ReadDir(r.path("runs")); err == nil {
@@ -117,7 +119,7 @@ func Run(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (sum *Ru
 			}
 		}
 	}
-	removed, err := RemoveStaleTemps(r.root, folders)
+	removed, err := record.RemoveStaleTemps(r.root, folders)
 	if len(removed) > 0 {
 		log.Info("run: removed the temporary files of an interrupted run", "files", removed)
 	}
@@ -168,7 +170,7 @@ type chainStage struct {
 	config map[string]any
 	// inputs are the files the stage reads: corpus files named as the
 	// config names them, upstream outputs relative to the root.
-	inputs  func(ctx context.Context) ([]FileSum, error)
+	inputs  func(ctx context.Context) ([]record.FileSum, error)
 	outputs func() ([]string, error)
 	// exec runs the stage's job.
 	exec func(ctx context.Context) error
@@ -178,7 +180,7 @@ type chainStage struct {
 	// key is what a resumed training run must have been started with.
 	key []string
 	// prepare makes the stage's folder ready before exec.
-	prepare func(ctx context.Context, fp StageFingerprint) error
+	prepare func(ctx context.Context, fp record.StageFingerprint) error
 	// done cleans up after the record is written.
 	done func()
 
@@ -191,7 +193,7 @@ type chain struct {
 	env    Env
 	cfg    *RunConfig
 	root   string // the output root as the stages are given it
-	h      *FileHasher
+	h      *record.FileHasher
 	stages []*chainStage
 }
 
@@ -215,7 +217,7 @@ func newChain(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (*c
 		env.Seed = cfg.Seed
 	}
 	r := &chain{env: env, cfg: cfg, root: cfg.OutputDir()}
-	r.h = NewFileHasher(r.root)
+	r.h = record.NewFileHasher(r.root)
 	// The corpus must exist before anything runs (a missing input is bad
 	// input even for a plan).
 	corpus, err := r.expand(cfg.Inputs.Paths)
@@ -292,8 +294,8 @@ func (r *chain) configName(path string) string {
 }
 
 // sumInputs sums input files, named as the config names them.
-func (r *chain) sumInputs(ctx context.Context, ins []stream.Input) ([]FileSum, error) {
-	out := make([]FileSum, 0, len(ins))
+func (r *chain) sumInputs(ctx context.Context, ins []stream.Input) ([]record.FileSum, error) {
+	out := make([]record.FileSum, 0, len(ins))
 	for _, in := range ins {
 		s, err := r.h.File(ctx, r.configName(in.Path), in.Path)
 		if err != nil {
@@ -387,7 +389,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	fconf["text_col"], fconf["semantic"] = cfg.Inputs.TextCol, fsemantic
 	featuresOut := r.path("features/features.arrow")
 	featuresStage := &chainStage{
-		name: "features", group: 0, record: "features/" + StageRecordName,
+		name: "features", group: 0, record: "features/" + record.StageRecordName,
 		config: fconf, job: fjob,
 		exec: func(ctx context.Context) error {
 			rd, err := Features(ctx, r.env, fjob)
@@ -396,11 +398,11 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			}
 			return r.writeStream(ctx, "features", rd, featuresOut)
 		},
-		inputs: func(ctx context.Context) ([]FileSum, error) {
+		inputs: func(ctx context.Context) ([]record.FileSum, error) {
 			return r.sumInputs(ctx, append(append([]stream.Input(nil), corpus...), vectors...))
 		},
 		outputs: outputs("features/features.arrow", "features/features.model"),
-		prepare: func(context.Context, StageFingerprint) error {
+		prepare: func(context.Context, record.StageFingerprint) error {
 			return os.MkdirAll(r.path("features"), 0o755)
 		},
 	}
@@ -437,10 +439,10 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			job.Features.Inputs, job.Features.Options = ins, job.Options
 			return Partition(ctx, r.env, job, nil)
 		},
-		inputs: func(ctx context.Context) ([]FileSum, error) {
+		inputs: func(ctx context.Context) ([]record.FileSum, error) {
 			return r.h.Outputs(ctx, []string{"features/features.arrow"})
 		},
-		outputs: func() ([]string, error) { return ListFiles(r.root, "dataset") },
+		outputs: func() ([]string, error) { return record.ListFiles(r.root, "dataset") },
 	}
 	r.stages = []*chainStage{featuresStage, partitionStage}
 
@@ -474,13 +476,13 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			return err
 		}
 		s := &chainStage{
-			name: "train:" + strat, group: 2, record: dir + "/" + StageRecordName,
+			name: "train:" + strat, group: 2, record: dir + "/" + record.StageRecordName,
 			deps: deps, config: tconf, job: tcfg, key: []string{string(key)},
 			exec: func(ctx context.Context) error {
 				_, err := Train(ctx, r.env, tcfg)
 				return err
 			},
-			inputs: func(ctx context.Context) ([]FileSum, error) {
+			inputs: func(ctx context.Context) ([]record.FileSum, error) {
 				return r.h.Outputs(ctx, upstream)
 			},
 		}
@@ -490,7 +492,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		}
 		s.outputs = outputs(files...)
 		s.prepare = r.prepareTrain(s, dir)
-		s.done = func() { os.Remove(r.path(dir + "/" + StageStartName)) }
+		s.done = func() { os.Remove(r.path(dir + "/" + record.StageStartName)) }
 		if strat == "erm" {
 			erm = s
 		}
@@ -540,10 +542,10 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	econf := base("eval")
 	econf["strategies"], econf["downstream"] = tc.Strategies, dsConf
 	evalStage := &chainStage{
-		name: "eval", group: 3, record: "eval/" + StageRecordName,
+		name: "eval", group: 3, record: "eval/" + record.StageRecordName,
 		deps: append([]*chainStage{featuresStage, partitionStage}, runs...), config: econf, job: ejob,
 		exec: func(ctx context.Context) error { return r.eval(ctx, ejob) },
-		inputs: func(ctx context.Context) ([]FileSum, error) {
+		inputs: func(ctx context.Context) ([]record.FileSum, error) {
 			up, err := r.h.Outputs(ctx, evalUpstream)
 			if err != nil {
 				return nil, err
@@ -552,7 +554,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			return append(up, ds...), err
 		},
 		outputs: outputs(evalOutputs...),
-		prepare: func(context.Context, StageFingerprint) error {
+		prepare: func(context.Context, record.StageFingerprint) error {
 			if err := os.RemoveAll(r.path("eval/downstream")); err != nil {
 				return err
 			}
@@ -586,7 +588,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 				r.env.log().Info("report: wrote", "report", rjob.Output)
 				return nil
 			},
-			inputs: func(ctx context.Context) ([]FileSum, error) {
+			inputs: func(ctx context.Context) ([]record.FileSum, error) {
 				return r.h.Outputs(ctx, reportInputs)
 			},
 			outputs: outputs("report.html"),
@@ -640,10 +642,10 @@ func EncodeJSON(w io.Writer, v any) error {
 
 // prepareTrain continues an interrupted run of the same settings from its
 // checkpoint, and otherwise starts the run folder afresh.
-func (r *chain) prepareTrain(s *chainStage, dir string) func(context.Context, StageFingerprint) error {
-	return func(ctx context.Context, fp StageFingerprint) error {
-		marker := r.path(dir + "/" + StageStartName)
-		if ReadStageStart(marker).Resumes(s.name, fp, s.key) {
+func (r *chain) prepareTrain(s *chainStage, dir string) func(context.Context, record.StageFingerprint) error {
+	return func(ctx context.Context, fp record.StageFingerprint) error {
+		marker := r.path(dir + "/" + record.StageStartName)
+		if record.ReadStageStart(marker).Resumes(s.name, fp, s.key) {
 			ok, why := trainResumable(r.path(dir))
 			if ok {
 				r.env.log().Info(s.name+": continuing the interrupted run", "dir", r.path(dir))
@@ -657,7 +659,7 @@ func (r *chain) prepareTrain(s *chainStage, dir string) func(context.Context, St
 		if err := os.MkdirAll(r.path(dir), 0o755); err != nil {
 			return err
 		}
-		return WriteStageStart(marker, &StageStart{Stage: s.name, Fingerprint: fp, Args: s.key})
+		return record.WriteStageStart(marker, &record.StageStart{Stage: s.name, Fingerprint: fp, Args: s.key})
 	}
 }
 
@@ -678,7 +680,7 @@ func (r *chain) plan(ctx context.Context, fromIdx int) error {
 		if s.run {
 			continue
 		}
-		rec, err := ReadStageRecord(r.path(s.record))
+		rec, err := record.ReadStageRecord(r.path(s.record))
 		if err != nil {
 			s.run, s.why = true, "completion record unreadable: "+err.Error()
 			continue
@@ -709,12 +711,12 @@ func (r *chain) plan(ctx context.Context, fromIdx int) error {
 	return nil
 }
 
-func (r *chain) fingerprint(ctx context.Context, s *chainStage) (StageFingerprint, error) {
+func (r *chain) fingerprint(ctx context.Context, s *chainStage) (record.StageFingerprint, error) {
 	ins, err := s.inputs(ctx)
 	if err != nil {
-		return StageFingerprint{}, err
+		return record.StageFingerprint{}, err
 	}
-	return NewStageFingerprint(ins, s.config)
+	return record.NewStageFingerprint(ins, s.config)
 }
 
 // execute runs one stage and writes its completion record.
@@ -747,7 +749,7 @@ func (r *chain) execute(ctx context.Context, s *chainStage) error {
 	if err != nil {
 		return fmt.Errorf("run: %s: reading its outputs: %w", s.name, err)
 	}
-	if err := WriteStageRecord(r.path(s.record), &StageCompletion{Stage: s.name, Fingerprint: fp, Outputs: sums}); err != nil {
+	if err := record.WriteStageRecord(r.path(s.record), &record.StageCompletion{Stage: s.name, Fingerprint: fp, Outputs: sums}); err != nil {
 		return err
 	}
 	if s.done != nil {
@@ -772,8 +774,8 @@ func (r *chain) removeEmptyFolders() {
 		os.Remove(dirs[i]) // fails, harmlessly, when not empty
 	}
 	// A root that holds nothing but its marker goes too.
-	if entries, err := os.ReadDir(r.root); err == nil && len(entries) == 1 && entries[0].Name() == RunRootName {
-		os.Remove(filepath.Join(r.root, RunRootName))
+	if entries, err := os.ReadDir(r.root); err == nil && len(entries) == 1 && entries[0].Name() == record.RunRootName {
+		os.Remove(filepath.Join(r.root, record.RunRootName))
 		os.Remove(r.root)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/record"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -175,18 +176,18 @@ func TestRunSkipsUpToDate(t *testing.T) {
 		t.Errorf("summary output %q, want %q", sum.Output, out)
 	}
 	for _, f := range []string{
-		"features/features.arrow", "features/features.model", "features/" + pipeline.StageRecordName,
+		"features/features.arrow", "features/features.model", "features/" + record.StageRecordName,
 		"dataset/manifest.json", "dataset/partition.json", "dataset/report.md", "dataset/task=003/part-00000.parquet",
 		".robustdata-stage.partition.json",
-		"runs/erm/checkpoint.safetensors", "runs/erm/model.json", "runs/erm/eval.json", "runs/erm/" + pipeline.StageRecordName,
-		"runs/minimax/train_log.parquet", "runs/minimax/weights.json", "runs/minimax/" + pipeline.StageRecordName,
-		"eval/eval.json", "eval/downstream/small.arrow", "eval/" + pipeline.StageRecordName,
+		"runs/erm/checkpoint.safetensors", "runs/erm/model.json", "runs/erm/eval.json", "runs/erm/" + record.StageRecordName,
+		"runs/minimax/train_log.parquet", "runs/minimax/weights.json", "runs/minimax/" + record.StageRecordName,
+		"eval/eval.json", "eval/downstream/small.arrow", "eval/" + record.StageRecordName,
 	} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("after the first run: %v", err)
 		}
 	}
-	for _, gone := range []string{pipeline.RunLockName, "runs/erm/" + pipeline.StageStartName} {
+	for _, gone := range []string{record.RunLockName, "runs/erm/" + record.StageStartName} {
 		if _, err := os.Stat(filepath.Join(out, gone)); err == nil {
 			t.Errorf("%s left after the run", gone)
 		}
@@ -439,10 +440,10 @@ func TestRunLock(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	lockPath := filepath.Join(out, pipeline.RunLockName)
+	lockPath := filepath.Join(out, record.RunLockName)
 	host, _ := os.Hostname()
 	writeLock := func(pid int) {
-		data, _ := json.Marshal(pipeline.LockInfo{PID: pid, Host: host, Since: "2001-02-03T04:05:06Z", Command: "robustdata run"})
+		data, _ := json.Marshal(record.LockInfo{PID: pid, Host: host, Since: "2001-02-03T04:05:06Z", Command: "robustdata run"})
 		if err := os.WriteFile(lockPath, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -486,12 +487,12 @@ func TestRunFailureAndInterrupt(t *testing.T) {
 		t.Errorf("failing train: exit %d\n%s", code, stderr)
 	}
 	wantStatuses(t, "failing train", sum, map[string]string{"features": "ran", "partition": "ran", "train:erm": "failed"})
-	for _, f := range []string{"features/" + pipeline.StageRecordName, ".robustdata-stage.partition.json"} {
+	for _, f := range []string{"features/" + record.StageRecordName, ".robustdata-stage.partition.json"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("record of a finished stage: %v", err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(out, pipeline.RunLockName)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, record.RunLockName)); err == nil {
 		t.Errorf("lock left after a failure")
 	}
 
@@ -514,7 +515,7 @@ func TestRunFailureAndInterrupt(t *testing.T) {
 	if st := sum.statuses(); st["train:erm"] != "failed" || st["features"] != "skipped" {
 		t.Errorf("interrupted run: %v", st)
 	}
-	if _, err := os.Stat(filepath.Join(out, pipeline.RunLockName)); err == nil {
+	if _, err := os.Stat(filepath.Join(out, record.RunLockName)); err == nil {
 		t.Errorf("lock left after an interrupt")
 	}
 	code, _, stderr, sum = runJSON(t, ctx, "run", cfg)
@@ -577,17 +578,17 @@ func TestRunKillResume(t *testing.T) {
 		ready  func() bool
 	}
 	points := []killPoint{
-		{"features (fitting or writing features.arrow)", "features/" + pipeline.StageRecordName,
+		{"features (fitting or writing features.arrow)", "features/" + record.StageRecordName,
 			func() bool { return exists("features") }},
 		{"partition (k-means, before the dataset is published)", ".robustdata-stage.partition.json",
-			func() bool { return exists("features/"+pipeline.StageRecordName) && !exists("dataset") }},
+			func() bool { return exists("features/"+record.StageRecordName) && !exists("dataset") }},
 		{"partition (dataset published, stage record not yet written)", ".robustdata-stage.partition.json",
 			func() bool { return exists("dataset/manifest.json") }},
-		{"train:erm (after a checkpoint and its log)", "runs/erm/" + pipeline.StageRecordName,
+		{"train:erm (after a checkpoint and its log)", "runs/erm/" + record.StageRecordName,
 			func() bool { return exists("runs/erm/checkpoint.safetensors") }},
-		{"train:minimax (as its first checkpoint appears, maybe before its log)", "runs/minimax/" + pipeline.StageRecordName,
+		{"train:minimax (as its first checkpoint appears, maybe before its log)", "runs/minimax/" + record.StageRecordName,
 			func() bool { return exists("runs/minimax/checkpoint.safetensors") }},
-		{"eval (featurizing the downstream set or probing)", "eval/" + pipeline.StageRecordName,
+		{"eval (featurizing the downstream set or probing)", "eval/" + record.StageRecordName,
 			func() bool { return exists("eval") }},
 	}
 	var hit, missed []string

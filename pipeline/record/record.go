@@ -1,4 +1,9 @@
-package pipeline
+// Package record keeps what lets a run of the chain skip and resume its
+// stages: the stage fingerprint (inputs by content, settings that change
+// the output), the completion record a stage writes when it finishes, the
+// start marker of a training run that can be continued, the output root's
+// claim and its lock. pipeline.Run uses it; it imports only the substrate.
+package record
 
 import (
 	"context"
