@@ -31,16 +31,7 @@ const (
 )
 
 // exitStatusHelp is the EXIT STATUS section of every command's help.
-const exitStatusHelp = `
-EXIT STATUS
-  0    done
-  1    failure while running (I/O error, internal error)
-  2    bad usage (unknown flag, missing argument, binary output to a terminal)
-  3    bad input data (missing, truncated or mis-formatted file, wrong column
-       type, schemas that differ between inputs); the message names the file
-       and, where known, the line, row or column
-  130  interrupted (Ctrl-C or SIGTERM); no partial output is left behind
-`
+var exitStatusHelp = help("exit-status")
 
 // usageError is a mistake in how the command was called: exit status 2.
 // The library's stages return the same type.
@@ -154,15 +145,7 @@ func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "robustdata",
 		Short: "Prepare pre-training data for task-robust (minimax) pre-training",
-		Long: `robustdata prepares pre-training data the way "Task-Robust Pre-Training for
-Worst-Case Downstream Adaptation" (NeurIPS 2023) asks: it streams a corpus
-from Parquet, Arrow or JSONL, extracts pattern and semantic features,
-clusters the corpus into K representative sub-tasks, writes per-task shards
-with a manifest, and pre-trains over them so that the model is good on the
-worst sub-task, not only on average.
-
-Every stage reads files or standard input and writes files or standard
-output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
+		Long:  help("root"),
 		Example: `  robustdata partition -i corpus.parquet -o out/ --k 16   # features, K sub-tasks, shards
   robustdata run examples/quickstart/pipeline.yaml        # the whole chain from one config`,
 		Version:       stream.ToolVersion,

@@ -24,15 +24,7 @@ func newCatCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cat [-i IN]... [-o OUT] [--limit N] [--columns a,b] [IN...]",
 		Short: "Concatenate inputs and convert between Parquet, Arrow IPC and JSONL",
-		Long: `Read every input as one stream (inputs must have the same columns and
-types) and write it to one output, converting between formats. Inputs are
-files, folders (every data file under them), globs, or - for standard input
-(Parquet, Arrow IPC or JSONL, told by its first bytes).
-
-Examples:
-  robustdata cat -i corpus/ -o corpus.parquet
-  robustdata cat -i 'shards/*.parquet' --columns text,label --limit 5 -o - | robustdata cat -o peek.jsonl
-  zstdcat dump.jsonl.zst | robustdata cat -o dump.parquet --compression snappy`,
+		Long:  help("cat"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			inputs, iopts, err := in.options(e, args)
 			if err != nil {

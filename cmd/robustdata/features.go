@@ -85,30 +85,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "features [-i IN]... [-o OUT]",
 		Short: "Append pattern and semantic feature columns to every document",
-		Long: `For every document compute pattern features (form: length, punctuation,
-repetition... see --list) and semantic features (meaning), and append them
-as the fixed-size-list columns "pattern" and "semantic" (L2-normalised).
-
-Semantic features (--semantic):
-  lsa            hashed unigrams+bigrams, TF-IDF and a rank --dim projection
-                 fitted by randomized SVD on a uniform sample (--sample) of
-                 the whole input (default)
-  vectors=FILE   SIF-weighted mean of GloVe-format word vectors, first
-                 principal component removed (Arora et al. 2017)
-  column=NAME    an existing list<float> embedding column made by any model
-
-The fitted model can be saved (--model-out) and reused (--model) so that
-later corpora land in the same space. Files are read twice (to sample, then
-to compute); standard input is spooled to a temporary file for the second
-pass. Rows with a null or empty text keep zero features and get a reason in
-the reject_reason column, which later stages pass on; the shard stage puts
-them in the dataset's rejected/ folder. A doc_id column is added when the
-input has none.
-
-Examples:
-  robustdata features -i corpus.parquet -o feats.parquet --model-out feats.model
-  robustdata features -i more.parquet --model feats.model -o more-feats.parquet
-  robustdata features -i corpus.parquet | robustdata partition --k 16 | robustdata shard -o out/`,
+		Long:  help("features"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list {
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

@@ -43,15 +43,7 @@ func newInspectCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect PATH...",
 		Short: "Show schema, rows, row groups and sizes of data files, or a dataset's manifest",
-		Long: `For each PATH print its schema, row count and sizes: for Parquet, its row
-groups with compressed and uncompressed bytes (read from the footer only);
-for Arrow IPC and JSONL, the rows and batches read. A folder holding a
-manifest.json is summarised from its manifest (tasks, rows, shards,
-rejected rows); another folder is described file by file.
-
-Examples:
-  robustdata inspect examples/data/fortunes.parquet
-  robustdata inspect --json out/ | jq '.[0].manifest.task_rows'`,
+		Long:  help("inspect"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usagef("inspect needs at least one PATH")

@@ -22,33 +22,8 @@ func newMixCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mix --shards DIR [--blend FILE] [--json FILE] [-o DIR [--rows N]] RUNDIR",
 		Short: "Turn a run's task weights into a data mixture for a large run",
-		Long: `Spread the task weights of a training run (weights.json: the time-averaged
-weights, or --final the last ones) over the shards of the dataset in
---shards: a shard's probability is its task's weight times its share of the
-task's rows. Writes
-
-  --blend FILE  a Megatron-LM blend list: one "weight path" line per shard
-                (path without its extension, after --prefix), the pairs
-                that --data-path takes once each shard is converted to
-                .bin/.idx under the same name
-  --json FILE   the mixture as JSON: per-shard task, rows and probability,
-                and the "paths" and "probabilities" lists that
-                datasets.interleave_datasets takes
-  -o DIR        a resampled dataset of --rows N rows (default: as many as
-                --shards has) drawn by the task weights, written like
-                shard writes one (task=NNN/part-NNNNN.parquet, manifest.json,
-                staged and moved into place): task k gets round(N·w_k) rows,
-                every row of the task floor(n_k/R_k) times and a --seed
-                chosen set of the rest once more; a row's c-th repeat has
-                doc_id "ID#c". Same run, dataset, N and --seed give a
-                byte-identical dataset whatever --workers
-
-With none of them, the JSON goes to standard output.
-
-Examples:
-  robustdata mix --shards out/ --blend blend.txt --json mixture.json runs/minimax
-  robustdata mix --shards out/ -o mixed/ --rows 1000000 --seed 7 runs/minimax`,
-		Args: cobra.ExactArgs(1),
+		Long:  help("mix"),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if shards == "" {
 				return usagef("mix needs --shards DIR (the dataset the run was trained on)")

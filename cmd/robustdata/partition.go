@@ -101,26 +101,7 @@ func newPartitionCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "partition [-i IN]... [-o OUT|DIR/] --k N|auto",
 		Short: "Cluster documents into K sub-tasks (k-means on pattern+semantic features)",
-		Long: `Split the corpus into K representative sub-tasks: fit k-means (k-means++
-seeding, --restarts, seeded) on a uniform sample (--sample) of the rows'
-pattern and semantic features — the pattern features standardised and both
-blocks weighed by --weights — then assign every row to its nearest centroid,
-appending the columns task (int32) and task_distance (float32). --k auto
-tries K in --k-range and keeps the one with the best silhouette.
-
-When the input has no pattern/semantic columns they are computed first with
-the features stage's settings (--text-col, --semantic, --dim, --vocab,
---features-sample), so one command is a complete batch job. With -o DIR/ (a
-folder) the rows are also written as per-task shards with a manifest, as
-robustdata shard does; the model and report then default to
-DIR/partition.json and DIR/report.md.
-
-Examples:
-  robustdata partition -i corpus.parquet --k 16 -o out/
-  robustdata partition -i corpus.parquet --k auto --label-col label -o out/
-  robustdata features -i corpus.parquet | robustdata partition --k 16 | robustdata shard -o out/
-  robustdata partition -i corpus.parquet --k 16 --features-model-out feats.model -o out/
-  robustdata partition -i new.parquet --model out/partition.json --features-model feats.model -o new-tasks.parquet`,
+		Long:  help("partition"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.runPartition(cmd, args, &in, &out, &ff, &pf, &sf)
 		},

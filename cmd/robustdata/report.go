@@ -18,31 +18,7 @@ func newReportCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report DIR [-o FILE]",
 		Short: "Write a self-contained HTML report of a dataset and its training runs",
-		Long: `Write one HTML file about DIR, a dataset folder (manifest.json,
-partition.json, task shards) or the output root of robustdata run
-(DIR/dataset/, DIR/runs/NAME/, DIR/eval/eval.json):
-
-  1. the dataset: inputs with size and sha256, rows, rejected rows, K and the
-     configuration of every stage;
-  2. a bar chart of the rows per task;
-  3. a 2-D PCA projection of up to --sample rows drawn evenly from the
-     shards, in the space k-means clustered (partition.json), coloured by
-     task;
-  4. per task: top terms, the pattern features that stand out, and three
-     example texts;
-  5. with a label column: NMI, ARI, purity over all rows and a labels × tasks
-     heat map;
-  6. with training runs: per-task training loss curves per run, the final
-     task weights, the validation losses and the downstream probes.
-
-The file needs nothing else: styles are inline and the charts are inline SVG
-(no script, no font or image loaded from the network). The same inputs give
-byte-identical output. The default output is DIR/report.html; -o - writes to
-standard output.
-
-Examples:
-  robustdata report out/
-  robustdata report out/quickstart -o quickstart.html`,
+		Long:  help("report"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("report takes one DIR")

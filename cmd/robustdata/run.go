@@ -18,51 +18,7 @@ func newRunCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run CONFIG.yaml [--dry-run] [--from STAGE]",
 		Short: "Run the whole chain from one YAML config, skipping stages that are up to date",
-		Long: `Run features, partition (with its shards), train (one run per strategy),
-eval and report as CONFIG.yaml declares them, each stage by the same
-command you would type, into one output root:
-
-  OUTPUT/features/   features.arrow, features.model
-  OUTPUT/dataset/    the sharded dataset (manifest.json, partition.json, report.md)
-  OUTPUT/runs/NAME/  one training run per strategy
-  OUTPUT/eval/       eval.json (robustdata eval --json over every run)
-  OUTPUT/report.html (report: true)
-
-Every key of the config maps to the stage flag of the same meaning and has
-its default; relative paths are relative to the config file's folder. An
-unknown key, a wrong type or a missing required key (output, inputs.paths,
-partition.k) is an error naming the key and its line (exit status 3).
-
-Each stage writes a completion record last: the sha256 of its inputs (the
-corpus files, the upstream stages' outputs), of its settings and the seed,
-and of its outputs. A stage whose record matches and whose outputs are
-unchanged is skipped; any other stage runs, and so does everything
-downstream of it. A run killed at any moment and started again finishes
-with the same outputs as an uninterrupted run (train continues from its
-checkpoint). OUTPUT/.robustdata.lock keeps a second run off the same
-output root; a lock left by a process that is gone is taken over.
-
-Config (every section but output, inputs.paths and partition.k optional):
-
-  output: out/quickstart
-  seed: 1
-  inputs: {paths: [data/corpus.parquet], text_col: text, label_col: label}
-  features: {semantic: lsa, dim: 96, vocab: 16384, sample: 100000}
-  partition: {k: 12, k_range: "2:64", sample: 200000, restarts: 4, max_iter: 100,
-              weights: {pattern: 0.2, semantic: 1}}
-  shard: {max_rows: 1048576, max_bytes: 268435456}
-  train: {objective: masked-regression, tasks: cluster, strategies: [erm, minimax],
-          steps: 5000, patience: 3, eval_every: 100, per_task_batch: 32, lr: 0.001, temperature: 0.1,
-          smoothing: 0.9, eta: 0, checkpoint_every: 100, hidden: 128,
-          vocab: 16384, embed: 64, window: 32, vector_col: semantic, text_col: text}
-  eval: {downstream: ["fortunes=data/fortunes.parquet:label"]}
-  report: true
-
-Examples:
-  robustdata run examples/quickstart/pipeline.yaml
-  robustdata run pipeline.yaml --dry-run
-  robustdata run --example-config > robustdata.yaml
-  robustdata --log-format json run pipeline.yaml --from train`,
+		Long:  help("run"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if example {
 				if len(args) != 0 {

@@ -58,24 +58,7 @@ func newShardCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "shard [-i IN]... -o DIR",
 		Short: "Write per-task Parquet shards and a manifest.json",
-		Long: `Split an input with a task column (the output of robustdata partition) into
-a sharded dataset:
-
-  DIR/task=NNN/part-NNNNN.parquet   rows of each task, in input order
-  DIR/rejected/part-NNNNN.parquet   rows that a stage rejected (reject_reason)
-  DIR/manifest.json                 inputs (size, sha256), configuration, seed,
-                                    partition model hash, per task rows, bytes
-                                    and shards (path, rows, bytes, sha256),
-                                    rejected rows by reason, totals
-
-A new shard starts every --max-rows rows or --max-bytes bytes. Memory is
-bounded whatever K is. The dataset is written in a staging folder and moved
-into place at the end, so DIR never holds half a dataset; a DIR holding
-another dataset is refused unless --overwrite.
-
-Examples:
-  robustdata features -i corpus.parquet | robustdata partition --k 16 | robustdata shard -o out/
-  robustdata shard -i tasks.parquet -o out/ --max-rows 100000`,
+		Long:  help("shard"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" || dir == "-" {
 				return usagef("-o DIR is missing: shard writes a dataset folder (robustdata shard -i IN -o DIR/)")
@@ -141,14 +124,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify DIR",
 		Short: "Check a sharded dataset against its manifest",
-		Long: `Recompute the size, sha256 and row count of every shard of DIR and compare
-them with DIR/manifest.json; check that every row of a task shard belongs to
-that task, that every doc_id appears once, that no file is missing or
-unlisted, and that rows in = rows in task shards + rejected rows. Exits 0
-when everything agrees, 3 with the problems found otherwise.
-
-Examples:
-  robustdata verify out/`,
+		Long:  help("verify"),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("verify takes one DIR")

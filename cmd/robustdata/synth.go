@@ -18,19 +18,7 @@ func newSynthCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "synth -o OUT --docs N --tasks K [--sizes 70,20,10] [--overlap F] [--seed S]",
 		Short: "Make a synthetic text corpus with K known sub-tasks (label column)",
-		Long: `Write a synthetic corpus of --docs documents drawn from --tasks generating
-sub-tasks. The sub-tasks differ in form (document and sentence length,
-punctuation, casing, line structure: prose, bullet lists, numbered lines,
-dialogue, key: value records, verse, technical text) and in vocabulary (each
-has its own topic words; all share common function words). The columns are
-doc_id, text and label (the true task, "task-00"...). The same flags and
---seed give byte-identical output. --overlap draws that share of topic words
-from other tasks and --style-mix writes that share of documents in another
-task's style, making the tasks harder to tell apart.
-
-Examples:
-  robustdata synth --docs 20000 --tasks 8 -o synth.parquet
-  robustdata synth --docs 10000 --tasks 3 --sizes 70,20,10 --seed 7 -o unequal.parquet`,
+		Long:  help("synth"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usagef("synth takes no arguments, got %q", args[0])

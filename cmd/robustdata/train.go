@@ -24,44 +24,7 @@ func newTrainCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "train -i DIR -o RUNDIR --strategy erm|uniform|minimax|group-dro|doremi",
 		Short: "Pre-train over task shards, minimising the worst task's loss",
-		Long: `Pre-train a model over the K sub-tasks of a sharded dataset (written by
-robustdata partition/shard). Every step draws --per-task-batch examples from
-every task (a fixed 5% of each task, by doc_id hash, is held out for
-validation) and descends on Σ_k w_k·L_k, the strategy setting the weights:
-
-  erm        w ∝ task sizes (what training on the pooled corpus does)
-  uniform    w = 1/K
-  minimax    w = softmax(L̃/μ), μ = --temperature, L̃ the losses smoothed by an
-             exponential moving average (--smoothing): the gradient of
-             μ·log Σ exp(L_k/μ), the paper's objective
-  group-dro  q ← q·exp(η·L), normalised (Sagawa et al. 2020)
-  doremi     excess loss over --reference RUNDIR, clipped at 0, in
-             exponentiated-gradient weights (Xie et al. 2023)
-
-Objectives (--objective): masked-regression hides part of a vector column
-(--vector-col, default semantic) and regresses it from the rest with an MLP;
-masked-token masks 15% of a window of hashed words and predicts them from
-the pooled context.
-
-The run folder gets model.json, checkpoint.safetensors (every
---checkpoint-every steps; --resume continues a killed run to the same final
-checkpoint; a folder that already holds a run is refused unless --resume
-or --overwrite is given), train_log.parquet (step, task, loss, weight; written at the
-end, the run appends to .train_log.journal meanwhile), weights.json
-(final and time-averaged weights: a data mixture) and eval.json (validation
-loss per task, mean, worst, and the steps trained).
-
-Early stopping (on by default): every --eval-every steps the model is
-evaluated on the full held-out split of every task, and the run stops once
---patience validations in a row have not lowered the mean validation loss
-by 0.1%; eval.json gives the steps trained ("steps"), "stopped_early",
-"best_step" and every validation. --steps is then only the most steps. To
-compare strategies at equal steps, train erm first and give the others its
-"steps" with --patience 0.
-
-Examples:
-  robustdata train -i out/ -o runs/minimax --strategy minimax --steps 1000 --patience 0
-  robustdata train -i out/ -o runs/erm --strategy erm --objective masked-token`,
+		Long:  help("train"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Dataset == "" || runDir == "" {
 				return usagef("train needs -i DIR (a sharded dataset) and -o RUNDIR")
@@ -105,20 +68,7 @@ func newEvalCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval --shards DIR [--downstream NAME=PATH[:LABELCOL]]... RUNDIR...",
 		Short: "Evaluate training runs per task: mean and worst-case loss",
-		Long: `Compute, for each run, the validation loss of every task of the dataset in
---shards (its held-out 5%), and print the runs side by side: per-task loss,
-mean, worst and which task is worst.
-
-Downstream adaptation (the metric the paper improves): each
---downstream NAME=PATH[:LABELCOL] is a labelled set (label column "label" by
-default) holding the run's text or vector column. A linear probe (ridge
-regression onto one-hot labels) is fitted on the frozen model's
-representations of 80% of its rows and scored on the other 20%; the table
-gives the accuracy per downstream set, the mean and the worst.
-
-Examples:
-  robustdata eval --shards out/ runs/erm runs/minimax
-  robustdata eval --shards out/ runs/erm runs/minimax --downstream fortunes=examples/data/fortunes.parquet`,
+		Long:  help("eval"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if shards == "" || len(args) == 0 {
 				return usagef("eval needs --shards DIR and at least one RUNDIR")
