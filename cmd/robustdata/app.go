@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/progress"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -57,7 +58,7 @@ type env struct {
 
 	log *slog.Logger
 	// term shares stderr between the log and the progress bars.
-	term *terminal
+	term *progress.Terminal
 }
 
 // run executes the CLI with args and returns the exit status. It is the
@@ -116,7 +117,7 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 	// command line.
 	msg = packagePrefix.ReplaceAllString(msg, "")
 	if e.term != nil {
-		e.term.clear() // a bar left by the failed step
+		e.term.Clear() // a bar left by the failed step
 	}
 	fmt.Fprintf(e.stderr, "robustdata: %s\n", msg)
 	if code == exitUsage && cmd != nil {
@@ -196,7 +197,7 @@ func commands(e *env) []*cobra.Command {
 // setup checks the global flags and makes the logger.
 func (e *env) setup() error {
 	if e.term == nil {
-		e.term = newTerminal(e.stderr)
+		e.term = progress.NewTerminal(e.stderr)
 	}
 	level := slog.LevelInfo
 	if e.quiet {
@@ -205,9 +206,9 @@ func (e *env) setup() error {
 	opts := &slog.HandlerOptions{Level: level}
 	switch e.logFormat {
 	case "text":
-		e.log = slog.New(slog.NewTextHandler(e.term.logWriter(), opts))
+		e.log = slog.New(slog.NewTextHandler(e.term.LogWriter(), opts))
 	case "json":
-		e.log = slog.New(slog.NewJSONHandler(e.term.logWriter(), opts))
+		e.log = slog.New(slog.NewJSONHandler(e.term.LogWriter(), opts))
 	default:
 		return usagef("--log-format must be text or json, not %q", e.logFormat)
 	}

@@ -22,9 +22,9 @@ func screen(stream string) []string {
 		case stream[i] == '\n':
 			lines = append(lines, "")
 			col = 0
-		case strings.HasPrefix(stream[i:], clearLine[1:]): // ESC [ K
+		case strings.HasPrefix(stream[i:], "\x1b[K"): // ESC [ K
 			*cur = (*cur)[:col]
-			i += len(clearLine[1:]) - 1
+			i += len("\x1b[K") - 1
 		default:
 			if col < len(*cur) {
 				*cur = (*cur)[:col] + stream[i:i+1] + (*cur)[col+1:]
@@ -42,7 +42,7 @@ func screen(stream string) []string {
 func frames(stream string) []string {
 	var out []string
 	for _, f := range strings.Split(stream, "\r") {
-		if s := strings.TrimSpace(strings.ReplaceAll(f, clearLine[1:], "")); s != "" {
+		if s := strings.TrimSpace(strings.ReplaceAll(f, "\x1b[K", "")); s != "" {
 			out = append(out, s)
 		}
 	}
