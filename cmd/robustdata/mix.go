@@ -1,12 +1,11 @@
 package main
 
 import (
-	"errors"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
@@ -62,7 +61,7 @@ func newMixCmd(e *env) *cobra.Command {
 				}
 			}
 			if out != "" {
-				if err := e.writeResampled(cmd, mix, shards, out, rows, workers, overwrite, codec); err != nil {
+				if err := pipeline.WriteResampled(cmd.Context(), e.stageEnv(nil), mix, shards, out, rows, workers, overwrite, codec); err != nil {
 					return err
 				}
 			}
@@ -85,44 +84,4 @@ func newMixCmd(e *env) *cobra.Command {
 	f.BoolVar(&overwrite, "overwrite", false, "replace an -o folder that holds another dataset (manifest.json)")
 	f.StringVar(&compression, "compression", "zstd", "Parquet compression of the resampled dataset: zstd, snappy or none")
 	return cmd
-}
-
-// writeResampled writes the resampled dataset of mix over the dataset in
-// shards to out with the shard writer, its manifest naming the source
-// dataset's manifest as input and the mix settings as config.
-func (e *env) writeResampled(cmd *cobra.Command, mix *train.Mixture, shards, out string, rows int64, workers int, overwrite bool, codec stream.Compression) error {
-	ctx := cmd.Context()
-	src, err := dataset.ReadManifest(shards)
-	if err != nil {
-		return err
-	}
-	rd, counts, err := mix.Resample(ctx, shards, train.ResampleOptions{Rows: rows, Seed: e.seed, Decoders: workers})
-	if err != nil {
-		return err
-	}
-	defer rd.Close()
-	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: dataset.ManifestName, Path: filepath.Join(shards, dataset.ManifestName)}})
-	if err != nil {
-		return err
-	}
-	var total int64
-	for _, n := range counts {
-		total += n
-	}
-	taskCol, _ := src.Config[dataset.ConfigTaskColumn].(string)
-	m := dataset.Manifest{Inputs: inputs, Seed: e.seed, PartitionModel: src.PartitionModel, Config: map[string]any{
-		"mix": map[string]any{"strategy": mix.Strategy, "weights": mix.Weights, "task_weights": mix.TaskWeights, "rows": total},
-	}}
-	man, err := dataset.WriteShards(ctx, rd, out, dataset.ShardOptions{
-		TaskColumn: taskCol, Tasks: len(counts), Overwrite: overwrite, Manifest: m,
-		Writer: []stream.Option{stream.WithCompression(codec)},
-	})
-	if errors.Is(err, dataset.ErrExists) {
-		return usageError{Err: err}
-	}
-	if err != nil {
-		return err
-	}
-	e.log.Info("mix: wrote resampled dataset", "dir", out, "rows", man.TotalRows, "per_task", counts)
-	return nil
 }
