@@ -370,3 +370,49 @@ func ParseK(k, kRange string) (kk, kMin, kMax int, err error) {
 	}
 	return n, 0, 0, nil
 }
+
+// ShardJob is one run of the shard stage: rows that carry their task
+// (partitioned) written as a dataset folder.
+type ShardJob struct {
+	// Inputs are the files to read (expanded); Options their source
+	// options.
+	Inputs  []stream.Input
+	Options []stream.Option
+	// Output is the dataset folder.
+	Output string
+	Shard  ShardSettings
+	// Tasks is K; 0 reads it from the partition stage's metadata.
+	Tasks int
+	// Compression is the shards' Parquet compression.
+	Compression stream.Compression
+}
+
+// Shard runs the shard stage. Like every stage it adds doc_id when the
+// input has none: train holds rows out by it and verify checks it is
+// unique.
+func Shard(ctx context.Context, env Env, job ShardJob) error {
+	prog := env.progress()
+	prog.Bytes("shard", InputBytes(job.Inputs))
+	defer prog.End()
+	rd, err := stream.OpenInputs(ctx, job.Inputs, append(append([]stream.Option(nil), job.Options...), prog.Option(), stream.WithDocID(schema.DocIDColumn))...)
+	if err != nil {
+		return err
+	}
+	k, hash := TaskMeta(rd.Schema())
+	if job.Tasks > 0 {
+		k = job.Tasks
+	}
+	if k == 0 {
+		rd.Close()
+		return Usagef("--tasks K is missing: the input does not say how many tasks it has (no partition metadata)")
+	}
+	prov, _ := stream.ProvenanceOf(rd.Schema())
+	if prov == nil {
+		if prov, err = stream.StageProvenance(ctx, rd.Schema(), job.Inputs, env.Seed, "input", map[string]any{}); err != nil {
+			rd.Close()
+			return err
+		}
+		prov.Stages = nil
+	}
+	return WriteShards(ctx, env, rd, job.Output, job.Shard, prov, k, hash, nil, stream.WithCompression(job.Compression))
+}

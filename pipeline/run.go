@@ -625,11 +625,7 @@ func (r *chain) eval(ctx context.Context, job EvalJob) error {
 	if err != nil {
 		return err
 	}
-	out := map[string]dataset.RunEval{}
-	for i, run := range job.Runs {
-		out[run] = results[i]
-	}
-	return stream.WriteFileAtomic(job.Output, func(w io.Writer) error { return EncodeJSON(w, out) })
+	return stream.WriteFileAtomic(job.Output, func(w io.Writer) error { return EncodeJSON(w, EvalByRun(job.Runs, results)) })
 }
 
 // EncodeJSON writes v as indented JSON and a newline, as the CLI prints

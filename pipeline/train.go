@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/pipeline/dataset"
@@ -102,4 +105,74 @@ func Eval(ctx context.Context, env Env, shards string, runs []string, sets []tra
 		}
 	}
 	return out, nil
+}
+
+// WriteEvalTable writes the evaluations of runs (as Eval returns them) as
+// robustdata eval prints them: per-task loss, mean, worst, the worst task
+// and each downstream probe's accuracy, one column per run.
+func WriteEvalTable(w io.Writer, runs []string, results []dataset.RunEval) error {
+	evals := make([]*dataset.Eval, len(results))
+	probes := make([][]*dataset.ProbeResult, len(results))
+	for i, r := range results {
+		evals[i], probes[i] = r.Eval, r.Downstream
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "task\t%s\t\n", strings.Join(runs, "\t"))
+	for t := range evals[0].Tasks {
+		row := []string{fmt.Sprint(t)}
+		for _, ev := range evals {
+			row = append(row, fmt.Sprintf("%.4f", ev.Tasks[t].Loss))
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+	for _, name := range []string{"mean", "worst", "worst task"} {
+		row := []string{name}
+		for _, ev := range evals {
+			switch name {
+			case "mean":
+				row = append(row, fmt.Sprintf("%.4f", ev.Mean))
+			case "worst":
+				row = append(row, fmt.Sprintf("%.4f", ev.Worst))
+			default:
+				row = append(row, fmt.Sprint(ev.WorstTask))
+			}
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+	for j, d := range results[0].Downstream {
+		row := []string{"probe " + d.Name}
+		for i := range runs {
+			row = append(row, fmt.Sprintf("%.4f", probes[i][j].Accuracy))
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+	}
+	if len(results[0].Downstream) > 0 {
+		for _, name := range []string{"probe mean", "probe worst"} {
+			row := []string{name}
+			for i := range runs {
+				mean, worst := 0.0, 1.0
+				for _, p := range probes[i] {
+					mean += p.Accuracy / float64(len(probes[i]))
+					worst = min(worst, p.Accuracy)
+				}
+				if name == "probe mean" {
+					row = append(row, fmt.Sprintf("%.4f", mean))
+				} else {
+					row = append(row, fmt.Sprintf("%.4f", worst))
+				}
+			}
+			fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
+		}
+	}
+	return tw.Flush()
+}
+
+// EvalByRun keys Eval's results by run, as robustdata eval --json prints
+// them (and a run writes eval/eval.json).
+func EvalByRun(runs []string, results []dataset.RunEval) map[string]dataset.RunEval {
+	out := make(map[string]dataset.RunEval, len(runs))
+	for i, run := range runs {
+		out[run] = results[i]
+	}
+	return out
 }

@@ -392,3 +392,36 @@ func (r *resampler) Close() error {
 	}
 	return err
 }
+
+// WriteResampled writes the resampled dataset of mix over the dataset in
+// shards (see Resample) to out with the shard writer, its manifest naming
+// the source dataset's manifest as input and the mix settings as config.
+// It returns the manifest and the rows drawn per task.
+func WriteResampled(ctx context.Context, mix *Mixture, shards, out string, opts ResampleOptions, overwrite bool, codec stream.Compression) (*dataset.Manifest, []int64, error) {
+	src, err := dataset.ReadManifest(shards)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, counts, err := mix.Resample(ctx, shards, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rd.Close()
+	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: dataset.ManifestName, Path: filepath.Join(shards, dataset.ManifestName)}})
+	if err != nil {
+		return nil, nil, err
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	taskCol, _ := src.Config[dataset.ConfigTaskColumn].(string)
+	m := dataset.Manifest{Inputs: inputs, Seed: opts.Seed, PartitionModel: src.PartitionModel, Config: map[string]any{
+		"mix": map[string]any{"strategy": mix.Strategy, "weights": mix.Weights, "task_weights": mix.TaskWeights, "rows": total},
+	}}
+	man, err := dataset.WriteShards(ctx, rd, out, dataset.ShardOptions{
+		TaskColumn: taskCol, Tasks: len(counts), Overwrite: overwrite, Manifest: m,
+		Writer: []stream.Option{stream.WithCompression(codec)},
+	})
+	return man, counts, err
+}

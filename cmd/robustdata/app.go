@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -350,46 +349,12 @@ func (in *inputFlags) options(e *env, extra []string) ([]string, []stream.Option
 
 // compressionOption checks a --compression value.
 func compressionOption(name string) (stream.Compression, error) {
-	switch name {
-	case "zstd":
-		return stream.Zstd, nil
-	case "snappy":
-		return stream.Snappy, nil
-	case "none":
-		return stream.Uncompressed, nil
+	c, err := stream.ParseCompression(name)
+	if err != nil {
+		return c, usagef("--compression %v", err)
 	}
-	return "", usagef("--compression must be zstd, snappy or none, not %q", name)
+	return c, nil
 }
 
 // printJSON writes v to stdout as indented JSON.
-func printJSON(e *env, v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
-// checkOutputs refuses (exit 2, before anything is written) outputs that
-// overlap what the command reads: see stream.CheckOutput. raw are the
-// inputs as the user gave them (folders count as a whole), expanded the
-// files they stand for, and reads any other file or folder the command
-// reads (a model, a reference run). folder tells whether the first output
-// is a folder (a dataset or run folder); the others are files.
-func checkOutputs(outputs []string, folder bool, raw []string, expanded []stream.Input, reads ...string) error {
-	ins := append(append([]string{}, raw...), reads...)
-	for _, in := range expanded {
-		if in.Path != "" {
-			ins = append(ins, in.Path)
-		}
-	}
-	for i, out := range outputs {
-		if out != "" && out != "-" && !(folder && i == 0) {
-			if st, err := os.Stat(out); err == nil && st.IsDir() {
-				return usagef("%s is a folder: name the file to write", out)
-			}
-		}
-		if err := stream.CheckOutput(out, folder && i == 0, ins...); err != nil {
-			return usageError{Err: err}
-		}
-	}
-	return nil
-}
+func printJSON(e *env, v any) error { return pipeline.EncodeJSON(e.stdout, v) }

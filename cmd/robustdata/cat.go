@@ -49,7 +49,7 @@ func newCatCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs([]string{out.output}, false, inputs, expanded); err != nil {
+			if err := pipeline.CheckOutputs([]string{out.output}, false, inputs, expanded); err != nil {
 				return err
 			}
 			prog := e.newProgress()
@@ -62,7 +62,11 @@ func newCatCmd(e *env) *cobra.Command {
 			if withID {
 				opts = append(opts, stream.WithDocID(schema.DocIDColumn))
 			}
-			return e.copyStream(cmd, expanded, out.output, append(opts, oopts...))
+			rd, err := stream.OpenInputs(cmd.Context(), expanded, opts...)
+			if err != nil {
+				return err
+			}
+			return e.writeStream(cmd, rd, out.output, append(opts, oopts...))
 		},
 	}
 	in.register(cmd)
@@ -74,29 +78,11 @@ func newCatCmd(e *env) *cobra.Command {
 	return cmd
 }
 
-// copyStream reads inputs and writes them to output.
-func (e *env) copyStream(cmd *cobra.Command, inputs []stream.Input, output string, opts []stream.Option) error {
-	rd, err := stream.OpenInputs(cmd.Context(), inputs, opts...)
-	if err != nil {
-		return err
-	}
-	return e.writeStream(cmd, rd, output, opts)
-}
-
 // writeStream writes every batch of rd to output and closes rd, aborting
 // the output on any failure so that nothing half-written is left.
 func (e *env) writeStream(cmd *cobra.Command, rd stream.Reader, output string, opts []stream.Option) error {
-	defer rd.Close()
-	w, err := stream.Create(output, rd.Schema(), opts...)
+	rows, err := pipeline.WriteStream(cmd.Context(), rd, output, opts)
 	if err != nil {
-		return err
-	}
-	rows, err := stream.Copy(cmd.Context(), w, rd)
-	if err != nil {
-		w.Abort()
-		return err
-	}
-	if err := w.Close(); err != nil {
 		return err
 	}
 	e.log.Info("wrote", "command", cmd.Name(), "rows", rows, "output", output)

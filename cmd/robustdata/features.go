@@ -107,7 +107,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
+			if err := pipeline.CheckOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
 				return err
 			}
 			job, err := ff.job(e, expanded, iopts)

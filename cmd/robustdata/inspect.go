@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/robustdata/robustdata/pipeline/inspect"
+
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -23,9 +24,9 @@ func newInspectCmd(e *env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var results []pipeline.InspectResult
+			var results []inspect.Result
 			for _, p := range args {
-				r, err := pipeline.Inspect(cmd.Context(), p, stream.WithStdin(e.stdin))
+				r, err := inspect.Path(cmd.Context(), p, stream.WithStdin(e.stdin))
 				if err != nil {
 					return err
 				}

@@ -43,7 +43,7 @@ func newMixCmd(e *env) *cobra.Command {
 					return usageError{Err: err}
 				}
 			}
-			if err := checkOutputs([]string{out, blend, asJSON}, true, []string{shards, args[0]}, nil); err != nil {
+			if err := pipeline.CheckOutputs([]string{out, blend, asJSON}, true, []string{shards, args[0]}, nil); err != nil {
 				return err
 			}
 			mix, err := train.NewMixture(args[0], shards, final)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -77,19 +75,6 @@ func (p *partitionFlags) config(e *env, workers int, textCol string) (partition.
 	return cfg, nil
 }
 
-// isDirOutput tells whether -o names a dataset folder: it ends with a
-// slash or is an existing folder.
-func isDirOutput(o string) bool {
-	if o == "-" {
-		return false
-	}
-	if strings.HasSuffix(o, "/") || strings.HasSuffix(o, string(filepath.Separator)) {
-		return true
-	}
-	st, err := os.Stat(o)
-	return err == nil && st.IsDir()
-}
-
 func newPartitionCmd(e *env) *cobra.Command {
 	var (
 		in  inputFlags
@@ -121,7 +106,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err != nil {
 		return err
 	}
-	dirOut := isDirOutput(out.output)
+	dirOut := stream.IsDirOutput(out.output)
 	// The output's options: of the stream, or (-o DIR/) of every shard.
 	var oopts []stream.Option
 	if dirOut {
@@ -150,7 +135,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err != nil {
 		return err
 	}
-	if err := checkOutputs([]string{out.output, pf.modelOut, ff.modelOut}, dirOut, inputs, expanded, append(ff.reads(), pf.model)...); err != nil {
+	if err := pipeline.CheckOutputs([]string{out.output, pf.modelOut, ff.modelOut}, dirOut, inputs, expanded, append(ff.reads(), pf.model)...); err != nil {
 		return err
 	}
 	// A saved model is checked against the flags before any work.

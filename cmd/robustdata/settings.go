@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -17,7 +18,7 @@ import (
 // (pipeline.DefaultRunConfig's). rename gives a flag another name.
 func bindSettings(cmd *cobra.Command, st spec.Stage, sec any, rename map[string]string, keys ...string) {
 	for _, s := range st.Settings {
-		if s.Flag == "-" || (len(keys) > 0 && !contains(keys, s.Key)) {
+		if s.Flag == "-" || (len(keys) > 0 && !slices.Contains(keys, s.Key)) {
 			continue
 		}
 		name := s.FlagName()
@@ -33,7 +34,7 @@ func bindSettings(cmd *cobra.Command, st spec.Stage, sec any, rename map[string]
 // flag.
 func checkSettings(st spec.Stage, sec any, rename map[string]string, keys ...string) error {
 	for _, s := range st.Settings {
-		if s.Flag == "-" || (len(keys) > 0 && !contains(keys, s.Key)) {
+		if s.Flag == "-" || (len(keys) > 0 && !slices.Contains(keys, s.Key)) {
 			continue
 		}
 		name := s.FlagName()
@@ -50,15 +51,6 @@ func checkSettings(st spec.Stage, sec any, rename map[string]string, keys ...str
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // settingValue is a pflag.Value bound to a settings field.
@@ -100,16 +92,5 @@ func (f settingValue) Set(s string) error {
 	return nil
 }
 
-func (f settingValue) Type() string {
-	switch f.v.Kind() {
-	case reflect.Int:
-		return "int"
-	case reflect.Int64:
-		return "int64"
-	case reflect.Float64:
-		return "float64"
-	case reflect.Bool:
-		return "bool"
-	}
-	return "string"
-}
+// Type is the flag's type in help: int, int64, float64, bool or string.
+func (f settingValue) Type() string { return f.v.Kind().String() }

@@ -5,8 +5,6 @@ import (
 
 	"github.com/robustdata/robustdata/pipeline"
 
-	"github.com/robustdata/robustdata/pipeline/schema"
-
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/pipeline/dataset"
@@ -81,36 +79,13 @@ func newShardCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs([]string{dir}, true, inputs, expanded); err != nil {
+			if err := pipeline.CheckOutputs([]string{dir}, true, inputs, expanded); err != nil {
 				return err
 			}
 			prog := e.newProgress()
-			prog.Bytes("shard", pipeline.InputBytes(expanded))
 			defer prog.End()
-			popt := prog.Option()
-			// Like every stage, shard adds doc_id when the input has none:
-			// train holds rows out by it and verify checks it is unique.
-			rd, err := stream.OpenInputs(cmd.Context(), expanded, append(iopts, popt, stream.WithDocID(schema.DocIDColumn))...)
-			if err != nil {
-				return err
-			}
-			k, hash := pipeline.TaskMeta(rd.Schema())
-			if sf.tasks > 0 {
-				k = sf.tasks
-			}
-			if k == 0 {
-				rd.Close()
-				return usagef("--tasks K is missing: the input does not say how many tasks it has (no partition metadata)")
-			}
-			prov, _ := stream.ProvenanceOf(rd.Schema())
-			if prov == nil {
-				if prov, err = stream.StageProvenance(cmd.Context(), rd.Schema(), expanded, e.seed, "input", map[string]any{}); err != nil {
-					rd.Close()
-					return err
-				}
-				prov.Stages = nil
-			}
-			return pipeline.WriteShards(cmd.Context(), e.stageEnv(nil), rd, dir, sf.settings(), prov, k, hash, nil, stream.WithCompression(codec))
+			return pipeline.Shard(cmd.Context(), e.stageEnv(prog), pipeline.ShardJob{Inputs: expanded, Options: iopts,
+				Output: dir, Shard: sf.settings(), Tasks: sf.tasks, Compression: codec})
 		},
 	}
 	in.register(cmd)
@@ -139,10 +114,7 @@ func newVerifyCmd(e *env) *cobra.Command {
 						return jerr
 					}
 				} else {
-					fmt.Fprintf(e.stdout, "%s: %d files, %d tasks, %d rows in shards, %d rejected\n", args[0], rep.Files, rep.Tasks, rep.Rows, rep.Rejected)
-					for _, p := range rep.Problems {
-						fmt.Fprintf(e.stdout, "  problem: %s\n", p)
-					}
+					rep.WriteText(e.stdout, args[0])
 				}
 			}
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/pipeline/synth"
 )
@@ -37,17 +38,8 @@ func newSynthCmd(e *env) *cobra.Command {
 			if err != nil {
 				return usageError{Err: err}
 			}
-			defer rd.Close()
-			w, err := stream.Create(out.output, rd.Schema(), oopts...)
+			rows, err := pipeline.WriteStream(cmd.Context(), rd, out.output, oopts)
 			if err != nil {
-				return err
-			}
-			rows, err := stream.Copy(cmd.Context(), w, rd)
-			if err != nil {
-				w.Abort()
-				return err
-			}
-			if err := w.Close(); err != nil {
 				return err
 			}
 			e.log.Info("wrote", "command", "synth", "rows", rows, "tasks", cfg.Tasks, "output", out.output)

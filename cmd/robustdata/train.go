@@ -1,16 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-	"text/tabwriter"
-
 	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/schema"
 
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -38,7 +33,7 @@ func newTrainCmd(e *env) *cobra.Command {
 			if err := pipeline.CheckTrain(&cfg); err != nil {
 				return err
 			}
-			if err := checkOutputs([]string{runDir}, true, []string{cfg.Dataset, cfg.Reference}, nil); err != nil {
+			if err := pipeline.CheckOutputs([]string{runDir}, true, []string{cfg.Dataset, cfg.Reference}, nil); err != nil {
 				return err
 			}
 			cfg.RunDir = runDir
@@ -86,66 +81,9 @@ func newEvalCmd(e *env) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				out := map[string]dataset.RunEval{}
-				for i, run := range args {
-					out[run] = results[i]
-				}
-				return printJSON(e, out)
+				return printJSON(e, pipeline.EvalByRun(args, results))
 			}
-			evals := make([]*dataset.Eval, len(results))
-			probes := make([][]*dataset.ProbeResult, len(results))
-			for i, r := range results {
-				evals[i], probes[i] = r.Eval, r.Downstream
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintf(tw, "task\t%s\t\n", strings.Join(args, "\t"))
-			for t := range evals[0].Tasks {
-				row := []string{fmt.Sprint(t)}
-				for _, ev := range evals {
-					row = append(row, fmt.Sprintf("%.4f", ev.Tasks[t].Loss))
-				}
-				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
-			}
-			for _, name := range []string{"mean", "worst", "worst task"} {
-				row := []string{name}
-				for _, ev := range evals {
-					switch name {
-					case "mean":
-						row = append(row, fmt.Sprintf("%.4f", ev.Mean))
-					case "worst":
-						row = append(row, fmt.Sprintf("%.4f", ev.Worst))
-					default:
-						row = append(row, fmt.Sprint(ev.WorstTask))
-					}
-				}
-				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
-			}
-			for j, d := range sets {
-				row := []string{"probe " + d.Name}
-				for i := range args {
-					row = append(row, fmt.Sprintf("%.4f", probes[i][j].Accuracy))
-				}
-				fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
-			}
-			if len(sets) > 0 {
-				for _, name := range []string{"probe mean", "probe worst"} {
-					row := []string{name}
-					for i := range args {
-						mean, worst := 0.0, 1.0
-						for _, p := range probes[i] {
-							mean += p.Accuracy / float64(len(probes[i]))
-							worst = min(worst, p.Accuracy)
-						}
-						if name == "probe mean" {
-							row = append(row, fmt.Sprintf("%.4f", mean))
-						} else {
-							row = append(row, fmt.Sprintf("%.4f", worst))
-						}
-					}
-					fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
-				}
-			}
-			return tw.Flush()
+			return pipeline.WriteEvalTable(e.stdout, args, results)
 		},
 	}
 	cmd.Flags().StringArrayVar(&downstream, "downstream", nil, "a labelled downstream set NAME=PATH[:LABELCOL] to fit a linear probe on (repeatable)")

@@ -22,7 +22,7 @@ func rank(pkg string) int {
 		return 1
 	case p == "pipeline/stream" || p == "pipeline/safetensors" || p == "pipeline/synth":
 		return 2
-	case p == "pipeline/dataset" || p == "pipeline/record" || p == "pipeline/progress":
+	case p == "pipeline/dataset" || p == "pipeline/record" || p == "pipeline/progress" || p == "pipeline/inspect":
 		return 3
 	case p == "features" || strings.HasPrefix(p, "features/"):
 		return 4

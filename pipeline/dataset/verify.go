@@ -449,3 +449,12 @@ func (v *verifier) unlisted(listed map[string]bool) error {
 		return nil
 	})
 }
+
+// WriteText writes the report as robustdata verify prints it, dir named
+// as given.
+func (r *VerifyReport) WriteText(w io.Writer, dir string) {
+	fmt.Fprintf(w, "%s: %d files, %d tasks, %d rows in shards, %d rejected\n", dir, r.Files, r.Tasks, r.Rows, r.Rejected)
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+}

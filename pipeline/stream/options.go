@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
@@ -202,3 +203,16 @@ func WithProgress(f func(bytes int64)) Option { return func(c *config) { c.progr
 
 // ToolVersion is the version of robustdata recorded in manifests.
 const ToolVersion = "0.1.0-dev"
+
+// ParseCompression reads a compression's name: zstd, snappy or none.
+func ParseCompression(name string) (Compression, error) {
+	switch name {
+	case "zstd":
+		return Zstd, nil
+	case "snappy":
+		return Snappy, nil
+	case "none":
+		return Uncompressed, nil
+	}
+	return "", fmt.Errorf("must be zstd, snappy or none, not %q", name)
+}

@@ -98,3 +98,16 @@ func resolvePath(path string) (string, error) {
 		p = parent
 	}
 }
+
+// IsDirOutput tells whether an output names a folder (a dataset): it ends with a
+// slash or is an existing folder.
+func IsDirOutput(o string) bool {
+	if o == "-" {
+		return false
+	}
+	if strings.HasSuffix(o, "/") || strings.HasSuffix(o, string(filepath.Separator)) {
+		return true
+	}
+	st, err := os.Stat(o)
+	return err == nil && st.IsDir()
+}

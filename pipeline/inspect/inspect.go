@@ -1,4 +1,7 @@
-package pipeline
+// Package inspect tells what a path holds: a dataset folder's manifest
+// in short, or each data file's schema, rows, row groups and sizes (what
+// robustdata inspect prints).
+package inspect
 
 import (
 	"context"
@@ -12,9 +15,9 @@ import (
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
-// InspectResult is what robustdata inspect reports about one path: its
+// Result is what robustdata inspect reports about one path: its
 // files (schema, rows, row groups, sizes) or a dataset's manifest.
-type InspectResult struct {
+type Result struct {
 	Path     string             `json:"path"`
 	Files    []*stream.FileInfo `json:"files,omitempty"`
 	Manifest *ManifestSummary   `json:"manifest,omitempty"`
@@ -37,10 +40,10 @@ type ManifestSummary struct {
 	TaskRows     []int64 `json:"task_rows"`
 }
 
-// Inspect reports on a path: a dataset folder's manifest, else every
+// Path reports on a path: a dataset folder's manifest, else every
 // file the path names (opts are the source options, standard input's).
-func Inspect(ctx context.Context, p string, opts ...stream.Option) (InspectResult, error) {
-	res := InspectResult{Path: p}
+func Path(ctx context.Context, p string, opts ...stream.Option) (Result, error) {
+	res := Result{Path: p}
 	if st, err := os.Stat(p); err == nil && st.IsDir() {
 		if _, err := os.Stat(filepath.Join(p, dataset.ManifestName)); err == nil {
 			m, err := dataset.ReadManifest(p)
@@ -78,7 +81,7 @@ func Inspect(ctx context.Context, p string, opts ...stream.Option) (InspectResul
 }
 
 // WriteText writes the report as robustdata inspect prints it.
-func (r InspectResult) WriteText(w io.Writer) {
+func (r Result) WriteText(w io.Writer) {
 	if m := r.Manifest; m != nil {
 		fmt.Fprintf(w, "%s: dataset (manifest version %d, written by robustdata %s, seed %d)\n", r.Path, m.Version, m.ToolVersion, m.Seed)
 		fmt.Fprintf(w, "  inputs: %d files, %d rows\n", m.Inputs, m.InputRows)
