@@ -29,37 +29,54 @@ type FeaturesJob struct {
 // asked (ModelOut), and applied on a second pass. The caller closes the
 // reader.
 func Features(ctx context.Context, env Env, job FeaturesJob) (stream.Reader, error) {
-	cfg := job.Config
-	cfg.Seed, cfg.Log = env.Seed, env.log()
-	prog := env.progress()
-	source := SourceName(job.Inputs)
-	opts := append(append([]stream.Option(nil), job.Options...), prog.Option(), stream.WithDocID(schema.DocIDColumn))
+	opts := append(append([]stream.Option(nil), job.Options...), env.progress().Option(), stream.WithDocID(schema.DocIDColumn))
 	rp := stream.NewReplay(ctx, job.Inputs, opts...)
-	total := InputBytes(job.Inputs)
-	var model *features.Model
-	var err error
-	if job.Model != "" {
-		model, err = features.LoadModel(job.Model, cfg)
-	} else {
+	if job.Model == "" {
 		// Pass 1 samples the texts, then the model is fitted: two steps.
-		prog.Bytes("features: sample", total)
-		model, err = fitFeatures(ctx, rp, cfg, source, prog)
+		env.progress().Bytes("features: sample", InputBytes(job.Inputs))
 	}
+	rd, err := featuresOver(ctx, env, rp, nil, job, SourceName(job.Inputs))
 	if err != nil {
 		rp.Close()
 		return nil, err
 	}
-	prog.Bytes("features", total)
+	return &closeAlso{Reader: rd, also: rp.Close}, nil
+}
+
+// featuresOver is the one features runner: it loads the job's model or
+// fits one on the first pass of rp (first, when the caller has opened it
+// already), saves it when asked, and applies it on rp's second pass,
+// recording the stage (and the model's hash) in the provenance.
+func featuresOver(ctx context.Context, env Env, rp *stream.Replay, first stream.Reader, job FeaturesJob, source string) (stream.Reader, error) {
+	cfg := job.Config
+	cfg.Seed, cfg.Log = env.Seed, env.log()
+	prog := env.progress()
+	var model *features.Model
+	var err error
+	switch {
+	case job.Model != "" && first != nil:
+		// The first pass must still be read to its end (stdin is spooled).
+		if _, err := stream.Copy(ctx, discard{}, first); err != nil {
+			return nil, err
+		}
+		model, err = features.LoadModel(job.Model, cfg)
+	case job.Model != "":
+		model, err = features.LoadModel(job.Model, cfg)
+	default:
+		model, err = fitFeatures(ctx, rp, first, cfg, source, prog)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if job.ModelOut != "" {
 		if err := features.SaveModel(job.ModelOut, model); err != nil {
-			rp.Close()
 			return nil, err
 		}
 		env.log().Info("wrote features model", "path", job.ModelOut)
 	}
+	prog.Bytes("features", InputBytes(job.Inputs))
 	src, err := rp.Second()
 	if err != nil {
-		rp.Close()
 		return nil, err
 	}
 	record := cfg.Record()
@@ -67,42 +84,41 @@ func Features(ctx context.Context, env Env, job FeaturesJob) (stream.Reader, err
 		h, err := stream.HashInputs(ctx, []stream.Input{{Name: job.Model, Path: job.Model}})
 		if err != nil {
 			src.Close()
-			rp.Close()
 			return nil, err
 		}
 		record["model_sha256"] = h[0].SHA256
 	}
 	if cfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), job.Inputs, env.Seed, "features", record); err != nil {
 		src.Close()
-		rp.Close()
 		return nil, err
 	}
 	rd, err := features.Apply(ctx, src, model, cfg, source)
 	if err != nil {
 		src.Close()
-		rp.Close()
 		return nil, err
 	}
-	return &closeAlso{Reader: rd, also: rp.Close}, nil
+	return rd, nil
 }
 
-// fitFeatures fits the features model on the first pass of rp (as
-// features.Prepare does), showing the fit as its own progress step.
-func fitFeatures(ctx context.Context, rp *stream.Replay, cfg features.Config, source string, prog Progress) (*features.Model, error) {
+// fitFeatures fits the features model on the first pass of rp (first,
+// when the caller has opened it; else the text column's), showing the
+// fit as its own progress step.
+func fitFeatures(ctx context.Context, rp *stream.Replay, first stream.Reader, cfg features.Config, source string, prog Progress) (*features.Model, error) {
 	mode, arg, err := features.ParseSemantic(cfg.Semantic)
 	if err != nil {
 		return nil, UsageError{err}
 	}
-	col := cfg.TextCol
-	if mode == features.ModeColumn {
-		col = arg
+	if first == nil {
+		col := cfg.TextCol
+		if mode == features.ModeColumn {
+			col = arg
+		}
+		if first, err = rp.First(col); err != nil {
+			return nil, err
+		}
+		defer first.Close()
 	}
-	rd, err := rp.First(col)
-	if err != nil {
-		return nil, err
-	}
-	defer rd.Close()
-	return features.PrepareFrom(ctx, atEOF(rd, func() { prog.Working("features: fit the " + mode + " model") }), cfg, source)
+	return features.PrepareFrom(ctx, atEOF(first, func() { prog.Working("features: fit the " + mode + " model") }), cfg, source)
 }
 
 // WriteStream writes every batch of rd to output (a file, or "-" for

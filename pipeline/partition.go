@@ -227,42 +227,9 @@ func partitionRecord(cfg partition.Config, kRange string, m *partition.Model, mo
 // first, the first pass of rp — into a temporary Arrow file, and returns
 // it as an input with a function that removes it.
 func featuresSpool(ctx context.Context, env Env, first stream.Reader, rp *stream.Replay, inputs []stream.Input, job FeaturesJob, source string) (stream.Input, func(), error) {
-	fcfg := job.Config
-	fcfg.Seed, fcfg.Log = env.Seed, env.log()
-	prog := env.progress()
-	var model *features.Model
-	var err error
-	if job.Model != "" {
-		// The first pass must still be read to its end (stdin is spooled).
-		if _, err := stream.Copy(ctx, discard{}, first); err != nil {
-			return stream.Input{}, nil, err
-		}
-		model, err = features.LoadModel(job.Model, fcfg)
-	} else {
-		mode, _, _ := features.ParseSemantic(fcfg.Semantic)
-		model, err = features.PrepareFrom(ctx, atEOF(first, func() { prog.Working("features: fit the " + mode + " model") }), fcfg, source)
-	}
+	job.Inputs = inputs
+	rd, err := featuresOver(ctx, env, rp, first, job, source)
 	if err != nil {
-		return stream.Input{}, nil, err
-	}
-	if job.ModelOut != "" {
-		if err := features.SaveModel(job.ModelOut, model); err != nil {
-			return stream.Input{}, nil, err
-		}
-	}
-	prog.Bytes("features", InputBytes(inputs))
-	src, err := rp.Second()
-	if err != nil {
-		return stream.Input{}, nil, err
-	}
-	record := fcfg.Record()
-	if fcfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), inputs, env.Seed, "features", record); err != nil {
-		src.Close()
-		return stream.Input{}, nil, err
-	}
-	rd, err := features.Apply(ctx, src, model, fcfg, source)
-	if err != nil {
-		src.Close()
 		return stream.Input{}, nil, err
 	}
 	defer rd.Close()
