@@ -54,4 +54,12 @@
 //
 // These are the signals curation tools compute (Gopher rules, C4 filters,
 // RedPajama quality signals).
+//
+// It owns the pattern features' computation (analyze.go, one pass over the
+// bytes that also tokenizes: ContentWords, TermHash, HashedWords), the LSA
+// model (hashed uni- and bigrams, TF-IDF, randomized SVD in features/rsvd),
+// word vectors (SIF) and embedding columns, and the features model file.
+// It imports the pipeline substrate (pipeline/stream, pipeline/schema,
+// pipeline/spec, pipeline/safetensors) and internal packages, never the
+// pipeline orchestrator nor a later stage (internal/layers checks).
 package features

@@ -7,8 +7,10 @@
 // products). Observations, Dense and Clusters convert to and from the
 // vocabulary of github.com/muesli/clusters (clusters.Observations,
 // clusters.Clusters), so that a clustering can be handed to, or compared
-// with, muesli/kmeans and other users of that vocabulary; the benchmarks
-// and TestMuesliKMeansSpeaksObservations do.
+// with, muesli/kmeans and other users of that vocabulary; Model.Clusters
+// groups rows of the model's space by its centroids as clusters.Clusters.
+// ExampleObservations, ExampleModel_Clusters, the benchmarks and
+// TestMuesliKMeansSpeaksObservations use that edge.
 //
 // It owns the partition model (partition.json), the k-means fit and
 // assignment; it imports the pipeline substrate (pipeline/stream,

@@ -2,6 +2,7 @@ package partition
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/muesli/clusters"
 	"gonum.org/v1/gonum/mat"
@@ -39,4 +40,34 @@ func Dense(obs clusters.Observations) (*mat.Dense, error) {
 		data = append(data, c...)
 	}
 	return mat.NewDense(len(obs), dim, data), nil
+}
+
+// Clusters groups observations — rows in the model's clustering space, as
+// Transform writes them — by their nearest centroid (ties to the lower
+// task), as muesli/clusters' Clusters: one cluster per task, in task
+// order, each centred on its centroid.
+func (m *Model) Clusters(obs clusters.Observations) (clusters.Clusters, error) {
+	dim := len(m.Centroids[0])
+	out := make(clusters.Clusters, len(m.Centroids))
+	for t, c := range m.Centroids {
+		out[t] = clusters.Cluster{Center: append(clusters.Coordinates(nil), c...)}
+	}
+	for i, o := range obs {
+		x := o.Coordinates()
+		if len(x) != dim {
+			return nil, fmt.Errorf("robustdata/partition: observation %d has %d coordinates, the model's space %d", i, len(x), dim)
+		}
+		best, bestD := 0, math.Inf(1)
+		for t, c := range m.Centroids {
+			d := 0.0
+			for j, v := range c {
+				d += (x[j] - v) * (x[j] - v)
+			}
+			if d < bestD {
+				best, bestD = t, d
+			}
+		}
+		out[best].Observations = append(out[best].Observations, o)
+	}
+	return out, nil
 }

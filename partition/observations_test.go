@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -53,5 +54,41 @@ func TestMuesliKMeansSpeaksObservations(t *testing.T) {
 				t.Fatalf("a cluster mixes the two clouds")
 			}
 		}
+	}
+}
+
+// ExampleObservations hands rows to the muesli/clusters vocabulary and
+// back: the form muesli/kmeans takes, and the matrix this package's
+// k-means computes on.
+func ExampleObservations() {
+	m := mat.NewDense(2, 3, []float64{1, 2, 3, 4, 5, 6})
+	obs := Observations(m)
+	fmt.Println(len(obs), obs[1].Coordinates())
+	back, _ := Dense(obs)
+	fmt.Println(mat.Equal(m, back))
+	// Output:
+	// 2 [4 5 6]
+	// true
+}
+
+// ExampleModel_Clusters groups points by a model's centroids as
+// clusters.Clusters, one per task.
+func ExampleModel_Clusters() {
+	model := &Model{K: 2, Centroids: [][]float64{{0, 0}, {10, 10}}}
+	cs, _ := model.Clusters(clusters.Observations{
+		clusters.Coordinates{1, 0}, clusters.Coordinates{9, 9}, clusters.Coordinates{0, 2},
+	})
+	for t, c := range cs {
+		fmt.Println(t, c.Center, len(c.Observations))
+	}
+	// Output:
+	// 0 [0 0] 2
+	// 1 [10 10] 1
+}
+
+func TestModelClustersRefusesOtherSpace(t *testing.T) {
+	model := &Model{K: 1, Centroids: [][]float64{{0, 0}}}
+	if _, err := model.Clusters(clusters.Observations{clusters.Coordinates{1}}); err == nil || !strings.Contains(err.Error(), "the model's space 2") {
+		t.Fatalf("err = %v", err)
 	}
 }

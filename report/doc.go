@@ -45,4 +45,8 @@
 // The report is deterministic: the sample is drawn at fixed positions,
 // maps are sorted, nothing depends on time, so the same inputs give the
 // same bytes. All text from the data is HTML-escaped.
+//
+// It imports the stages whose outputs it shows (partition, train) and the
+// pipeline substrate (pipeline/stream, pipeline/dataset, pipeline/schema);
+// the pipeline orchestrator calls it, never the reverse (internal/layers).
 package report

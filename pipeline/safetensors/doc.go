@@ -67,4 +67,7 @@
 //
 // PyTorch has limited support for U16, U32 and U64 (recent versions only);
 // prefer signed types for files meant for PyTorch.
+//
+// It imports nothing of the module: the features model and the training
+// checkpoints are written with it.
 package safetensors

@@ -33,4 +33,7 @@
 //
 // Memory is bounded by the batch size (WithBatchRows, WithBatchBytes) and
 // the Parquet row-group buffer (WithRowGroupBytes), never by the input size.
+//
+// It imports only pipeline/schema and internal packages: every stage and
+// the orchestrator import it (internal/layers checks the direction).
 package stream

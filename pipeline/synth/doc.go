@@ -159,4 +159,6 @@
 // machine, Arrow building included (BenchmarkSynth).
 // NewReader builds the model in about a millisecond for K = 8 and 0.2 s for
 // K = 1000.
+//
+// It imports only pipeline/schema: the CLI's synth command and tests use it.
 package synth
