@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/pipeline/record"
 
 	"github.com/robustdata/robustdata/pipeline/dataset"
@@ -361,16 +362,42 @@ type ReportJob struct {
 // fingerprints hold the settings each stage's spec marks as changing its
 // output, named as the run config's JSON names them.
 func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Input, featurize []bool) error {
-	cfg := r.cfg
-	seed := r.env.Seed
-	base := func(stage string) map[string]any {
-		return map[string]any{"stage": stage, "seed": seed, "tool_version": stream.ToolVersion}
+	features, fcfg := r.featuresStage(corpus, vectors)
+	partition, err := r.partitionStage(features, fcfg)
+	if err != nil {
+		return err
 	}
-	outputs := func(files ...string) func() ([]string, error) {
-		return func() ([]string, error) { return files, nil }
+	runs, err := r.trainStages(partition)
+	if err != nil {
+		return err
 	}
+	eval, err := r.evalStage(features, partition, runs, downstream, featurize, fcfg)
+	if err != nil {
+		return err
+	}
+	r.stages = append([]*chainStage{features, partition}, runs...)
+	r.stages = append(r.stages, eval)
+	if r.cfg.Report {
+		r.stages = append(r.stages, r.reportStage(partition, eval, runs))
+	}
+	return nil
+}
 
-	// 1. features
+// base is the part of every stage's fingerprint config that is not a
+// setting of its own.
+func (r *chain) base(stage string) map[string]any {
+	return map[string]any{"stage": stage, "seed": r.env.Seed, "tool_version": stream.ToolVersion}
+}
+
+// outputsOf lists fixed outputs.
+func outputsOf(files ...string) func() ([]string, error) {
+	return func() ([]string, error) { return files, nil }
+}
+
+// featuresStage is the features stage over the corpus (and a word-vectors
+// file); it returns the stage's features configuration too.
+func (r *chain) featuresStage(corpus, vectors []stream.Input) (*chainStage, features.Config) {
+	cfg := r.cfg
 	semantic := cfg.Features.Semantic
 	if mode, file, _ := strings.Cut(semantic, "="); mode == "vectors" {
 		semantic = "vectors=" + cfg.Resolve(file)
@@ -378,7 +405,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	fcfg := FeaturesConfig(cfg.Inputs.TextCol, cfg.Features)
 	fcfg.Semantic = semantic
 	fjob := FeaturesJob{Inputs: corpus, Options: r.inputOptions(), Config: fcfg, ModelOut: r.path("features/features.model")}
-	fconf := base("features")
+	fconf := r.base("features")
 	// A word-vectors file is named as the inputs are: the same file
 	// spelt another way is the same setting.
 	fsemantic := cfg.Features.Semantic
@@ -401,25 +428,33 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		inputs: func(ctx context.Context) ([]record.FileSum, error) {
 			return r.sumInputs(ctx, append(append([]stream.Input(nil), corpus...), vectors...))
 		},
-		outputs: outputs("features/features.arrow", "features/features.model"),
+		outputs: outputsOf("features/features.arrow", "features/features.model"),
 		prepare: func(context.Context, record.StageFingerprint) error {
 			return os.MkdirAll(r.path("features"), 0o755)
 		},
 	}
 
-	// 2. partition, with the shards. Its record sits beside the dataset
+	return featuresStage, fcfg
+}
+
+// partitionStage is the partition stage, with the shards, over the
+// features stage's output.
+func (r *chain) partitionStage(featuresStage *chainStage, fcfg features.Config) (*chainStage, error) {
+	cfg := r.cfg
+	featuresOut := r.path("features/features.arrow")
+	// The partition stage, with the shards. Its record sits beside the dataset
 	// folder: `robustdata verify` counts every file inside it.
 	pc := cfg.Partition
 	pcfg, err := PartitionConfig(pc, cfg.Inputs.TextCol, cfg.Inputs.LabelCol)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	pjob := PartitionJob{
 		Features: FeaturesJob{Config: fcfg}, Config: pcfg, KRange: pc.KRange, Output: r.path("dataset") + string(filepath.Separator), Dir: true,
 		OutputOptions: []stream.Option{stream.WithCompression(stream.Zstd)},
 		Shard:         ShardSettings{MaxRows: cfg.Shard.MaxRows, MaxBytes: cfg.Shard.MaxBytes, Overwrite: true},
 	}
-	pconf := base("partition")
+	pconf := r.base("partition")
 	cfg.stageRecord("partition", pconf, "k_range")
 	cfg.stageRecord("shard", pconf)
 	pconf["label_col"] = cfg.Inputs.LabelCol
@@ -444,13 +479,16 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		},
 		outputs: func() ([]string, error) { return record.ListFiles(r.root, "dataset") },
 	}
-	r.stages = []*chainStage{featuresStage, partitionStage}
+	return partitionStage, nil
+}
 
-	// 3. train, one run per strategy (erm first: doremi reads it).
+// trainStages are the training runs, one per strategy (erm first: doremi
+// reads it).
+func (r *chain) trainStages(partitionStage *chainStage) ([]*chainStage, error) {
+	cfg := r.cfg
 	tc := cfg.Train
 	var runs []*chainStage
 	var erm *chainStage
-	var runInputs, runDirs []string
 	for _, strat := range tc.Strategies {
 		dir := "runs/" + strat
 		deps := []*chainStage{partitionStage}
@@ -464,7 +502,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		}
 		// The settings the spec marks as changing the output (not
 		// checkpoint_every: the final outputs do not depend on it).
-		tconf := base("train")
+		tconf := r.base("train")
 		cfg.stageRecord("train", tconf)
 		tconf["strategy"] = strat
 		key, err := json.Marshal(struct {
@@ -473,7 +511,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			CheckpointEvery int    `json:"checkpoint_every"`
 		}{tcfg, tcfg.Reference, tcfg.CheckpointEvery})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		s := &chainStage{
 			name: "train:" + strat, group: 2, record: dir + "/" + record.StageRecordName,
@@ -490,21 +528,29 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		for _, f := range runFiles {
 			files = append(files, dir+"/"+f)
 		}
-		s.outputs = outputs(files...)
+		s.outputs = outputsOf(files...)
 		s.prepare = r.prepareTrain(s, dir)
 		s.done = func() { os.Remove(r.path(dir + "/" + record.StageStartName)) }
 		if strat == "erm" {
 			erm = s
 		}
 		runs = append(runs, s)
-		runInputs = append(runInputs, dir+"/model.json", dir+"/checkpoint.safetensors", dir+"/eval.json")
-		runDirs = append(runDirs, r.path(dir))
-		r.stages = append(r.stages, s)
 	}
 
-	// 4. eval over every run. Downstream sets without the vector column
-	// the masked-regression model reads first go through the features
-	// stage with the fitted model, into eval/downstream/NAME.arrow.
+	return runs, nil
+}
+
+// evalStage evaluates every run. Downstream sets without the vector
+// column the masked-regression model reads first go through the features
+// stage with the fitted model, into eval/downstream/NAME.arrow.
+func (r *chain) evalStage(featuresStage, partitionStage *chainStage, runs []*chainStage, downstream [][]stream.Input, featurize []bool, fcfg features.Config) (*chainStage, error) {
+	cfg, tc := r.cfg, r.cfg.Train
+	var runInputs, runDirs []string
+	for _, strat := range tc.Strategies {
+		dir := "runs/" + strat
+		runInputs = append(runInputs, dir+"/model.json", dir+"/checkpoint.safetensors", dir+"/eval.json")
+		runDirs = append(runDirs, r.path(dir))
+	}
 	ejob := EvalJob{Shards: r.path("dataset"), Runs: runDirs, Output: r.path("eval/eval.json")}
 	var dsConf []map[string]any
 	var dsInputs []stream.Input
@@ -530,7 +576,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 		// cannot be taken for its separator.
 		set, err := train.ParseDownstream(d.Name + "=" + path + ":" + d.LabelCol)
 		if err != nil {
-			return UsageError{err}
+			return nil, UsageError{err}
 		}
 		ejob.Downstream = append(ejob.Downstream, set)
 		dsConf = append(dsConf, map[string]any{"name": d.Name, "path": r.configName(cfg.Resolve(d.Path)), "label_col": d.LabelCol, "featurized": featurize[i]})
@@ -539,7 +585,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	if len(ejob.Featurize) > 0 {
 		evalUpstream = append(evalUpstream, "features/features.model")
 	}
-	econf := base("eval")
+	econf := r.base("eval")
 	econf["strategies"], econf["downstream"] = tc.Strategies, dsConf
 	evalStage := &chainStage{
 		name: "eval", group: 3, record: "eval/" + record.StageRecordName,
@@ -553,7 +599,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			ds, err := r.sumInputs(ctx, dsInputs)
 			return append(up, ds...), err
 		},
-		outputs: outputs(evalOutputs...),
+		outputs: outputsOf(evalOutputs...),
 		prepare: func(context.Context, record.StageFingerprint) error {
 			if err := os.RemoveAll(r.path("eval/downstream")); err != nil {
 				return err
@@ -564,37 +610,38 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 			return os.MkdirAll(r.path("eval"), 0o755)
 		},
 	}
-	r.stages = append(r.stages, evalStage)
 
+	return evalStage, nil
+}
+
+// reportStage writes the HTML report of the run.
+func (r *chain) reportStage(partitionStage, evalStage *chainStage, runs []*chainStage) *chainStage {
 	// 5. report.
-	if cfg.Report {
-		var reportInputs []string
-		reportInputs = append(reportInputs, "dataset/manifest.json", "dataset/"+dataset.ModelFile, "dataset/report.md")
-		for _, s := range tc.Strategies {
-			for _, f := range runFiles {
-				reportInputs = append(reportInputs, "runs/"+s+"/"+f)
-			}
+	var reportInputs []string
+	reportInputs = append(reportInputs, "dataset/manifest.json", "dataset/"+dataset.ModelFile, "dataset/report.md")
+	for _, s := range r.cfg.Train.Strategies {
+		for _, f := range runFiles {
+			reportInputs = append(reportInputs, "runs/"+s+"/"+f)
 		}
-		reportInputs = append(reportInputs, "eval/eval.json")
-		rjob := ReportJob{Dir: r.root, Output: filepath.Join(r.root, report.FileName),
-			Options: report.Options{SampleRows: report.DefaultSampleRows, Log: r.env.log()}}
-		r.stages = append(r.stages, &chainStage{
-			name: "report", group: 4, record: ".robustdata-stage.report.json",
-			deps: append([]*chainStage{partitionStage, evalStage}, runs...), config: base("report"), job: rjob,
-			exec: func(ctx context.Context) error {
-				if err := report.Write(ctx, rjob.Dir, rjob.Output, rjob.Options); err != nil {
-					return err
-				}
-				r.env.log().Info("report: wrote", "report", rjob.Output)
-				return nil
-			},
-			inputs: func(ctx context.Context) ([]record.FileSum, error) {
-				return r.h.Outputs(ctx, reportInputs)
-			},
-			outputs: outputs("report.html"),
-		})
 	}
-	return nil
+	reportInputs = append(reportInputs, "eval/eval.json")
+	rjob := ReportJob{Dir: r.root, Output: filepath.Join(r.root, report.FileName),
+		Options: report.Options{SampleRows: report.DefaultSampleRows, Log: r.env.log()}}
+	return &chainStage{
+		name: "report", group: 4, record: ".robustdata-stage.report.json",
+		deps: append([]*chainStage{partitionStage, evalStage}, runs...), config: r.base("report"), job: rjob,
+		exec: func(ctx context.Context) error {
+			if err := report.Write(ctx, rjob.Dir, rjob.Output, rjob.Options); err != nil {
+				return err
+			}
+			r.env.log().Info("report: wrote", "report", rjob.Output)
+			return nil
+		},
+		inputs: func(ctx context.Context) ([]record.FileSum, error) {
+			return r.h.Outputs(ctx, reportInputs)
+		},
+		outputs: outputsOf("report.html"),
+	}
 }
 
 // writeStream writes a stage's output stream to a file.
