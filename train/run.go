@@ -321,205 +321,288 @@ func Run(ctx context.Context, cfg Config) (*dataset.Eval, error) {
 	if err := cfg.checkRunDir(); err != nil {
 		return nil, err
 	}
+	r, err := openRun(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer r.close()
+	cfgJSON, err := r.prepareDir()
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Resume {
+		if err := r.resume(cfgJSON); err != nil {
+			return nil, err
+		}
+	}
+	if err := writeBytes(filepath.Join(cfg.RunDir, dataset.ModelJSON), cfgJSON); err != nil {
+		return nil, err
+	}
+	if err := r.train(ctx); err != nil {
+		return nil, err
+	}
+	return r.finish()
+}
+
+// run is one training run's state between its steps.
+type run struct {
+	cfg     *Config
+	loader  *Loader
+	scfg    StrategyConfig
+	strat   Strategy
+	model   Model
+	k       int
+	weights []float64        // the next step's task weights
+	log     []dataset.LogRow // the training log so far
+	flushed int              // rows of log in the journal
+	early   earlyStop
+	start   int           // the step the run starts at (resumed: the checkpoint's)
+	end     int           // the steps trained
+	last    *dataset.Eval // the last validation, with early stopping
+	ckpt    string        // the checkpoint's path
+}
+
+// openRun opens the dataset's loader and makes the strategy and the model.
+func openRun(ctx context.Context, cfg *Config) (*run, error) {
 	loader, err := OpenLoader(ctx, cfg.loaderConfig(cfg.Dataset))
 	if err != nil {
 		return nil, err
 	}
-	defer loader.Close()
-	if err := loader.checkValidation(); err != nil {
+	r := &run{cfg: cfg, loader: loader, k: loader.K, ckpt: filepath.Join(cfg.RunDir, dataset.CheckpointFile)}
+	if err := r.open(ctx); err != nil {
+		r.close()
 		return nil, err
 	}
-	k := loader.K
+	return r, nil
+}
+
+func (r *run) open(ctx context.Context) error {
+	cfg, loader := r.cfg, r.loader
+	if err := loader.checkValidation(); err != nil {
+		return err
+	}
 	cfg.Dim = loader.D
-	cfg.TaskCount = k
+	cfg.TaskCount = r.k
 	mh, err := stream.HashInputs(ctx, []stream.Input{{Name: dataset.ManifestName, Path: filepath.Join(cfg.Dataset, dataset.ManifestName)}})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cfg.DatasetManifest = mh[0].SHA256
-
-	scfg := StrategyConfig{Name: cfg.Strategy, Sizes: loader.Rows, Temperature: cfg.Temp, Smoothing: cfg.Smoothing, Eta: cfg.Eta, Relative: true}
+	r.scfg = StrategyConfig{Name: cfg.Strategy, Sizes: loader.Rows, Temperature: cfg.Temp, Smoothing: cfg.Smoothing, Eta: cfg.Eta, Relative: true}
 	if cfg.Strategy == "doremi" {
-		ref, err := referenceLosses(cfg.Reference, &cfg, k)
+		ref, err := referenceLosses(cfg.Reference, cfg, r.k)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		scfg.Reference = ref
+		r.scfg.Reference = ref
 	}
-	strat, err := NewStrategy(k, scfg)
-	if err != nil {
-		return nil, err
+	if r.strat, err = NewStrategy(r.k, r.scfg); err != nil {
+		return err
 	}
-	model, err := NewModel(&cfg, k)
-	if err != nil {
-		return nil, err
+	if r.model, err = NewModel(cfg, r.k); err != nil {
+		return err
 	}
-	defer func() { model.Close() }()
+	r.weights = initialWeights(r.strat.Name(), loader.Rows)
+	return nil
+}
 
+func (r *run) close() {
+	if r.model != nil {
+		r.model.Close()
+	}
+	r.loader.Close()
+}
+
+// prepareDir clears a run being replaced, makes the folder and returns
+// model.json's bytes.
+func (r *run) prepareDir() ([]byte, error) {
+	cfg := r.cfg
 	if err := cfg.clearRunDir(); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(cfg.RunDir, 0o755); err != nil {
 		return nil, fmt.Errorf("robustdata/train: creating %s: %w", cfg.RunDir, err)
 	}
-	cfgJSON, err := json.MarshalIndent(&cfg, "", "  ")
+	cfgJSON, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	cfgJSON = append(cfgJSON, '\n')
+	return append(cfgJSON, '\n'), nil
+}
 
-	start := 0
-	var log []dataset.LogRow
-	var early earlyStop
-	weights := initialWeights(strat.Name(), loader.Rows)
-	ckpt := filepath.Join(cfg.RunDir, dataset.CheckpointFile)
-	if cfg.Resume {
-		if old, err := os.ReadFile(filepath.Join(cfg.RunDir, dataset.ModelJSON)); err == nil && !bytes.Equal(old, cfgJSON) {
-			return nil, errors.New("robustdata/train: --resume with other settings than the run's model.json")
-		}
-		if _, err := os.Stat(ckpt); err == nil {
-			s0, w0, es0, err := restore(ckpt, model, strat, k)
-			if err != nil {
-				return nil, err
-			}
-			// The log is written before the checkpoint, so it covers at
-			// least the checkpoint's steps; when it does not (a folder
-			// copied half-way, a log lost), the losses of the missing
-			// steps are gone and the run starts again, which ends with
-			// the same files.
-			l0, lerr := readRunLog(cfg.RunDir, s0, k)
-			if lerr == nil && len(l0) == s0*k {
-				start, weights, log, early = s0, w0, l0, es0
-				// Replay the loader's draws up to the checkpoint.
-				for s := range start {
-					if _, err := loader.Next(s); err != nil {
-						return nil, err
-					}
-				}
-				cfg.Log.Info("train: resumed", "step", start)
-			} else {
-				cfg.Log.Warn("train: the training log does not cover the checkpoint; starting the run again", "checkpoint_step", s0, "log_rows", len(l0), "error", lerr)
-				model.Close()
-				if model, err = NewModel(&cfg, k); err != nil {
-					return nil, err
-				}
-				if strat, err = NewStrategy(k, scfg); err != nil {
-					return nil, err
-				}
-				early = earlyStop{}
+// resume continues from the folder's checkpoint, when it has one.
+func (r *run) resume(cfgJSON []byte) error {
+	cfg := r.cfg
+	if old, err := os.ReadFile(filepath.Join(cfg.RunDir, dataset.ModelJSON)); err == nil && !bytes.Equal(old, cfgJSON) {
+		return errors.New("robustdata/train: --resume with other settings than the run's model.json")
+	}
+	if _, err := os.Stat(r.ckpt); err != nil {
+		return nil
+	}
+	s0, w0, es0, err := restore(r.ckpt, r.model, r.strat, r.k)
+	if err != nil {
+		return err
+	}
+	// The log is written before the checkpoint, so it covers at least the
+	// checkpoint's steps; when it does not (a folder copied half-way, a log
+	// lost), the losses of the missing steps are gone and the run starts
+	// again, which ends with the same files.
+	l0, lerr := readRunLog(cfg.RunDir, s0, r.k)
+	if lerr == nil && len(l0) == s0*r.k {
+		r.start, r.weights, r.log, r.early = s0, w0, l0, es0
+		// Replay the loader's draws up to the checkpoint.
+		for s := range r.start {
+			if _, err := r.loader.Next(s); err != nil {
+				return err
 			}
 		}
+		cfg.Log.Info("train: resumed", "step", r.start)
+		return nil
 	}
-	if err := writeBytes(filepath.Join(cfg.RunDir, dataset.ModelJSON), cfgJSON); err != nil {
-		return nil, err
+	cfg.Log.Warn("train: the training log does not cover the checkpoint; starting the run again", "checkpoint_step", s0, "log_rows", len(l0), "error", lerr)
+	r.model.Close()
+	r.model = nil
+	if r.model, err = NewModel(cfg, r.k); err != nil {
+		return err
 	}
+	if r.strat, err = NewStrategy(r.k, r.scfg); err != nil {
+		return err
+	}
+	r.early = earlyStop{}
+	return nil
+}
 
-	// The journal holds the log up to the last checkpoint (see
-	// TrainJournalFile); it starts as the log resumed from. A run that
-	// fails leaves what was checkpointed readable as train_log.parquet too
-	// (best effort: the error may be a full disk).
-	jpath := filepath.Join(cfg.RunDir, dataset.TrainJournalFile)
-	flushed := len(log)
-	fail := func(err error) (*dataset.Eval, error) {
-		if flushed > 0 {
-			writeLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), log[:flushed])
+// train runs the steps from start, validating for early stopping and
+// checkpointing as configured. The journal holds the log up to the last
+// checkpoint (see TrainJournalFile); it starts as the log resumed from. A
+// run that fails leaves what was checkpointed readable as
+// train_log.parquet too (best effort: the error may be a full disk).
+func (r *run) train(ctx context.Context) (err error) {
+	cfg := r.cfg
+	r.flushed, r.end = len(r.log), r.start
+	if r.start >= cfg.Steps || r.early.stopped {
+		return nil
+	}
+	defer func() {
+		if err != nil && r.flushed > 0 {
+			writeLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), r.log[:r.flushed])
 		}
+	}()
+	jr, err := createJournal(filepath.Join(cfg.RunDir, dataset.TrainJournalFile))
+	if err != nil {
+		return err
+	}
+	defer jr.close()
+	if err := jr.append(r.log); err != nil {
+		return err
+	}
+	for step := r.start; step < cfg.Steps; step++ {
+		if err := r.step(ctx, step); err != nil {
+			return err
+		}
+		if err := r.validate(); err != nil {
+			return err
+		}
+		if r.end%cfg.CheckpointEvery == 0 || r.end == cfg.Steps || r.early.stopped {
+			// The log first: a kill between the two leaves a log ahead of
+			// the checkpoint, which resuming cuts back to the checkpoint's
+			// step; the other order would lose log rows.
+			if err := jr.append(r.log[r.flushed:]); err != nil {
+				return err
+			}
+			r.flushed = len(r.log)
+			if err := checkpoint(r.ckpt, r.model, r.strat, r.end, r.weights, &r.early); err != nil {
+				return err
+			}
+		}
+		if r.early.stopped {
+			break
+		}
+	}
+	return nil
+}
+
+// step trains one step and weighs the next from its losses.
+func (r *run) step(ctx context.Context, step int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	batch, err := r.loader.Next(step)
+	if err != nil {
+		return err
+	}
+	losses, err := r.model.Step(batch, r.weights)
+	if err != nil {
+		return err
+	}
+	for t, l := range losses {
+		if math.IsNaN(l) || math.IsInf(l, 0) {
+			return &NaNError{Step: step, Task: t, Loss: l}
+		}
+		r.log = append(r.log, dataset.LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: r.weights[t]})
+	}
+	// The weights of the next step, from this step's losses.
+	if r.weights, err = r.strat.Weights(losses); err != nil {
+		return fmt.Errorf("robustdata/train: step %d: %w", step, err)
+	}
+	if r.cfg.Progress != nil {
+		r.cfg.Progress(step+1, losses)
+	}
+	r.end = step + 1
+	return nil
+}
+
+// validate runs early stopping's validation when one is due.
+func (r *run) validate() error {
+	cfg := r.cfg
+	if cfg.Patience == 0 || r.end%cfg.EvalEvery != 0 || r.end >= cfg.Steps {
+		return nil
+	}
+	var err error
+	if r.last, err = Evaluate(r.loader, r.model, cfg.Seed); err != nil {
+		if ne := (*NaNError)(nil); errors.As(err, &ne) {
+			ne.Step = r.end
+		}
+		return err
+	}
+	if r.early.observe(r.end, r.last, cfg.Patience) {
+		cfg.Log.Info("train: early stop", "step", r.end, "best_step", r.early.bestStep, "best_mean", r.early.best)
+	}
+	cfg.Log.Debug("train: validation", "step", r.end, "mean", r.last.Mean, "worst", r.last.Worst)
+	return nil
+}
+
+// finish writes the whole log, then removes the journal (a kill between
+// the two leaves the journal of the last checkpoint, from which a resumed
+// run writes the same log again), evaluates the model and writes
+// weights.json and eval.json.
+func (r *run) finish() (*dataset.Eval, error) {
+	cfg := r.cfg
+	if err := writeLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), r.log); err != nil {
 		return nil, err
 	}
-	end := start // the steps trained
-	var lastEval *dataset.Eval
-	if start < cfg.Steps && !early.stopped {
-		jr, err := createJournal(jpath)
-		if err != nil {
-			return nil, err
-		}
-		defer jr.close()
-		if err := jr.append(log); err != nil {
-			return nil, err
-		}
-		for step := start; step < cfg.Steps; step++ {
-			if err := ctx.Err(); err != nil {
-				return fail(err)
-			}
-			batch, err := loader.Next(step)
-			if err != nil {
-				return fail(err)
-			}
-			losses, err := model.Step(batch, weights)
-			if err != nil {
-				return fail(err)
-			}
-			for t, l := range losses {
-				if math.IsNaN(l) || math.IsInf(l, 0) {
-					return fail(&NaNError{Step: step, Task: t, Loss: l})
-				}
-				log = append(log, dataset.LogRow{Step: int64(step), Task: int32(t), Loss: l, Weight: weights[t]})
-			}
-			// The weights of the next step, from this step's losses.
-			if weights, err = strat.Weights(losses); err != nil {
-				return fail(fmt.Errorf("robustdata/train: step %d: %w", step, err))
-			}
-			if cfg.Progress != nil {
-				cfg.Progress(step+1, losses)
-			}
-			end = step + 1
-			if cfg.Patience > 0 && end%cfg.EvalEvery == 0 && end < cfg.Steps {
-				if lastEval, err = Evaluate(loader, model, cfg.Seed); err != nil {
-					if ne := (*NaNError)(nil); errors.As(err, &ne) {
-						ne.Step = end
-					}
-					return fail(err)
-				}
-				if early.observe(end, lastEval, cfg.Patience) {
-					cfg.Log.Info("train: early stop", "step", end, "best_step", early.bestStep, "best_mean", early.best)
-				}
-				cfg.Log.Debug("train: validation", "step", end, "mean", lastEval.Mean, "worst", lastEval.Worst)
-			}
-			if end%cfg.CheckpointEvery == 0 || end == cfg.Steps || early.stopped {
-				// The log first: a kill between the two leaves a log
-				// ahead of the checkpoint, which resuming cuts back to
-				// the checkpoint's step; the other order would lose log
-				// rows.
-				if err := jr.append(log[flushed:]); err != nil {
-					return fail(err)
-				}
-				flushed = len(log)
-				if err := checkpoint(ckpt, model, strat, end, weights, &early); err != nil {
-					return fail(err)
-				}
-			}
-			if early.stopped {
-				break
-			}
-		}
-	}
-	// The whole log, then no journal: a kill between the two leaves the
-	// journal of the last checkpoint, from which a resumed run writes the
-	// same log again.
-	if err := writeLog(filepath.Join(cfg.RunDir, dataset.TrainLogFile), log); err != nil {
-		return nil, err
-	}
-	if err := os.Remove(jpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := os.Remove(filepath.Join(cfg.RunDir, dataset.TrainJournalFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("robustdata/train: %w", err)
 	}
-	ev := lastEval
-	if ev == nil || !early.stopped {
-		ev, err = Evaluate(loader, model, cfg.Seed)
+	ev := r.last
+	if ev == nil || !r.early.stopped {
+		var err error
+		ev, err = Evaluate(r.loader, r.model, cfg.Seed)
 		if ne := (*NaNError)(nil); errors.As(err, &ne) {
-			ne.Step = end
+			ne.Step = r.end
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	ev.Steps, ev.StoppedEarly, ev.Validations = end, early.stopped, early.history
-	if len(early.history) > 0 {
-		ev.BestStep = early.bestStep
-		if ev.Mean < early.best*(1-EarlyStopTolerance) {
-			ev.BestStep = end
+	ev.Steps, ev.StoppedEarly, ev.Validations = r.end, r.early.stopped, r.early.history
+	if len(r.early.history) > 0 {
+		ev.BestStep = r.early.bestStep
+		if ev.Mean < r.early.best*(1-EarlyStopTolerance) {
+			ev.BestStep = r.end
 		}
 	}
-	w := dataset.Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
+	w := dataset.Weights{Strategy: r.strat.Name(), Final: r.weights, Average: r.strat.Average(), Sizes: r.loader.Rows}
 	if err := writeJSON(filepath.Join(cfg.RunDir, dataset.WeightsFile), w); err != nil {
 		return nil, err
 	}
