@@ -331,8 +331,39 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 	if sentHasWord {
 		sentences++
 	}
-	// Which ASCII byte values occur: cheaper to find once here than to
-	// track on every byte.
+	a.markSeen()
+	cc := a.classCounts(nonASCIIClasses{nLetters, nUppers, nDigits, nSpaces, nPuncts, nSymbols, nonASCII})
+	ls := a.lineStats(text)
+	wc := wordCounts{words: words, stopWords: stopWords, alphaWords: alphaWords, urls: urls, sentences: sentences,
+		sumLen: sumLen, sumSq: sumSq, bigramTotal: bigramTotal, repeatedBigrams: repeatedBigrams}
+	fillPattern(pat, n, wc, cc, ls, a.words.distinct, a.entropy(cc.runes))
+}
+
+// nonASCIIClasses counts the runes outside ASCII of a document, by class.
+type nonASCIIClasses struct {
+	letters, uppers, digits, spaces, puncts, symbols, runes int
+}
+
+// classCounts are a document's runes by class, ASCII and not.
+type classCounts struct {
+	runes, letters, uppers, digits, spaces, puncts, symbols, nonASCII int
+}
+
+// wordCounts are what the scan counts of a document's words.
+type wordCounts struct {
+	words, stopWords, alphaWords, urls, sentences int
+	sumLen, sumSq                                 int64
+	bigramTotal, repeatedBigrams                  int
+}
+
+// lineStats count a document's lines.
+type lineStats struct {
+	lines, emptyLines, nonEmpty, repeatedLines, bullets, ellipses, terminals int
+}
+
+// markSeen records which ASCII byte values occur: cheaper to find once
+// after the scan than to track on every byte.
+func (a *analyzer) markSeen() {
 	var seen [2]uint64
 	for c, m := range &a.ascii {
 		if m != 0 {
@@ -340,68 +371,76 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		}
 	}
 	a.seen = seen
+}
 
-	// Class counts of the ASCII bytes.
-	var asciiRunes, letters, uppers, digits, spaces, puncts, symbols int
-	for c := range a.seenASCII() {
-		m := int(a.ascii[c])
-		asciiRunes += m
-		k := asciiClass[c]
+// classCounts sums the class counts of the ASCII bytes (from the counts
+// per byte value) with those of the other runes.
+func (a *analyzer) classCounts(o nonASCIIClasses) classCounts {
+	var c classCounts
+	for b := range a.seenASCII() {
+		m := int(a.ascii[b])
+		c.runes += m
+		k := asciiClass[b]
 		if k&cLetter != 0 {
-			letters += m
+			c.letters += m
 		}
 		if k&cUpper != 0 {
-			uppers += m
+			c.uppers += m
 		}
 		if k&cDigit != 0 {
-			digits += m
+			c.digits += m
 		}
 		if k&cSpace != 0 {
-			spaces += m
+			c.spaces += m
 		}
 		if k&cPunct != 0 {
-			puncts += m
+			c.puncts += m
 		}
 		if k&cSymbol != 0 {
-			symbols += m
+			c.symbols += m
 		}
 	}
-	runes := asciiRunes + nonASCII
-	letters += nLetters
-	uppers += nUppers
-	digits += nDigits
-	spaces += nSpaces
-	puncts += nPuncts
-	symbols += nSymbols
+	c.runes += o.runes
+	c.nonASCII = o.runes
+	c.letters += o.letters
+	c.uppers += o.uppers
+	c.digits += o.digits
+	c.spaces += o.spaces
+	c.puncts += o.puncts
+	c.symbols += o.symbols
+	return c
+}
 
-	// Lines.
-	var lines, emptyLines, nonEmpty, repeatedLines, bullets, ellipses, terminals int
+// lineStats counts the lines of text: empty ones, repeated ones (trimmed),
+// bullets, and those ending with an ellipsis or terminal punctuation.
+func (a *analyzer) lineStats(text []byte) lineStats {
+	var l lineStats
 	for rest := text; ; {
 		j := bytes.IndexByte(rest, '\n')
 		line := rest
 		if j >= 0 {
 			line = rest[:j]
 		}
-		if j < 0 && len(rest) == 0 && lines > 0 {
+		if j < 0 && len(rest) == 0 && l.lines > 0 {
 			break // a final '\n' does not start another line
 		}
-		lines++
+		l.lines++
 		t := trimSpace(line)
 		if len(t) == 0 {
-			emptyLines++
+			l.emptyLines++
 		} else {
-			nonEmpty++
+			l.nonEmpty++
 			if a.lines.add(bytesHash(t)) > 1 {
-				repeatedLines++
+				l.repeatedLines++
 			}
 			if isBullet(t) {
-				bullets++
+				l.bullets++
 			}
 			if bytes.HasSuffix(t, []byte("...")) || bytes.HasSuffix(t, []byte("…")) {
-				ellipses++
+				l.ellipses++
 			}
 			if endsTerminal(t) {
-				terminals++
+				l.terminals++
 			}
 		}
 		if j < 0 {
@@ -409,23 +448,30 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		}
 		rest = rest[j+1:]
 	}
+	return l
+}
 
-	// Entropy of the rune distribution: log2 N − (1/N)·Σ c·log2 c, the
-	// sum taken in a fixed order (ASCII by value, then other runes in the
-	// order first seen).
-	var entropy float64
-	if runes > 0 {
-		var s float64
-		for c := range a.seenASCII() {
-			s += cLog2c(a.ascii[c])
-		}
-		for _, r := range a.runes.keys {
-			s += cLog2c(a.runes.count(r))
-		}
-		total := float64(runes)
-		entropy = max(0, math.Log2(total)-s/total)
+// entropy is the entropy of the rune distribution in bits: log2 N −
+// (1/N)·Σ c·log2 c, the sum taken in a fixed order (ASCII by value, then
+// other runes in the order first seen).
+func (a *analyzer) entropy(runes int) float64 {
+	if runes == 0 {
+		return 0
 	}
+	var s float64
+	for c := range a.seenASCII() {
+		s += cLog2c(a.ascii[c])
+	}
+	for _, r := range a.runes.keys {
+		s += cLog2c(a.runes.count(r))
+	}
+	total := float64(runes)
+	return max(0, math.Log2(total)-s/total)
+}
 
+// fillPattern writes the pattern features of a document of n bytes (see
+// schema.PatternNames) into pat.
+func fillPattern(pat []float32, n int, w wordCounts, c classCounts, l lineStats, distinctWords int, entropy float64) {
 	ratio := func(num, den int) float32 {
 		if den == 0 {
 			return 0
@@ -433,35 +479,35 @@ func (a *analyzer) analyze(text []byte, pat []float32) {
 		return float32(float64(num) / float64(den))
 	}
 	var mean, std float64
-	if words > 0 {
-		mean = float64(sumLen) / float64(words)
-		std = math.Sqrt(max(0, float64(sumSq)/float64(words)-mean*mean))
+	if w.words > 0 {
+		mean = float64(w.sumLen) / float64(w.words)
+		std = math.Sqrt(max(0, float64(w.sumSq)/float64(w.words)-mean*mean))
 	}
 	pat[0] = float32(math.Log1p(float64(n)))
-	pat[1] = float32(math.Log1p(float64(words)))
-	pat[2] = float32(math.Log1p(float64(lines)))
+	pat[1] = float32(math.Log1p(float64(w.words)))
+	pat[2] = float32(math.Log1p(float64(l.lines)))
 	pat[3] = float32(mean)
 	pat[4] = float32(std)
-	pat[5] = ratio(a.words.distinct, words)
-	pat[6] = ratio(stopWords, words)
-	pat[7] = ratio(puncts, runes)
-	pat[8] = ratio(digits, runes)
-	pat[9] = ratio(uppers, letters)
-	pat[10] = ratio(spaces, runes)
-	pat[11] = ratio(nonASCII, runes)
-	pat[12] = ratio(symbols, runes)
-	pat[13] = ratio(urls, words)
-	pat[14] = ratio(bullets, nonEmpty)
-	pat[15] = ratio(repeatedLines, nonEmpty)
-	pat[16] = ratio(repeatedBigrams, bigramTotal)
+	pat[5] = ratio(distinctWords, w.words)
+	pat[6] = ratio(w.stopWords, w.words)
+	pat[7] = ratio(c.puncts, c.runes)
+	pat[8] = ratio(c.digits, c.runes)
+	pat[9] = ratio(c.uppers, c.letters)
+	pat[10] = ratio(c.spaces, c.runes)
+	pat[11] = ratio(c.nonASCII, c.runes)
+	pat[12] = ratio(c.symbols, c.runes)
+	pat[13] = ratio(w.urls, w.words)
+	pat[14] = ratio(l.bullets, l.nonEmpty)
+	pat[15] = ratio(l.repeatedLines, l.nonEmpty)
+	pat[16] = ratio(w.repeatedBigrams, w.bigramTotal)
 	pat[17] = float32(entropy)
-	pat[18] = ratio(words, sentences)
-	pat[19] = ratio(emptyLines, lines)
-	pat[20] = ratio(ellipses, nonEmpty)
-	pat[21] = ratio(terminals, nonEmpty)
-	pat[22] = ratio(alphaWords, words)
-	if lines > 0 {
-		pat[23] = float32(math.Log1p(float64(n) / float64(lines)))
+	pat[18] = ratio(w.words, w.sentences)
+	pat[19] = ratio(l.emptyLines, l.lines)
+	pat[20] = ratio(l.ellipses, l.nonEmpty)
+	pat[21] = ratio(l.terminals, l.nonEmpty)
+	pat[22] = ratio(w.alphaWords, w.words)
+	if l.lines > 0 {
+		pat[23] = float32(math.Log1p(float64(n) / float64(l.lines)))
 	} else {
 		pat[23] = 0
 	}
