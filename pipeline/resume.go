@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -19,7 +18,8 @@ import (
 // killed between writing a checkpoint and its log has a log that stops
 // short; continuing it would lose those steps' log rows.)
 func trainResumable(dir string) (bool, string) {
-	ck := filepath.Join(dir, dataset.CheckpointFile)
+	run := dataset.RunDir(dir)
+	ck := run.File(dataset.CheckpointFile)
 	if _, err := os.Stat(ck); errors.Is(err, fs.ErrNotExist) {
 		return true, ""
 	}
@@ -35,7 +35,7 @@ func trainResumable(dir string) (bool, string) {
 	if err != nil || len(steps) != 1 {
 		return false, "the checkpoint's step cannot be read"
 	}
-	rows, err := parquet.ReadFile[dataset.LogRow](filepath.Join(dir, dataset.TrainLogFile))
+	rows, err := parquet.ReadFile[dataset.LogRow](run.File(dataset.TrainLogFile))
 	if err != nil {
 		return false, "the training log cannot be read: " + err.Error()
 	}
