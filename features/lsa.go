@@ -19,8 +19,8 @@ import (
 // LSA defaults.
 const (
 	DefaultDim        = 96
-	DefaultVocab      = 1 << 14
-	DefaultBucketBits = 20
+	DefaultVocab      = 1 << 16
+	DefaultBucketBits = 22
 	DefaultMinDF      = 2
 	DefaultMaxDF      = 1.0
 	// DefaultSingularPower weighs LSA dimension j by (s_j/s_0)^1.5, s_j
