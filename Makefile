@@ -14,7 +14,7 @@ OUT := out/quickstart
 TEST_TIMEOUT ?= 20m
 TEST_LONG_TIMEOUT ?= 30m
 
-.PHONY: build quickstart test test-long bench bench-features bench-suite bench-quality clean
+.PHONY: build quickstart test test-long bench bench-features bench-suite bench-quality effect-study clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/robustdata
@@ -38,7 +38,7 @@ test-long:
 	ROBUSTDATA_LONG=1 $(GO) test -count=1 -timeout $(TEST_LONG_TIMEOUT) ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/ ./features/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/stream/ ./features/
 
 bench-features:
 	scripts/bench-features.sh
@@ -50,6 +50,13 @@ bench-suite:
 # python3-sklearn from Debian when missing); not part of `make test`.
 bench-quality:
 	scripts/bench-quality.sh
+
+# Issue 19's effect study: erm, uniform, group-dro, doremi and minimax on
+# two real corpora (K = 8, seeds 1-3), worst-task, mean and worst-task
+# excess loss with the seed spread; 20-30 min on 2 cores, not part of
+# `make test`.
+effect-study: build
+	scripts/effect-study.sh
 
 clean:
 	rm -rf bin out

@@ -8,7 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // embeddingIndex finds an embedding column and checks that it is a list
@@ -16,7 +16,7 @@ import (
 func embeddingIndex(sc *arrow.Schema, name, source string) (int, error) {
 	idx := sc.FieldIndices(name)
 	if len(idx) == 0 {
-		return 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+		return 0, &stream.DataError{Source: source, Row: -1, Column: name,
 			Err: fmt.Errorf("no such embedding column; the input has %s", fieldNames(sc))}
 	}
 	t := sc.Field(idx[0]).Type
@@ -27,7 +27,7 @@ func embeddingIndex(sc *arrow.Schema, name, source string) (int, error) {
 			return idx[0], nil
 		}
 	}
-	return 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+	return 0, &stream.DataError{Source: source, Row: -1, Column: name,
 		Err: fmt.Errorf("embedding column is %s, expected a list of numbers (float or integer)", t)}
 }
 
@@ -44,7 +44,7 @@ func fieldNames(sc *arrow.Schema) string {
 
 // columnDim reads an embedding column to its end and returns the length
 // of its first non-null value.
-func columnDim(rd pipeline.Reader, name, source string) (int, error) {
+func columnDim(rd stream.Reader, name, source string) (int, error) {
 	idx, err := embeddingIndex(rd.Schema(), name, source)
 	if err != nil {
 		return 0, err
@@ -82,7 +82,7 @@ func columnDim(rd pipeline.Reader, name, source string) (int, error) {
 		}
 	}
 	if dim <= 0 {
-		return 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+		return 0, &stream.DataError{Source: source, Row: -1, Column: name,
 			Err: errors.New("no non-empty embedding in the column")}
 	}
 	return dim, nil
@@ -124,10 +124,10 @@ func newEmbeddings(rec arrow.RecordBatch, idx, dim int, source string) (*embeddi
 	case *array.Uint64:
 		e.at = func(k int) float64 { return float64(v.Value(k)) }
 	default:
-		return nil, &pipeline.DataError{Source: source, Row: -1, Column: e.name,
+		return nil, &stream.DataError{Source: source, Row: -1, Column: e.name,
 			Err: fmt.Errorf("embedding values are %s, expected numbers", e.values.DataType())}
 	}
-	if j := rec.Schema().FieldIndices(pipeline.DefaultDocIDColumn); len(j) > 0 {
+	if j := rec.Schema().FieldIndices(stream.DefaultDocIDColumn); len(j) > 0 {
 		e.ids, _ = rec.Column(j[0]).(*array.String)
 	}
 	return e, nil
@@ -160,5 +160,5 @@ func (e *embeddings) fail(i int, err error) error {
 	if e.ids != nil && e.ids.IsValid(i) {
 		err = fmt.Errorf("doc_id %q: %w", e.ids.Value(i), err)
 	}
-	return &pipeline.DataError{Source: e.source, Row: -1, Column: e.name, Err: err}
+	return &stream.DataError{Source: e.source, Row: -1, Column: e.name, Err: err}
 }

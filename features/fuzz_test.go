@@ -17,8 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // fuzzTexts are the documents the fuzz seeds are fitted on and the fuzzed
@@ -79,7 +79,7 @@ func FuzzLoadModel(f *testing.F) {
 				if m != nil {
 					t.Errorf("LoadModel returned a model and an error: %v", err)
 				}
-				if !pipeline.IsDataError(err) || !strings.HasPrefix(err.Error(), p+": ") {
+				if !stream.IsDataError(err) || !strings.HasPrefix(err.Error(), p+": ") {
 					t.Errorf("--semantic %q: error %q (%T) is not a DataError naming the file", cfg.Semantic, err, err)
 				}
 				if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {
@@ -384,7 +384,7 @@ func FuzzWordVectors(f *testing.F) {
 			if wv != nil {
 				t.Errorf("LoadWordVectors returned vectors and an error: %v", err)
 			}
-			if !pipeline.IsDataError(err) || !strings.HasPrefix(err.Error(), p) {
+			if !stream.IsDataError(err) || !strings.HasPrefix(err.Error(), p) {
 				t.Errorf("error %q (%T) is not a DataError naming the file", err, err)
 			}
 			if msg := err.Error(); strings.ContainsAny(msg, "\r\n") {

@@ -13,7 +13,7 @@ import (
 	"unicode"
 
 	"github.com/robustdata/robustdata/features/rsvd"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // LSA defaults.
@@ -377,7 +377,7 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 		}
 	}
 	if len(cand) == 0 {
-		return nil, &pipeline.DataError{Source: "features sample", Row: -1, Err: fmt.Errorf("no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)}
+		return nil, &stream.DataError{Source: "features sample", Row: -1, Err: fmt.Errorf("no term occurs in at least %d of the %d sample documents; the corpus is too small or too varied for LSA", cfg.MinDF, n)}
 	}
 	slices.SortFunc(cand, func(a, b uint32) int {
 		if c := cmp.Compare(df[b], df[a]); c != 0 {

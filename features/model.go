@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // ModelFormat and ModelVersion identify a features model file.
@@ -91,7 +91,7 @@ func SaveModel(path string, m *Model) error {
 	case ModeColumn:
 		f.Metadata["column"] = m.Column
 	}
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+	return stream.WriteFileAtomic(path, func(w io.Writer) error {
 		if err := safetensors.Write(w, f); err != nil {
 			return fmt.Errorf("robustdata/features: writing model %s: %w", path, err)
 		}
@@ -104,7 +104,7 @@ func SaveModel(path string, m *Model) error {
 // (checked by its sha256), named by cfg.Semantic.
 func LoadModel(path string, cfg Config) (*Model, error) {
 	bad := func(format string, args ...any) error {
-		return &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf(format, args...)}
+		return &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf(format, args...)}
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {

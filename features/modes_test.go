@@ -12,7 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 func TestColumnMode(t *testing.T) {
@@ -29,12 +29,12 @@ func TestColumnMode(t *testing.T) {
 {"text":"b","emb":[0,-2,0]}
 {"text":"c","emb":[1,1,1]}
 `), 0o644)
-			sc, err := pipeline.ParseSchema(tc.schema)
+			sc, err := stream.ParseSchema(tc.schema)
 			if err != nil {
 				t.Fatal(err)
 			}
 			out := filepath.Join(dir, "out.arrows")
-			m := runStage(t, []string{in}, out, Config{Semantic: "column=emb"}, nil, pipeline.WithSchema(sc))
+			m := runStage(t, []string{in}, out, Config{Semantic: "column=emb"}, nil, stream.WithSchema(sc))
 			if m.Dim != 3 {
 				t.Fatalf("dim %d, want 3", m.Dim)
 			}
@@ -63,7 +63,7 @@ func TestColumnMode(t *testing.T) {
 			in := filepath.Join(dir, "bad.jsonl")
 			os.WriteFile(in, []byte(tc.data), 0o644)
 			err := stageErr(t, in, Config{Semantic: "column=emb"})
-			if err == nil || !pipeline.IsDataError(err) {
+			if err == nil || !stream.IsDataError(err) {
 				t.Fatalf("error %v, want a DataError", err)
 			}
 			for _, w := range tc.want {
@@ -78,7 +78,7 @@ func TestColumnMode(t *testing.T) {
 	os.WriteFile(in, []byte("{\"text\":\"a\",\"emb\":[1.5,2]}\n{\"text\":\"b\",\"emb\":null}\n"), 0o644)
 	out := filepath.Join(dir, "null.arrows")
 	runStage(t, []string{in}, out, Config{Semantic: "column=emb"}, nil)
-	rej := readColumn(t, out, pipeline.RejectColumn).(*array.String)
+	rej := readColumn(t, out, stream.RejectColumn).(*array.String)
 	defer rej.Release()
 	if rej.IsValid(0) || rej.Value(1) != ReasonNullEmb {
 		t.Fatalf("reasons %v", rej)
@@ -98,14 +98,14 @@ func TestColumnMode(t *testing.T) {
 	vb.AppendValues([]float32{float32(math.NaN()), 2}, nil)
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := pipeline.Create(nan, rec.Schema())
+	w, err := stream.Create(nan, rec.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
 	w.Write(rec)
 	w.Close()
 	err = stageErr(t, nan, Config{Semantic: "column=emb"})
-	if err == nil || !pipeline.IsDataError(err) || !strings.Contains(err.Error(), "value 0 is NaN, expected a finite number") || !strings.Contains(err.Error(), "nan.arrows:1") {
+	if err == nil || !stream.IsDataError(err) || !strings.Contains(err.Error(), "value 0 is NaN, expected a finite number") || !strings.Contains(err.Error(), "nan.arrows:1") {
 		t.Fatalf("NaN embedding: %v", err)
 	}
 }
@@ -114,11 +114,11 @@ func TestColumnMode(t *testing.T) {
 func stageErr(t *testing.T, in string, cfg Config) error {
 	t.Helper()
 	ctx := context.Background()
-	ins, err := pipeline.ExpandInputs([]string{in})
+	ins, err := stream.ExpandInputs([]string{in})
 	if err != nil {
 		return err
 	}
-	rp := pipeline.NewReplay(ctx, ins, pipeline.WithDocID("doc_id"))
+	rp := stream.NewReplay(ctx, ins, stream.WithDocID("doc_id"))
 	defer rp.Close()
 	m, err := Prepare(ctx, rp, cfg, in)
 	if err != nil {

@@ -10,14 +10,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/pipeline/synth"
 )
 
 // readVectors reads the semantic column and the labels of a features file.
 func readVectors(t testing.TB, path, col string) (*mat.Dense, []string) {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path}, pipeline.WithColumns(col, "label"))
+	rd, err := stream.Open(context.Background(), []string{path}, stream.WithColumns(col, "label"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func nnAccuracy(x *mat.Dense, labels []string, q int) (float64, float64) {
 // fortuneTexts reads the texts of the shipped corpus.
 func fortuneTexts(t testing.TB) [][]byte {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{"../examples/data/fortunes.parquet"}, pipeline.WithColumns("text"))
+	rd, err := stream.Open(context.Background(), []string{"../examples/data/fortunes.parquet"}, stream.WithColumns("text"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func fortuneTexts(t testing.TB) [][]byte {
 // fortuneLabels reads the labels of the shipped corpus.
 func fortuneLabels(t testing.TB) []string {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{"../examples/data/fortunes.parquet"}, pipeline.WithColumns("label"))
+	rd, err := stream.Open(context.Background(), []string{"../examples/data/fortunes.parquet"}, stream.WithColumns("label"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,11 +143,11 @@ func writeSynth(t testing.TB, path string, docs int64, tasks int, overlap float6
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	w, err := pipeline.Create(path, rd.Schema())
+	w, err := stream.Create(path, rd.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.Copy(context.Background(), w, rd); err != nil {
+	if _, err := stream.Copy(context.Background(), w, rd); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {

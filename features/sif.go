@@ -16,7 +16,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // SIFWeight is the a of the SIF weight a/(a+p(w)) (Arora et al. 2017).
@@ -55,7 +55,7 @@ func LoadWordVectors(path string) (*WordVectors, error) {
 		if errors.As(err, &pe) {
 			err = pe.Err // the path is the DataError's source
 		}
-		return nil, &pipeline.DataError{Source: cmp.Or(path, `""`), Row: -1, Err: fmt.Errorf("cannot open the word-vector file: %w", err)}
+		return nil, &stream.DataError{Source: cmp.Or(path, `""`), Row: -1, Err: fmt.Errorf("cannot open the word-vector file: %w", err)}
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -65,7 +65,7 @@ func LoadWordVectors(path string) (*WordVectors, error) {
 	for {
 		text, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return nil, &pipeline.DataError{Source: path, Line: line + 1, Err: fmt.Errorf("line longer than %d bytes", maxVectorLine)}
+			return nil, &stream.DataError{Source: path, Line: line + 1, Err: fmt.Errorf("line longer than %d bytes", maxVectorLine)}
 		}
 		if len(text) == 0 && err != nil {
 			if errors.Is(err, io.EOF) {
@@ -88,11 +88,11 @@ func LoadWordVectors(path string) (*WordVectors, error) {
 		dim := len(fields) - 1
 		if wv.Dim < 0 {
 			if dim < 1 || dim > maxVectorDim {
-				return nil, &pipeline.DataError{Source: path, Line: line, Err: fmt.Errorf("%d values, expected 1..%d", dim, maxVectorDim)}
+				return nil, &stream.DataError{Source: path, Line: line, Err: fmt.Errorf("%d values, expected 1..%d", dim, maxVectorDim)}
 			}
 			wv.Dim = dim
 		} else if dim != wv.Dim {
-			return nil, &pipeline.DataError{Source: path, Line: line, Err: fmt.Errorf("%d values, expected %d as on the first line", dim, wv.Dim)}
+			return nil, &stream.DataError{Source: path, Line: line, Err: fmt.Errorf("%d values, expected %d as on the first line", dim, wv.Dim)}
 		}
 		word := lowerWord([]byte(fields[0]), nil)
 		key := TermHash(word)
@@ -102,7 +102,7 @@ func LoadWordVectors(path string) (*WordVectors, error) {
 		for j, s := range fields[1:] {
 			v, err := strconv.ParseFloat(s, 32)
 			if err != nil || !finite(v) {
-				return nil, &pipeline.DataError{Source: path, Line: line, Err: fmt.Errorf("value %d is %q, expected a finite number", j+1, s)}
+				return nil, &stream.DataError{Source: path, Line: line, Err: fmt.Errorf("value %d is %q, expected a finite number", j+1, s)}
 			}
 			wv.Values = append(wv.Values, float32(v))
 		}
@@ -113,7 +113,7 @@ func LoadWordVectors(path string) (*WordVectors, error) {
 		}
 	}
 	if len(wv.Words) == 0 {
-		return nil, &pipeline.DataError{Source: path, Row: -1, Err: errors.New("no word vectors in the file")}
+		return nil, &stream.DataError{Source: path, Row: -1, Err: errors.New("no word vectors in the file")}
 	}
 	wv.SHA256 = hex.EncodeToString(h.Sum(nil))
 	return wv, nil

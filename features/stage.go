@@ -16,7 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Column names the stage writes.
@@ -75,7 +75,7 @@ type Config struct {
 	// Log receives progress messages (default: discard).
 	Log *slog.Logger
 	// Provenance, when set, is recorded in the output schema's metadata.
-	Provenance *pipeline.Provenance
+	Provenance *stream.Provenance
 }
 
 // Record is the configuration as recorded in provenance and manifests:
@@ -145,7 +145,7 @@ type Model struct {
 // texts (reservoir sampling, seeded) and fits on it; for an embedding
 // column it reads the column's dimension. source names the input in
 // error messages.
-func Prepare(ctx context.Context, rp *pipeline.Replay, cfg Config, source string) (*Model, error) {
+func Prepare(ctx context.Context, rp *stream.Replay, cfg Config, source string) (*Model, error) {
 	cfg.defaults()
 	mode, arg, err := ParseSemantic(cfg.Semantic)
 	if err != nil {
@@ -164,7 +164,7 @@ func Prepare(ctx context.Context, rp *pipeline.Replay, cfg Config, source string
 }
 
 // PrepareFrom is Prepare reading the first pass from rd, to its end.
-func PrepareFrom(ctx context.Context, rd pipeline.Reader, cfg Config, source string) (*Model, error) {
+func PrepareFrom(ctx context.Context, rd stream.Reader, cfg Config, source string) (*Model, error) {
 	cfg.defaults()
 	mode, arg, err := ParseSemantic(cfg.Semantic)
 	if err != nil {
@@ -198,11 +198,11 @@ func PrepareFrom(ctx context.Context, rd pipeline.Reader, cfg Config, source str
 	if len(sample) < 2 {
 		// Blank, null or rejected rows only (or a single document): the
 		// input, not the run, is what is wrong.
-		return nil, &pipeline.DataError{Source: source, Row: -1, Column: cfg.TextCol,
+		return nil, &stream.DataError{Source: source, Row: -1, Column: cfg.TextCol,
 			Err: fmt.Errorf("%d usable (non-blank) texts: fitting LSA needs at least 2 (give a larger corpus, or --model with a fitted features model)", seen)}
 	}
 	lsa, err := FitLSA(ctx, sample, LSAConfig{Dim: cfg.Dim, Vocab: cfg.Vocab, SingularPower: cfg.SingularPower, Seed: cfg.Seed, Workers: cfg.Workers})
-	var de *pipeline.DataError
+	var de *stream.DataError
 	if errors.As(err, &de) && de.Source == "features sample" {
 		de.Source = source
 	}
@@ -216,12 +216,12 @@ func PrepareFrom(ctx context.Context, rd pipeline.Reader, cfg Config, source str
 // Sample reads rd to its end and returns a uniform random sample of k of
 // its usable texts (not null, not blank, not rejected upstream), each cut
 // to its first 64 KiB, and the number of usable texts seen.
-func Sample(ctx context.Context, rd pipeline.Reader, textCol string, k int, seed uint64, source string) ([][]byte, int64, error) {
+func Sample(ctx context.Context, rd stream.Reader, textCol string, k int, seed uint64, source string) ([][]byte, int64, error) {
 	idx, err := textIndex(rd.Schema(), textCol, source)
 	if err != nil {
 		return nil, 0, err
 	}
-	res := pipeline.NewReservoir(k, seed)
+	res := stream.NewReservoir(k, seed)
 	var sample [][]byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -235,9 +235,9 @@ func Sample(ctx context.Context, rd pipeline.Reader, textCol string, k int, seed
 			return nil, 0, err
 		}
 		texts := newTextColumn(rec.Column(idx))
-		rejects := pipeline.Rejects(rec)
+		rejects := stream.Rejects(rec)
 		for i := 0; i < int(rec.NumRows()); i++ {
-			if pipeline.IsRejected(rejects, i) || texts.IsNull(i) {
+			if stream.IsRejected(rejects, i) || texts.IsNull(i) {
 				continue
 			}
 			t := texts.Value(i)
@@ -312,14 +312,14 @@ func textIndex(sc *arrow.Schema, name, source string) (int, error) {
 		for i, f := range sc.Fields() {
 			names[i] = f.Name
 		}
-		return 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+		return 0, &stream.DataError{Source: source, Row: -1, Column: name,
 			Err: fmt.Errorf("no such text column; the input has %s (give --text-col)", strings.Join(names, ", "))}
 	}
 	switch t := sc.Field(idx[0]).Type.ID(); t {
 	case arrow.STRING, arrow.LARGE_STRING:
 		return idx[0], nil
 	default:
-		return 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+		return 0, &stream.DataError{Source: source, Row: -1, Column: name,
 			Err: fmt.Errorf("text column is %s, expected string", sc.Field(idx[0]).Type)}
 	}
 }
@@ -343,8 +343,8 @@ func OutputSchema(in *arrow.Schema, m *Model) *arrow.Schema {
 	fields = append(fields,
 		arrow.Field{Name: PatternColumn, Type: arrow.FixedSizeListOf(NumPattern, arrow.PrimitiveTypes.Float32), Metadata: patMeta},
 		arrow.Field{Name: SemanticColumn, Type: arrow.FixedSizeListOf(int32(m.Dim), arrow.PrimitiveTypes.Float32), Metadata: semMeta})
-	if len(in.FieldIndices(pipeline.RejectColumn)) == 0 {
-		fields = append(fields, pipeline.RejectField)
+	if len(in.FieldIndices(stream.RejectColumn)) == 0 {
+		fields = append(fields, stream.RejectField)
 	}
 	md := in.Metadata()
 	return arrow.NewSchema(fields, &md)
@@ -354,7 +354,7 @@ func OutputSchema(in *arrow.Schema, m *Model) *arrow.Schema {
 // (see OutputSchema), computed by cfg.Workers goroutines; the output is
 // the same for any number of workers. Rows with a null or blank text get
 // zero features and a reject reason. Close the result to close src.
-func Apply(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, source string) (pipeline.Reader, error) {
+func Apply(ctx context.Context, src stream.Reader, m *Model, cfg Config, source string) (stream.Reader, error) {
 	cfg.defaults()
 	in := src.Schema()
 	textIdx, err := textIndex(in, cfg.TextCol, source)
@@ -369,16 +369,16 @@ func Apply(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, sourc
 	}
 	out := OutputSchema(in, m)
 	if cfg.Provenance != nil {
-		if out, err = pipeline.WithProvenance(out, cfg.Provenance); err != nil {
+		if out, err = stream.WithProvenance(out, cfg.Provenance); err != nil {
 			return nil, err
 		}
 	}
-	newFn := func() pipeline.MapFunc {
+	newFn := func() stream.MapFunc {
 		w := &worker{ctx: ctx, m: m, mem: cfg.Mem, out: out, textIdx: textIdx, embIdx: embIdx, source: source}
 		w.a.collectTerms = m.Mode != ModeColumn
 		return w.apply
 	}
-	return pipeline.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
+	return stream.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
 }
 
 // embedBlockDocs is the number of documents whose LSA vectors are
@@ -421,7 +421,7 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	clear(sem)
 
 	texts := newTextColumn(rec.Column(w.textIdx))
-	rejects := pipeline.Rejects(rec)
+	rejects := stream.Rejects(rec)
 	var emb *embeddings
 	if w.m.Mode == ModeColumn {
 		e, err := newEmbeddings(rec, w.embIdx, d, w.source)
@@ -438,7 +438,7 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		}
 		reason := ""
 		switch {
-		case pipeline.IsRejected(rejects, i):
+		case stream.IsRejected(rejects, i):
 		case texts.IsNull(i):
 			reason = ReasonNullText
 		case len(trimSpace(texts.Value(i))) == 0:
@@ -469,7 +469,7 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 
 	cols := make([]arrow.Array, 0, w.out.NumFields())
 	for j, f := range rec.Schema().Fields() {
-		if f.Name != PatternColumn && f.Name != SemanticColumn && f.Name != pipeline.RejectColumn {
+		if f.Name != PatternColumn && f.Name != SemanticColumn && f.Name != stream.RejectColumn {
 			cols = append(cols, rec.Column(j))
 		}
 	}
@@ -477,12 +477,12 @@ func (w *worker) apply(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 	defer patArr.Release()
 	semArr := fixedSizeList(semBuf, n, d)
 	defer semArr.Release()
-	rej := pipeline.MergeRejects(rejects, w.reasons, w.mem)
+	rej := stream.MergeRejects(rejects, w.reasons, w.mem)
 	defer rej.Release()
 	// Keep the reject column where the input had it, else last.
 	cols = append(cols, patArr, semArr)
-	if ri := rec.Schema().FieldIndices(pipeline.RejectColumn); len(ri) > 0 {
-		pos := w.out.FieldIndices(pipeline.RejectColumn)[0]
+	if ri := rec.Schema().FieldIndices(stream.RejectColumn); len(ri) > 0 {
+		pos := w.out.FieldIndices(stream.RejectColumn)[0]
 		cols = append(cols[:pos], append([]arrow.Array{rej}, cols[pos:]...)...)
 	} else {
 		cols = append(cols, rej)

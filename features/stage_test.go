@@ -16,20 +16,20 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/robustdata/robustdata/internal/longtest"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // runStage is `robustdata features -i inputs -o out` through the package
 // API: fit (or use model), apply, write. It returns the model.
-func runStage(t testing.TB, inputs []string, out string, cfg Config, model *Model, opts ...pipeline.Option) *Model {
+func runStage(t testing.TB, inputs []string, out string, cfg Config, model *Model, opts ...stream.Option) *Model {
 	t.Helper()
 	ctx := context.Background()
-	ins, err := pipeline.ExpandInputs(inputs)
+	ins, err := stream.ExpandInputs(inputs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append(opts, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
-	rp := pipeline.NewReplay(ctx, ins, opts...)
+	opts = append(opts, stream.WithDocID(stream.DefaultDocIDColumn))
+	rp := stream.NewReplay(ctx, ins, opts...)
 	defer rp.Close()
 	if model == nil {
 		if model, err = Prepare(ctx, rp, cfg, ins[0].Name); err != nil {
@@ -46,11 +46,11 @@ func runStage(t testing.TB, inputs []string, out string, cfg Config, model *Mode
 		t.Fatalf("Apply: %v", err)
 	}
 	defer rd.Close()
-	w, err := pipeline.Create(out, rd.Schema(), opts...)
+	w, err := stream.Create(out, rd.Schema(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.Copy(ctx, w, rd); err != nil {
+	if _, err := stream.Copy(ctx, w, rd); err != nil {
 		w.Abort()
 		t.Fatalf("Copy: %v", err)
 	}
@@ -147,7 +147,7 @@ func TestStdinEqualsFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	fromPipe := filepath.Join(dir, "pipe.arrows")
-	runStage(t, []string{"-"}, fromPipe, Config{Seed: 3, Sample: 3000}, nil, pipeline.WithStdin(bytes.NewReader(data)), pipeline.WithTempDir(dir))
+	runStage(t, []string{"-"}, fromPipe, Config{Seed: 3, Sample: 3000}, nil, stream.WithStdin(bytes.NewReader(data)), stream.WithTempDir(dir))
 	a := readColumn(t, fromFile, SemanticColumn)
 	b := readColumn(t, fromPipe, SemanticColumn)
 	if !array.Equal(a, b) {
@@ -164,7 +164,7 @@ func TestStdinEqualsFile(t *testing.T) {
 
 func readColumn(t testing.TB, path, col string) arrow.Array {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path}, pipeline.WithColumns(col))
+	rd, err := stream.Open(context.Background(), []string{path}, stream.WithColumns(col))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestRejectsAndBadInput(t *testing.T) {
 	os.WriteFile(in, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 	out := filepath.Join(dir, "out.arrows")
 	runStage(t, []string{in}, out, Config{Seed: 1, Dim: 2, Sample: 10}, nil)
-	reasons := readColumn(t, out, pipeline.RejectColumn).(*array.String)
+	reasons := readColumn(t, out, stream.RejectColumn).(*array.String)
 	defer reasons.Release()
 	want := []string{"", ReasonNullText, ReasonEmptyText, "dedup: duplicate", "", ReasonEmptyText, ""}
 	sem := readColumn(t, out, SemanticColumn).(*array.FixedSizeList)
@@ -241,11 +241,11 @@ func TestRejectsAndBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := filepath.Join(dir, "bad.jsonl")
 			os.WriteFile(p, []byte(tc.data+"\n"), 0o644)
-			ins, _ := pipeline.ExpandInputs([]string{p})
-			rp := pipeline.NewReplay(context.Background(), ins)
+			ins, _ := stream.ExpandInputs([]string{p})
+			rp := stream.NewReplay(context.Background(), ins)
 			defer rp.Close()
 			_, err := Prepare(context.Background(), rp, tc.cfg, p)
-			if err == nil || !pipeline.IsDataError(err) {
+			if err == nil || !stream.IsDataError(err) {
 				t.Fatalf("error %v, want a DataError", err)
 			}
 			for _, w := range tc.want {

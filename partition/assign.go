@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/robustdata/robustdata/internal/gemm"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // OutputSchema is the schema Assign writes for input schema in: the
@@ -57,7 +57,7 @@ func OutputSchemaFor(in *arrow.Schema, m *Model, modelHash string) *arrow.Schema
 // computed by cfg.Workers goroutines in input order (the output does not
 // depend on the worker count). out is the output schema (OutputSchema,
 // possibly with provenance metadata). Close the result to close src.
-func Assign(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, out *arrow.Schema, source string) (pipeline.Reader, error) {
+func Assign(ctx context.Context, src stream.Reader, m *Model, cfg Config, out *arrow.Schema, source string) (stream.Reader, error) {
 	cfg.defaults()
 	in := src.Schema()
 	pi, pdim, err := vectorColumn(in, PatternColumn, source)
@@ -69,19 +69,19 @@ func Assign(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, out 
 		return nil, err
 	}
 	if pdim != m.PatternDim || sdim != m.SemanticDim {
-		return nil, &pipeline.DataError{Source: source, Row: -1,
+		return nil, &stream.DataError{Source: source, Row: -1,
 			Err: fmt.Errorf("features have %d pattern and %d semantic values, the partition model expects %d and %d", pdim, sdim, m.PatternDim, m.SemanticDim)}
 	}
 	// The centroids are packed once for the distance products of every
 	// batch.
 	cent := m.centroidMatrix()
 	pc, cn := packRows(cent), rowNorms(cent)
-	newFn := func() pipeline.MapFunc {
+	newFn := func() stream.MapFunc {
 		return func(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 			return assignBatch(rec, m, pc, cn, pi, si, out, cfg.Mem, source)
 		}
 	}
-	return pipeline.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
+	return stream.ParallelMap(ctx, src, out, cfg.Workers, newFn), nil
 }
 
 // assignBatch assigns the rows of one batch to the centroids packed in pc
@@ -89,7 +89,7 @@ func Assign(ctx context.Context, src pipeline.Reader, m *Model, cfg Config, out 
 func assignBatch(rec arrow.RecordBatch, m *Model, pc *gemm.PackedT, cn []float64, pi, si int, out *arrow.Schema, mem memory.Allocator, source string) (arrow.RecordBatch, error) {
 	n := int(rec.NumRows())
 	pdim, sdim := m.PatternDim, m.SemanticDim
-	rej := pipeline.Rejects(rec)
+	rej := stream.Rejects(rec)
 	pv := rec.Column(pi).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 	sv := rec.Column(si).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 	pOff := rec.Column(pi).Data().Offset() * pdim
@@ -99,9 +99,9 @@ func assignBatch(rec arrow.RecordBatch, m *Model, pc *gemm.PackedT, cn []float64
 	t := m.transform()
 	pat := make([]float64, pdim)
 	sem := make([]float64, sdim)
-	idCol := optionalString(rec.Schema(), pipeline.DefaultDocIDColumn)
+	idCol := optionalString(rec.Schema(), stream.DefaultDocIDColumn)
 	for i := range n {
-		if pipeline.IsRejected(rej, i) {
+		if stream.IsRejected(rej, i) {
 			continue
 		}
 		if err := checkFinite(rec, idCol, i, pv[pOff+i*pdim:pOff+(i+1)*pdim], sv[sOff+i*sdim:sOff+(i+1)*sdim], source); err != nil {
@@ -127,7 +127,7 @@ func assignBatch(rec arrow.RecordBatch, m *Model, pc *gemm.PackedT, cn []float64
 	tb.Reserve(n)
 	db.Reserve(n)
 	for i := range n {
-		if pipeline.IsRejected(rej, i) {
+		if stream.IsRejected(rej, i) {
 			tb.AppendNull()
 			db.AppendNull()
 			continue
@@ -164,7 +164,7 @@ type Stats struct {
 
 // Observe returns a Reader passing rd's batches through while counting
 // them into s. labelCol may be "" (no label statistics).
-func (s *Stats) Observe(rd pipeline.Reader, labelCol string) pipeline.Reader {
+func (s *Stats) Observe(rd stream.Reader, labelCol string) stream.Reader {
 	if s.TaskRows == nil {
 		s.TaskRows = make([]int64, s.K)
 	}
@@ -178,7 +178,7 @@ func (s *Stats) Observe(rd pipeline.Reader, labelCol string) pipeline.Reader {
 }
 
 type observer struct {
-	pipeline.Reader
+	stream.Reader
 	s     *Stats
 	label string
 }
@@ -198,10 +198,10 @@ func (o *observer) Read() (arrow.RecordBatch, error) {
 	if li := optionalString(rec.Schema(), o.label); li >= 0 {
 		labels = rec.Column(li).(*array.String)
 	}
-	rej := pipeline.Rejects(rec)
+	rej := stream.Rejects(rec)
 	for i := 0; i < int(rec.NumRows()); i++ {
 		s.Rows++
-		if pipeline.IsRejected(rej, i) {
+		if stream.IsRejected(rej, i) {
 			s.Rejected++
 			s.Reasons[rej.Value(i)]++
 			continue

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // asgRow is one input row of the assign tests.
@@ -120,7 +121,7 @@ func (sp asgSpec) schema() *arrow.Schema {
 		fields = append(fields, arrow.Field{Name: SemanticColumn, Type: arrow.FixedSizeListOf(int32(s), arrow.PrimitiveTypes.Float32)})
 	}
 	if !sp.noReject {
-		fields = append(fields, pipeline.RejectField)
+		fields = append(fields, stream.RejectField)
 	}
 	var md *arrow.Metadata
 	if sp.metaKey != "" {
@@ -164,7 +165,7 @@ func asgBatches(t testing.TB, mem memory.Allocator, sp asgSpec, rows []asgRow, p
 				fb.(*array.Int32Builder).Append(int32(50 + i))
 			case DistanceColumn:
 				fb.(*array.Float32Builder).Append(-1)
-			case pipeline.RejectColumn:
+			case stream.RejectColumn:
 				if r.reason == "" {
 					fb.AppendNull()
 				} else {
@@ -194,14 +195,14 @@ func asgBatches(t testing.TB, mem memory.Allocator, sp asgSpec, rows []asgRow, p
 	return out
 }
 
-// recsReader is a small in-memory pipeline.Reader that owns its batches.
+// recsReader is a small in-memory stream.Reader that owns its batches.
 type recsReader struct {
 	schema *arrow.Schema
 	recs   []arrow.RecordBatch
 	next   int
 }
 
-var _ pipeline.Reader = (*recsReader)(nil)
+var _ stream.Reader = (*recsReader)(nil)
 
 func newRecsReader(t testing.TB, mem memory.Allocator, sp asgSpec, rows []asgRow, per int) *recsReader {
 	return &recsReader{schema: sp.schema(), recs: asgBatches(t, mem, sp, rows, per)}
@@ -250,7 +251,7 @@ type assigned struct {
 }
 
 // drain reads rd to its end, checking each batch against schema.
-func drain(t testing.TB, rd pipeline.Reader, schema *arrow.Schema) []assigned {
+func drain(t testing.TB, rd stream.Reader, schema *arrow.Schema) []assigned {
 	t.Helper()
 	var out []assigned
 	for {
@@ -268,7 +269,7 @@ func drain(t testing.TB, rd pipeline.Reader, schema *arrow.Schema) []assigned {
 		ids := rec.Column(sc.FieldIndices("doc_id")[0]).(*array.String)
 		tasks := rec.Column(sc.FieldIndices(TaskColumn)[0]).(*array.Int32)
 		dists := rec.Column(sc.FieldIndices(DistanceColumn)[0]).(*array.Float32)
-		rej := pipeline.Rejects(rec)
+		rej := stream.Rejects(rec)
 		for i := range int(rec.NumRows()) {
 			a := assigned{id: ids.Value(i), null: tasks.IsNull(i), distNull: dists.IsNull(i)}
 			if !a.null {
@@ -277,7 +278,7 @@ func drain(t testing.TB, rd pipeline.Reader, schema *arrow.Schema) []assigned {
 			if !a.distNull {
 				a.dist = dists.Value(i)
 			}
-			if pipeline.IsRejected(rej, i) {
+			if stream.IsRejected(rej, i) {
 				a.reason = rej.Value(i)
 			}
 			out = append(out, a)
@@ -490,9 +491,9 @@ func TestAssignRefuses(t *testing.T) {
 				rd.Close()
 				t.Fatal("accepted")
 			}
-			var de *pipeline.DataError
+			var de *stream.DataError
 			if !errors.As(err, &de) {
-				t.Fatalf("err = %v (%T), want a *pipeline.DataError", err, err)
+				t.Fatalf("err = %v (%T), want a *stream.DataError", err, err)
 			}
 			if de.Source != "new.parquet" || de.Column != tc.column {
 				t.Errorf("DataError source %q column %q, want new.parquet %q", de.Source, de.Column, tc.column)
@@ -518,7 +519,7 @@ func TestAssignRefuses(t *testing.T) {
 		for err == nil {
 			_, err = rd.Read()
 		}
-		var de *pipeline.DataError
+		var de *stream.DataError
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), bad[5].id) || de.Column != PatternColumn {
 			t.Errorf("err = %v, want a DataError naming %s and column pattern", err, bad[5].id)
 		}
@@ -664,7 +665,7 @@ func TestDrawSample(t *testing.T) {
 			rejectedID[r.id] = true
 		}
 	}
-	draw := func(t *testing.T, rd pipeline.Reader, k int, seed uint64, cfg Config) (*Sample, error) {
+	draw := func(t *testing.T, rd stream.Reader, k int, seed uint64, cfg Config) (*Sample, error) {
 		t.Helper()
 		defer rd.Close()
 		cfg.Mem = mem
@@ -795,9 +796,9 @@ func TestDrawSample(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := draw(t, newRecsReader(t, mem, tc.sp, tc.rows, 7), 50, 1, tc.cfg)
-			var de *pipeline.DataError
+			var de *stream.DataError
 			if !errors.As(err, &de) {
-				t.Fatalf("err = %v, want a *pipeline.DataError", err)
+				t.Fatalf("err = %v, want a *stream.DataError", err)
 			}
 			if de.Source != "in.parquet" || de.Column != tc.column || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %q (column %q), want column %q and %q", err, de.Column, tc.column, tc.want)
@@ -861,6 +862,24 @@ func TestReportAndMeasure(t *testing.T) {
 			ri := ReportInput{Model: m, Sample: s, Stats: st, PatternNames: names, Terms: strings.Fields, Source: "in.parquet"}
 			q := Measure(ri)
 			md := Report(ri, q)
+
+			// Other reports read the same top terms back.
+			if got, want := ReadTopTerms(md, m.K), topTerms(ri, 8); !reflect.DeepEqual(got, want) {
+				t.Errorf("ReadTopTerms %q, the report's %q", got, want)
+			}
+			if strings.Contains(md, "**Warning:**") {
+				t.Errorf("a warning with tasks of equal size:\n%s", md)
+			}
+			// A task holding 45%% of the rows or more is flagged.
+			big := *st
+			big.TaskRows = slices.Clone(st.TaskRows)
+			big.TaskRows[1] = 2 * (big.TaskRows[0] + big.TaskRows[2])
+			big.Rows = big.TaskRows[0] + big.TaskRows[1] + big.TaskRows[2] + big.Rejected
+			bri := ri
+			bri.Stats = &big
+			if bmd := Report(bri, q); !strings.Contains(bmd, "**Warning:** task 1 holds 66.7% of the rows") || !strings.Contains(bmd, "--k") {
+				t.Errorf("no warning for a task of 2/3 of the rows:\n%s", bmd)
+			}
 
 			if q.Inertia != m.Inertia {
 				t.Errorf("Measure inertia %v, model %v", q.Inertia, m.Inertia)
@@ -960,5 +979,35 @@ func TestReportAndMeasure(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTopTermsNameable: single letters, numbers, contractions and
+// function words never name a task.
+func TestTopTermsNameable(t *testing.T) {
+	for w, want := range map[string]bool{"perl": true, "nasa": true, "x": false, "1": false, "42": false, "i'm": false,
+		"don’t": false, "would": false, "also": false, "c3po": true, "é": false, "ok": true} {
+		if got := Nameable(w); got != want {
+			t.Errorf("Nameable(%q) = %v, want %v", w, got, want)
+		}
+	}
+	texts := []string{"perl c 1 would i'm perl c 1 would i'm", "perl c 1 would i'm", "nasa q 2 also", "nasa q 2 also"}
+	got := TopTerms(texts, []int{0, 0, 1, 1}, 2, 5, strings.Fields)
+	if !reflect.DeepEqual(got, [][]string{{"perl"}, {"nasa"}}) {
+		t.Errorf("TopTerms %q, want [[perl] [nasa]]", got)
+	}
+}
+
+// TestReadTopTerms reads the tasks table back, with escaped bars and
+// tasks without terms.
+func TestReadTopTerms(t *testing.T) {
+	md := "# Partition report\n\n## Tasks\n\n| task | rows | share | top terms | stand-out pattern features |\n|---:|---:|---:|---|---|\n" +
+		"| 0 | 5 | 50.0% | a\\|b, c | x +1σ |\n| 1 | 5 | 50.0% |  |  |\n\n### Task 0\n\n| 1 | 9 | 9% | wrong | |\n"
+	got := ReadTopTerms(md, 2)
+	if !reflect.DeepEqual(got, [][]string{{"a|b", "c"}, nil}) {
+		t.Errorf("ReadTopTerms %q", got)
+	}
+	if ReadTopTerms("# no table\n", 2) != nil {
+		t.Error("terms from a report without the table")
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // FuzzParseModel feeds arbitrary bytes to ParseModel. Nothing may panic;
@@ -52,7 +52,7 @@ func FuzzParseModel(f *testing.F) {
 			if m != nil {
 				t.Errorf("ParseModel returned a model and an error: %v", err)
 			}
-			if !pipeline.IsDataError(err) || !strings.HasPrefix(err.Error(), "m.json: ") {
+			if !stream.IsDataError(err) || !strings.HasPrefix(err.Error(), "m.json: ") {
 				t.Errorf("error %q (%T) is not a DataError naming m.json", err, err)
 			}
 			if msg := err.Error(); strings.ContainsAny(msg, "\n\r") {

@@ -16,7 +16,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // ModelFormat and ModelVersion identify a partition model file.
@@ -108,7 +108,7 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 		cfg.Log.Info("partition: chose K by silhouette", "k", k, "why", choice.Why)
 	}
 	if k > n {
-		return nil, &pipeline.DataError{Source: s.Source, Row: -1,
+		return nil, &stream.DataError{Source: s.Source, Row: -1,
 			Err: fmt.Errorf("K = %d is larger than the %d usable rows sampled (give a smaller --k)", k, n)}
 	}
 	if scaled {
@@ -204,12 +204,12 @@ func roundAll(v []float64, digits int) []float64 {
 
 // AssignSample assigns the sample's rows with the model (for the report
 // when the model was loaded rather than fitted). Features of other widths
-// than the model's are a *pipeline.DataError.
+// than the model's are a *stream.DataError.
 func (m *Model) AssignSample(s *Sample) error {
 	_, p := s.Pattern.Dims()
 	_, sd := s.Semantic.Dims()
 	if p != m.PatternDim || sd != m.SemanticDim {
-		return &pipeline.DataError{Source: s.Source, Row: -1,
+		return &stream.DataError{Source: s.Source, Row: -1,
 			Err: fmt.Errorf("features have %d pattern and %d semantic values, the partition model expects %d and %d", p, sd, m.PatternDim, m.SemanticDim)}
 	}
 	x := design(s.Pattern, s.Semantic, m.transform())
@@ -233,7 +233,7 @@ func chooseK(ctx context.Context, x *mat.Dense, cfg Config, source string) (*KCh
 	ev := sub.Slice(0, min(sn, silhouetteSample), 0, d).(*mat.Dense)
 	hi := min(cfg.KMax, sn-1)
 	if cfg.KMin > hi {
-		return nil, &pipeline.DataError{Source: source, Row: -1,
+		return nil, &stream.DataError{Source: source, Row: -1,
 			Err: fmt.Errorf("--k auto needs more rows than %d to try K in %d:%d", sn, cfg.KMin, cfg.KMax)}
 	}
 	c := &KChoice{Min: cfg.KMin, Max: cfg.KMax}
@@ -313,7 +313,7 @@ func (m *Model) Save(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+	if err := stream.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	}); err != nil {
@@ -347,7 +347,7 @@ const maxModelBytes = 1 << 30
 func LoadModel(path string) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, &pipeline.DataError{Source: path, Row: -1, Err: errors.New("cannot open the partition model")}
+		return nil, &stream.DataError{Source: path, Row: -1, Err: errors.New("cannot open the partition model")}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxModelBytes+1))
@@ -360,7 +360,7 @@ func LoadModel(path string) (*Model, error) {
 // ParseModel parses and checks a model's JSON; name is used in errors.
 func ParseModel(name string, data []byte) (*Model, error) {
 	bad := func(format string, args ...any) error {
-		return &pipeline.DataError{Source: name, Row: -1, Err: fmt.Errorf(format, args...)}
+		return &stream.DataError{Source: name, Row: -1, Err: fmt.Errorf(format, args...)}
 	}
 	if len(data) > maxModelBytes {
 		return nil, bad("larger than %d bytes", maxModelBytes)

@@ -18,7 +18,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Widths of the planted feature vectors.
@@ -312,7 +312,7 @@ func TestFitErrors(t *testing.T) {
 		name string
 		ctx  context.Context
 		cfg  Config
-		data bool // a *pipeline.DataError
+		data bool // a *stream.DataError
 		is   error
 	}{
 		{"K larger than the rows", context.Background(), Config{K: 6}, true, nil},
@@ -326,8 +326,8 @@ func TestFitErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if tc.data && !pipeline.IsDataError(err) {
-				t.Errorf("err = %v (%T), want a *pipeline.DataError", err, err)
+			if tc.data && !stream.IsDataError(err) {
+				t.Errorf("err = %v (%T), want a *stream.DataError", err, err)
 			}
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Errorf("err = %v, want %v", err, tc.is)
@@ -438,7 +438,7 @@ func TestModelSaveLoad(t *testing.T) {
 }
 
 // TestParseModelRejects edits a valid model's JSON and expects a
-// *pipeline.DataError naming the file.
+// *stream.DataError naming the file.
 func TestParseModelRejects(t *testing.T) {
 	pd := planted(60, 3, 3)
 	m, err := Fit(context.Background(), pd.sample(), Config{K: 3, Seed: 1, PatternWeight: 0.2, SemanticWeight: 1})
@@ -502,9 +502,9 @@ func TestParseModelRejects(t *testing.T) {
 			if err == nil {
 				t.Fatalf("accepted: %+v", got)
 			}
-			var de *pipeline.DataError
+			var de *stream.DataError
 			if !errors.As(err, &de) {
-				t.Fatalf("err = %v (%T), want a *pipeline.DataError", err, err)
+				t.Fatalf("err = %v (%T), want a *stream.DataError", err, err)
 			}
 			if de.Source != name || !strings.HasPrefix(err.Error(), name+": ") {
 				t.Errorf("error %q does not name the file %s", err, name)
@@ -520,7 +520,7 @@ func TestParseModelRejects(t *testing.T) {
 	t.Run("LoadModel of a missing file", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "nope.json")
 		_, err := LoadModel(path)
-		var de *pipeline.DataError
+		var de *stream.DataError
 		if !errors.As(err, &de) || !strings.Contains(err.Error(), path) {
 			t.Errorf("err = %v, want a DataError naming %s", err, path)
 		}
@@ -531,7 +531,7 @@ func TestParseModelRejects(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := LoadModel(path)
-		var de *pipeline.DataError
+		var de *stream.DataError
 		if !errors.As(err, &de) || de.Source != path || !strings.Contains(err.Error(), "version 7") {
 			t.Errorf("err = %v, want a DataError naming %s and the version", err, path)
 		}
@@ -575,7 +575,7 @@ func TestParseModelTrailingData(t *testing.T) {
 				t.Errorf("accepted a model followed by %q; its Hash %s… is not the file's sha256 %x…", tc.tail[:min(len(tc.tail), 12)], h[:12], sum[:6])
 				return
 			}
-			if !pipeline.IsDataError(err) || !strings.Contains(err.Error(), "m.json") {
+			if !stream.IsDataError(err) || !strings.Contains(err.Error(), "m.json") {
 				t.Errorf("err = %v, want a DataError naming m.json", err)
 			}
 		})
@@ -701,7 +701,7 @@ func TestAssignSampleOtherWidths(t *testing.T) {
 				}
 			}()
 			err := m.AssignSample(s)
-			if err == nil || !pipeline.IsDataError(err) || !strings.Contains(err.Error(), "the partition model expects") {
+			if err == nil || !stream.IsDataError(err) || !strings.Contains(err.Error(), "the partition model expects") {
 				t.Errorf("AssignSample on %d+%d features (model %d+%d): %v, want a DataError about widths", tc.p, tc.s, plantedP, plantedS, err)
 			}
 		})

@@ -6,7 +6,9 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -133,6 +135,11 @@ func Report(in ReportInput, q Quality) string {
 			escapeCell(strings.Join(terms[t], ", ")), escapeCell(strings.Join(standout[t], ", ")))
 	}
 	for t := range m.K {
+		if Dominant(st.TaskRows[t], usable, m.K) {
+			fmt.Fprintf(&b, "\n**Warning:** %s.\n", DominantHint(t, float64(st.TaskRows[t])/float64(usable)))
+		}
+	}
+	for t := range m.K {
 		fmt.Fprintf(&b, "\n### Task %d\n\n", t)
 		if len(terms[t]) > 0 {
 			fmt.Fprintf(&b, "Top terms: %s\n\n", strings.Join(terms[t], ", "))
@@ -167,7 +174,8 @@ func topTerms(in ReportInput, n int) [][]string {
 // texts assigned to it (task[i] is texts[i]'s) by how much more often they
 // occur in the task than in the texts overall (c-TF-IDF: frequency in the
 // task × log(1 + texts / texts containing the word)); words met once in a
-// task are left out, ties go to the word first in byte order.
+// task and words that name nothing (see Nameable) are left out, ties go
+// to the word first in byte order.
 func TopTerms(texts []string, task []int, k, n int, terms func(string) []string) [][]string {
 	out := make([][]string, k)
 	taskCounts := make([]map[string]int, k)
@@ -178,6 +186,9 @@ func TopTerms(texts []string, task []int, k, n int, terms func(string) []string)
 	for i, text := range texts {
 		seen := map[string]bool{}
 		for _, w := range terms(text) {
+			if !Nameable(w) {
+				continue
+			}
 			taskCounts[task[i]][w]++
 			if !seen[w] {
 				seen[w] = true
@@ -208,6 +219,106 @@ func TopTerms(texts []string, task []int, k, n int, terms func(string) []string)
 		}
 	}
 	return out
+}
+
+// Nameable tells whether a word can name a task in a report: it has two
+// letters or more, is not a number, not a contraction (i'm, don't), and
+// not one of the function words that stop-word lists leave in (modal
+// verbs, "also").
+func Nameable(w string) bool {
+	letters := 0
+	for _, r := range w {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case r == '\'' || r == '’':
+			return false
+		}
+	}
+	return letters >= 2 && !functionWords[w]
+}
+
+// functionWords are words without content that the tokenizer's stop-word
+// list keeps.
+var functionWords = map[string]bool{
+	"would": true, "could": true, "should": true, "might": true, "must": true, "shall": true,
+	"may": true, "can": true, "will": true, "also": true, "yet": true, "upon": true,
+}
+
+// DominantShare is the share of the rows from which a task is flagged as
+// dominant in the reports: K is probably too small, or the weights hide
+// the differences inside it.
+const DominantShare = 0.45
+
+// Dominant tells whether a task of rows out of total, one of k tasks, is
+// flagged: it holds DominantShare of the rows or more, with k ≥ 3 (of two
+// tasks one always holds half the rows).
+func Dominant(rows, total int64, k int) bool {
+	return k >= 3 && total > 0 && float64(rows) >= DominantShare*float64(total)
+}
+
+// DominantHint says what to do about a task holding share of the rows.
+func DominantHint(task int, share float64) string {
+	return fmt.Sprintf("task %d holds %.1f%% of the rows: it probably mixes several kinds of documents; "+
+		"try a larger --k, or weigh the blocks otherwise (--weights pattern=…,semantic=…)", task, 100*share)
+}
+
+// ReadTopTerms reads the top terms of each task back from a report that
+// Report wrote (its tasks table), so that other reports name the tasks by
+// the same words. A task without terms has none; a report without the
+// table gives nil.
+func ReadTopTerms(md string, k int) [][]string {
+	_, rest, ok := strings.Cut(md, "\n## Tasks\n")
+	if !ok {
+		return nil
+	}
+	out := make([][]string, k)
+	found := false
+	for _, line := range strings.Split(rest, "\n") {
+		if strings.HasPrefix(line, "### ") || strings.HasPrefix(line, "## ") {
+			break
+		}
+		cells := splitRow(line)
+		if len(cells) < 4 {
+			continue
+		}
+		t, err := strconv.Atoi(cells[0])
+		if err != nil || t < 0 || t >= k {
+			continue
+		}
+		found = true
+		if cells[3] != "" {
+			out[t] = strings.Split(cells[3], ", ")
+		}
+	}
+	if !found {
+		return nil
+	}
+	return out
+}
+
+// splitRow splits a Markdown table row into its cells, unescaping "\|".
+func splitRow(line string) []string {
+	line = strings.TrimSpace(line)
+	if !strings.HasPrefix(line, "|") || !strings.HasSuffix(line, "|") {
+		return nil
+	}
+	line = line[1 : len(line)-1]
+	var cells []string
+	var b strings.Builder
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '|':
+			b.WriteByte('|')
+			i++
+		case line[i] == '|':
+			cells = append(cells, strings.TrimSpace(b.String()))
+			b.Reset()
+		default:
+			b.WriteByte(line[i])
+		}
+	}
+	return append(cells, strings.TrimSpace(b.String()))
 }
 
 // standOut names, per task, the pattern features of the report's sample

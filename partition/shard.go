@@ -18,7 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Defaults of ShardOptions.
@@ -55,7 +55,7 @@ type ShardOptions struct {
 	// Tasks is K, the number of tasks. Tasks 0..K-1 all appear in the
 	// manifest, empty ones with 0 rows and no shard. A row that is not
 	// rejected and whose task is null, negative or >= K is a
-	// *pipeline.DataError. Required (at least 1).
+	// *stream.DataError. Required (at least 1).
 	Tasks int
 	// MaxRows starts a new shard file of a task once its current one
 	// holds this many rows. Default: DefaultMaxRows (1,048,576).
@@ -77,19 +77,19 @@ type ShardOptions struct {
 	// manifest.json is always refused, and an empty one always used.
 	// Default: false.
 	Overwrite bool
-	// Writer are the options given to pipeline.Create for every shard
+	// Writer are the options given to stream.Create for every shard
 	// (compression, allocator). WriteShards adds WithRowGroupBytes after
 	// them. Default: none.
-	Writer []pipeline.Option
+	Writer []stream.Option
 	// Allocator allocates the batches gathered for each task (give it
-	// the one of pipeline.WithAllocator in Writer, if any).
+	// the one of stream.WithAllocator in Writer, if any).
 	// Default: memory.DefaultAllocator.
 	Allocator memory.Allocator
 	// Manifest is pre-filled by the caller: Inputs, Config, Seed,
 	// PartitionModel. WriteShards fills Version, ToolVersion, Tasks,
 	// Rejected, InputRows and TotalRows, and sets Config[ConfigTaskColumn]
 	// when TaskColumn is not the default (in its copy of Config).
-	Manifest pipeline.Manifest
+	Manifest stream.Manifest
 	// BeforePublish, when set, is called once every shard and the
 	// manifest are written, with the staging folder that becomes dir:
 	// files it writes there (a partition model, a report) appear together
@@ -138,7 +138,7 @@ func ShardName(part int) string { return fmt.Sprintf("part-%05d.parquet", part) 
 //
 //	dir/task=NNN/part-NNNNN.parquet   rows of task NNN, in input order
 //	dir/rejected/part-NNNNN.parquet   rows with a reject reason
-//	dir/manifest.json                 pipeline.Manifest, written last
+//	dir/manifest.json                 stream.Manifest, written last
 //
 // Every shard has src's schema. The dataset is written into a staging
 // folder beside dir ("dir.tmp-<random>") and renamed into place only when
@@ -146,7 +146,7 @@ func ShardName(part int) string { return fmt.Sprintf("part-%05d.parquet", part) 
 // or cancellation of ctx the staging folder is removed. See ShardOptions
 // for when an existing dir is replaced. WriteShards does not close src.
 // It returns the manifest it wrote.
-func WriteShards(ctx context.Context, src pipeline.Reader, dir string, opts ShardOptions) (*pipeline.Manifest, error) {
+func WriteShards(ctx context.Context, src stream.Reader, dir string, opts ShardOptions) (*stream.Manifest, error) {
 	opts.defaults()
 	if opts.Tasks < 1 {
 		return nil, fmt.Errorf("robustdata/partition: %d tasks: need at least 1", opts.Tasks)
@@ -165,10 +165,10 @@ func WriteShards(ctx context.Context, src pipeline.Reader, dir string, opts Shar
 	}
 	// What a killed writer of dir left beside it goes first (a dataset it
 	// had moved aside comes back).
-	if _, err := pipeline.SweepStaging(parent, filepath.Base(dir)); err != nil {
+	if _, err := stream.SweepStaging(parent, filepath.Base(dir)); err != nil {
 		return nil, fmt.Errorf("robustdata/partition: %w", err)
 	}
-	stage, err := pipeline.NewStagingDir(dir)
+	stage, err := stream.NewStagingDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("robustdata/partition: creating a staging folder beside %s: %w", dir, err)
 	}
@@ -221,8 +221,8 @@ func checkShardTarget(dir string, overwrite bool) (int, error) {
 	if len(entries) == 0 {
 		return shardTargetEmpty, nil
 	}
-	if _, err := os.Lstat(filepath.Join(dir, pipeline.ManifestName)); err != nil {
-		return 0, fmt.Errorf("robustdata/partition: %s is not empty and holds no %s: refusing to replace it: %w", dir, pipeline.ManifestName, ErrExists)
+	if _, err := os.Lstat(filepath.Join(dir, stream.ManifestName)); err != nil {
+		return 0, fmt.Errorf("robustdata/partition: %s is not empty and holds no %s: refusing to replace it: %w", dir, stream.ManifestName, ErrExists)
 	}
 	if !overwrite {
 		return 0, fmt.Errorf("robustdata/partition: %s already holds a dataset (replace it with --overwrite): %w", dir, ErrExists)
@@ -244,7 +244,7 @@ func publishDataset(staging, dir string, overwrite bool) error {
 		shardSyncDir(filepath.Dir(dir))
 		return nil
 	}
-	old, err := pipeline.MoveAside(dir)
+	old, err := stream.MoveAside(dir)
 	if err != nil {
 		return fmt.Errorf("robustdata/partition: moving %s aside: %w", dir, err)
 	}
@@ -272,11 +272,11 @@ func shardSyncDir(dir string) {
 // shardDest is where the rows of one task (or the rejected rows) go.
 type shardDest struct {
 	folder string // "task=NNN" or "rejected"
-	w      pipeline.Writer
+	w      stream.Writer
 	rel    string // current shard, relative to the dataset
 	rows   int64  // rows in the current shard
 	bytes  int64  // Arrow bytes in the current shard
-	shards []pipeline.ManifestShard
+	shards []stream.ManifestShard
 }
 
 type sharder struct {
@@ -289,7 +289,7 @@ type sharder struct {
 	taskCol   int
 	rejectCol int // -1: none
 	idCol     int // -1: none
-	writer    []pipeline.Option
+	writer    []stream.Option
 	rgBytes   int64       // row-group bytes of every shard writer
 	dests     []shardDest // k tasks, then the rejected rows
 	reasons   map[string]int64
@@ -308,26 +308,26 @@ func newSharder(sc *arrow.Schema, dir string, opts *ShardOptions) (*sharder, err
 	}
 	idx := sc.FieldIndices(opts.TaskColumn)
 	if len(idx) == 0 {
-		return nil, &pipeline.DataError{Source: s.source, Row: -1, Column: opts.TaskColumn,
+		return nil, &stream.DataError{Source: s.source, Row: -1, Column: opts.TaskColumn,
 			Err: fmt.Errorf("no task column; the input has %s", shardColumnList(sc))}
 	}
 	s.taskCol = idx[0]
 	if id := sc.Field(s.taskCol).Type.ID(); id != arrow.INT32 && id != arrow.INT64 {
-		return nil, &pipeline.DataError{Source: s.source, Row: -1, Column: opts.TaskColumn,
+		return nil, &stream.DataError{Source: s.source, Row: -1, Column: opts.TaskColumn,
 			Err: fmt.Errorf("task column is %s, expected int32 or int64; the input has %s", sc.Field(s.taskCol).Type, shardColumnList(sc))}
 	}
-	if idx := sc.FieldIndices(pipeline.RejectColumn); len(idx) > 0 {
+	if idx := sc.FieldIndices(stream.RejectColumn); len(idx) > 0 {
 		s.rejectCol = idx[0]
 		if sc.Field(s.rejectCol).Type.ID() != arrow.STRING {
-			return nil, &pipeline.DataError{Source: s.source, Row: -1, Column: pipeline.RejectColumn,
+			return nil, &stream.DataError{Source: s.source, Row: -1, Column: stream.RejectColumn,
 				Err: fmt.Errorf("reject column is %s, expected string", sc.Field(s.rejectCol).Type)}
 		}
 	}
-	if idx := sc.FieldIndices(pipeline.DefaultDocIDColumn); len(idx) > 0 {
+	if idx := sc.FieldIndices(stream.DefaultDocIDColumn); len(idx) > 0 {
 		s.idCol = idx[0]
 	}
 	s.rgBytes = rowGroupBytes(opts.MemoryBudget, s.k)
-	s.writer = append(append([]pipeline.Option(nil), opts.Writer...), pipeline.WithRowGroupBytes(s.rgBytes))
+	s.writer = append(append([]stream.Option(nil), opts.Writer...), stream.WithRowGroupBytes(s.rgBytes))
 	s.dests = make([]shardDest, s.k+1)
 	for t := range s.k {
 		s.dests[t].folder = TaskDir(t, s.k)
@@ -349,7 +349,7 @@ func shardColumnList(sc *arrow.Schema) string {
 }
 
 // run writes every shard and the manifest into the staging folder.
-func (s *sharder) run(ctx context.Context, src pipeline.Reader) (*pipeline.Manifest, error) {
+func (s *sharder) run(ctx context.Context, src stream.Reader) (*stream.Manifest, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -376,7 +376,7 @@ func (s *sharder) run(ctx context.Context, src pipeline.Reader) (*pipeline.Manif
 		return nil, fmt.Errorf("robustdata/partition: encoding the manifest: %w", err)
 	}
 	data = append(data, '\n')
-	err = pipeline.WriteFileAtomic(filepath.Join(s.staging, pipeline.ManifestName), func(w io.Writer) error {
+	err = stream.WriteFileAtomic(filepath.Join(s.staging, stream.ManifestName), func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -386,12 +386,12 @@ func (s *sharder) run(ctx context.Context, src pipeline.Reader) (*pipeline.Manif
 	return m, nil
 }
 
-func (s *sharder) manifest() *pipeline.Manifest {
+func (s *sharder) manifest() *stream.Manifest {
 	m := s.opts.Manifest
-	m.Version = pipeline.ManifestVersion
-	m.ToolVersion = pipeline.ToolVersion
+	m.Version = stream.ManifestVersion
+	m.ToolVersion = stream.ToolVersion
 	if m.Inputs == nil {
-		m.Inputs = []pipeline.ManifestInput{}
+		m.Inputs = []stream.ManifestInput{}
 	}
 	if s.opts.TaskColumn != DefaultTaskColumn {
 		m.Config = maps.Clone(m.Config)
@@ -402,12 +402,12 @@ func (s *sharder) manifest() *pipeline.Manifest {
 			m.Config[ConfigTaskColumn] = s.opts.TaskColumn
 		}
 	}
-	m.Tasks = make([]pipeline.ManifestTask, s.k)
+	m.Tasks = make([]stream.ManifestTask, s.k)
 	m.TotalRows = 0
 	for t := range s.k {
-		mt := pipeline.ManifestTask{Task: t, Shards: s.dests[t].shards}
+		mt := stream.ManifestTask{Task: t, Shards: s.dests[t].shards}
 		if mt.Shards == nil {
-			mt.Shards = []pipeline.ManifestShard{}
+			mt.Shards = []stream.ManifestShard{}
 		}
 		for _, sh := range mt.Shards {
 			mt.Rows += sh.Rows
@@ -416,7 +416,7 @@ func (s *sharder) manifest() *pipeline.Manifest {
 		m.TotalRows += mt.Rows
 		m.Tasks[t] = mt
 	}
-	m.Rejected = pipeline.ManifestRejected{Shards: s.dests[s.k].shards}
+	m.Rejected = stream.ManifestRejected{Shards: s.dests[s.k].shards}
 	for _, sh := range m.Rejected.Shards {
 		m.Rejected.Rows += sh.Rows
 	}
@@ -441,7 +441,7 @@ func (s *sharder) batch(rec arrow.RecordBatch) error {
 	t32, _ := tasks.(*array.Int32)
 	t64, _ := tasks.(*array.Int64)
 	if t32 == nil && t64 == nil {
-		return &pipeline.DataError{Source: s.source, Row: s.inputRows, Column: s.opts.TaskColumn,
+		return &stream.DataError{Source: s.source, Row: s.inputRows, Column: s.opts.TaskColumn,
 			Err: fmt.Errorf("task column is %s, expected int32 or int64", tasks.DataType())}
 	}
 	if cap(s.destOf) < n {
@@ -512,7 +512,7 @@ func (s *sharder) taskError(rec arrow.RecordBatch, i int, what string) error {
 			what = fmt.Sprintf("doc_id %s: %s", strconv.Quote(id.ValueStr(i)), what)
 		}
 	}
-	return &pipeline.DataError{Source: s.source, Row: s.inputRows + int64(i), Column: s.opts.TaskColumn,
+	return &stream.DataError{Source: s.source, Row: s.inputRows + int64(i), Column: s.opts.TaskColumn,
 		Err: errors.New(what)}
 }
 
@@ -555,7 +555,7 @@ func (s *sharder) openShard(d *shardDest) error {
 	if err := os.MkdirAll(folder, 0o755); err != nil {
 		return fmt.Errorf("robustdata/partition: writing shard %s: %w", d.rel, err)
 	}
-	w, err := pipeline.Create(filepath.Join(s.staging, filepath.FromSlash(d.rel)), s.schema, s.writer...)
+	w, err := stream.Create(filepath.Join(s.staging, filepath.FromSlash(d.rel)), s.schema, s.writer...)
 	if err != nil {
 		return fmt.Errorf("robustdata/partition: writing shard %s: %w", d.rel, err)
 	}
@@ -572,12 +572,12 @@ func (s *sharder) closeShard(d *shardDest) error {
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("robustdata/partition: writing shard %s: %w", d.rel, err)
 	}
-	sum, ok := w.(pipeline.Summer)
+	sum, ok := w.(stream.Summer)
 	if !ok {
 		return fmt.Errorf("robustdata/partition: writing shard %s: the writer gives no checksum", d.rel)
 	}
 	size, sha := sum.Sum()
-	d.shards = append(d.shards, pipeline.ManifestShard{Path: d.rel, Rows: d.rows, Bytes: size, SHA256: sha})
+	d.shards = append(d.shards, stream.ManifestShard{Path: d.rel, Rows: d.rows, Bytes: size, SHA256: sha})
 	return nil
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Columns the stage reads and writes.
@@ -139,7 +139,7 @@ func SampleSeed(seed uint64) uint64 { return seed ^ 0x7061727469746e }
 
 // DrawSample reads rd to its end and keeps a uniform sample of k usable
 // rows (not rejected) with their features, text start, label and doc_id.
-func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg Config, source string) (*Sample, error) {
+func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg Config, source string) (*Sample, error) {
 	cfg.defaults()
 	sc := rd.Schema()
 	pi, pdim, err := vectorColumn(sc, PatternColumn, source)
@@ -153,11 +153,11 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 	ti := optionalString(sc, cfg.TextCol)
 	li := optionalString(sc, cfg.LabelCol)
 	if cfg.LabelCol != "" && li < 0 {
-		return nil, &pipeline.DataError{Source: source, Row: -1, Column: cfg.LabelCol,
+		return nil, &stream.DataError{Source: source, Row: -1, Column: cfg.LabelCol,
 			Err: fmt.Errorf("no such string label column; the input has %s", fieldNames(sc))}
 	}
-	ii := optionalString(sc, pipeline.DefaultDocIDColumn)
-	res := pipeline.NewReservoir(k, seed)
+	ii := optionalString(sc, stream.DefaultDocIDColumn)
+	res := stream.NewReservoir(k, seed)
 	// The sampled rows' features, flat and row-major, straight into the
 	// matrices' backing arrays.
 	var (
@@ -201,13 +201,13 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 		if err != nil {
 			return nil, err
 		}
-		rej := pipeline.Rejects(rec)
+		rej := stream.Rejects(rec)
 		pv := rec.Column(pi).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 		sv := rec.Column(si).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 		pOff := rec.Column(pi).Data().Offset() * pdim
 		sOff := rec.Column(si).Data().Offset() * sdim
 		for i := 0; i < int(rec.NumRows()); i++ {
-			if pipeline.IsRejected(rej, i) {
+			if stream.IsRejected(rej, i) {
 				continue
 			}
 			pr, sr := pv[pOff+i*pdim:pOff+(i+1)*pdim], sv[sOff+i*sdim:sOff+(i+1)*sdim]
@@ -218,12 +218,12 @@ func DrawSample(ctx context.Context, rd pipeline.Reader, k int, seed uint64, cfg
 			if !keep {
 				continue
 			}
-			put(slot, pr, sr, pipeline.StringAt(rec, ti, i, snippetBytes), pipeline.StringAt(rec, li, i, 1<<10), pipeline.StringAt(rec, ii, i, 1<<10))
+			put(slot, pr, sr, stream.StringAt(rec, ti, i, snippetBytes), stream.StringAt(rec, li, i, 1<<10), stream.StringAt(rec, ii, i, 1<<10))
 		}
 	}
 	n := len(texts)
 	if n == 0 {
-		return nil, &pipeline.DataError{Source: source, Row: -1, Err: errors.New("no usable row to partition (every row is rejected or the input is empty)")}
+		return nil, &stream.DataError{Source: source, Row: -1, Err: errors.New("no usable row to partition (every row is rejected or the input is empty)")}
 	}
 	return &Sample{Pattern: mat.NewDense(n, pdim, pat), Semantic: mat.NewDense(n, sdim, sem),
 		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen(), Source: source}, nil
@@ -240,10 +240,10 @@ func checkFinite(rec arrow.RecordBatch, idCol, i int, pat, sem []float32, source
 			// loop sees every feature value of the corpus).
 			if math.Float32bits(v)&0x7f800000 == 0x7f800000 {
 				err := fmt.Errorf("value %d is %v, expected a finite number", j, v)
-				if id := pipeline.StringAt(rec, idCol, i, 1<<10); id != "" {
+				if id := stream.StringAt(rec, idCol, i, 1<<10); id != "" {
 					err = fmt.Errorf("doc_id %q: %w", id, err)
 				}
-				return &pipeline.DataError{Source: source, Row: -1, Column: name, Err: err}
+				return &stream.DataError{Source: source, Row: -1, Column: name, Err: err}
 			}
 		}
 	}
@@ -254,12 +254,12 @@ func checkFinite(rec arrow.RecordBatch, idCol, i int, pat, sem []float32, source
 func vectorColumn(sc *arrow.Schema, name, source string) (int, int, error) {
 	idx := sc.FieldIndices(name)
 	if len(idx) == 0 {
-		return 0, 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+		return 0, 0, &stream.DataError{Source: source, Row: -1, Column: name,
 			Err: fmt.Errorf("no such feature column; the input has %s (run robustdata features first, or give the raw corpus)", fieldNames(sc))}
 	}
 	fl, ok := sc.Field(idx[0]).Type.(*arrow.FixedSizeListType)
 	if !ok || fl.Elem().ID() != arrow.FLOAT32 {
-		return 0, 0, &pipeline.DataError{Source: source, Row: -1, Column: name,
+		return 0, 0, &stream.DataError{Source: source, Row: -1, Column: name,
 			Err: fmt.Errorf("feature column is %s, expected fixed_size_list<float32>", sc.Field(idx[0]).Type)}
 	}
 	return idx[0], int(fl.Len()), nil

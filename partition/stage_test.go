@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // checkFinite refuses exactly NaN and ±Inf, naming the column and the
@@ -20,7 +20,7 @@ func TestCheckFinite(t *testing.T) {
 			vals := [2][]float32{append([]float32(nil), finite...), append([]float32(nil), finite...)}
 			vals[k][3] = bad
 			err := checkFinite(nil, -1, 0, vals[0], vals[1], "in.arrows")
-			if !pipeline.IsDataError(err) {
+			if !stream.IsDataError(err) {
 				t.Fatalf("%v in %s: error %v, want a DataError", bad, col, err)
 			}
 			if msg := err.Error(); !strings.Contains(msg, col) || !strings.Contains(msg, "value 3 is") || !strings.Contains(msg, "in.arrows") {

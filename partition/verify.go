@@ -19,7 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // VerifyReport is what Verify found in a dataset.
@@ -43,7 +43,7 @@ type VerifyReport struct {
 const maxProblems = 1000
 
 // Verify checks the dataset in dir against its manifest.json (read with
-// pipeline.ReadManifest, which checks paths and arithmetic): every listed
+// stream.ReadManifest, which checks paths and arithmetic): every listed
 // shard exists with the listed size and sha256 and holds the listed number
 // of rows; every row of a task shard has that task and no reject reason;
 // every row of a rejected shard has a reason, and the reasons add up to
@@ -59,7 +59,7 @@ const maxProblems = 1000
 // of rows, a lot for billions.
 //
 // Problems are collected, not returned at the first. When there is any,
-// Verify returns the report and a *pipeline.DataError "N problems, first:
+// Verify returns the report and a *stream.DataError "N problems, first:
 // ..."; a manifest that cannot be read is such an error too. Other errors
 // (cancellation) come with a nil report.
 func Verify(ctx context.Context, dir string) (*VerifyReport, error) {
@@ -76,7 +76,7 @@ type verifier struct {
 	ctx      context.Context
 	dir      string
 	mem      memory.Allocator
-	m        *pipeline.Manifest
+	m        *stream.Manifest
 	rep      *VerifyReport
 	nProblem int
 	taskCol  string
@@ -88,9 +88,9 @@ type verifier struct {
 }
 
 func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*VerifyReport, error) {
-	m, err := pipeline.ReadManifest(dir)
+	m, err := stream.ReadManifest(dir)
 	if err != nil {
-		if pipeline.IsDataError(err) {
+		if stream.IsDataError(err) {
 			return &VerifyReport{Problems: []string{err.Error()}}, err
 		}
 		return nil, err
@@ -101,7 +101,7 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		v.taskCol = name
 	}
 	listed := map[string]bool{}
-	check := func(s pipeline.ManifestShard, task int) (int64, error) {
+	check := func(s stream.ManifestShard, task int) (int64, error) {
 		if listed[s.Path] {
 			v.problem("%s: listed twice in the manifest", s.Path)
 			return 0, nil
@@ -135,7 +135,7 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		p := filepath.Join(dir, ModelFile)
 		if _, err := os.Stat(p); err == nil {
 			listed[ModelFile] = true
-			h, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: ModelFile, Path: p}})
+			h, err := stream.HashInputs(ctx, []stream.Input{{Name: ModelFile, Path: p}})
 			switch {
 			case err != nil:
 				v.problem("%s: %v", ModelFile, err)
@@ -155,10 +155,10 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 		}
 	}
 	if v.rep.Rows != m.TotalRows {
-		v.problem("%s: total_rows %d, the task files hold %d", pipeline.ManifestName, m.TotalRows, v.rep.Rows)
+		v.problem("%s: total_rows %d, the task files hold %d", stream.ManifestName, m.TotalRows, v.rep.Rows)
 	}
 	if in := v.rep.Rows + v.rep.Rejected; in != m.InputRows {
-		v.problem("%s: input_rows %d, the files hold %d (%d in tasks + %d rejected)", pipeline.ManifestName, m.InputRows, in, v.rep.Rows, v.rep.Rejected)
+		v.problem("%s: input_rows %d, the files hold %d (%d in tasks + %d rejected)", stream.ManifestName, m.InputRows, in, v.rep.Rows, v.rep.Rejected)
 	}
 	if err := v.unlisted(listed); err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 	if v.nProblem == 1 {
 		what = "problem"
 	}
-	return v.rep, &pipeline.DataError{Source: dir, Row: -1,
+	return v.rep, &stream.DataError{Source: dir, Row: -1,
 		Err: fmt.Errorf("%d %s, first: %s", v.nProblem, what, v.rep.Problems[0])}
 }
 
@@ -195,7 +195,7 @@ func (v *verifier) problem(format string, args ...any) {
 
 // readProblem records an error reading a shard, naming the file once.
 func (v *verifier) readProblem(rel string, err error) {
-	var de *pipeline.DataError
+	var de *stream.DataError
 	if errors.As(err, &de) && de.Source == rel {
 		v.problem("%s", de.Error())
 		return
@@ -205,7 +205,7 @@ func (v *verifier) readProblem(rel string, err error) {
 
 // shard checks one listed file (task -1: rejected) and returns the rows
 // it holds. Only cancellation is returned as an error.
-func (v *verifier) shard(s pipeline.ManifestShard, task int) (int64, error) {
+func (v *verifier) shard(s stream.ManifestShard, task int) (int64, error) {
 	if err := v.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -276,8 +276,8 @@ func (c *verifyRowCheck) add(format string, args ...any) {
 // rows reads a shard's doc_id, task and reject columns, checks its rows
 // and returns how many it holds.
 func (v *verifier) rows(rel, full string, size int64, task int) (int64, error) {
-	in := []pipeline.Input{{Name: rel, Path: full, Size: size, Format: pipeline.FormatParquet}}
-	rd, err := pipeline.OpenInputs(v.ctx, in, pipeline.WithAllocator(v.mem))
+	in := []stream.Input{{Name: rel, Path: full, Size: size, Format: stream.FormatParquet}}
+	rd, err := stream.OpenInputs(v.ctx, in, stream.WithAllocator(v.mem))
 	if err != nil {
 		return 0, err
 	}
@@ -292,7 +292,7 @@ func (v *verifier) rows(rel, full string, size int64, task int) (int64, error) {
 	}
 	var cols []string
 	has := func(name string) bool { return len(sc.FieldIndices(name)) > 0 }
-	for _, c := range []string{pipeline.DefaultDocIDColumn, v.taskCol, pipeline.RejectColumn} {
+	for _, c := range []string{stream.DefaultDocIDColumn, v.taskCol, stream.RejectColumn} {
 		if has(c) && !slices.Contains(cols, c) {
 			cols = append(cols, c)
 		}
@@ -300,15 +300,15 @@ func (v *verifier) rows(rel, full string, size int64, task int) (int64, error) {
 	switch {
 	case task >= 0 && !has(v.taskCol):
 		v.problem("%s: no task column %q", rel, v.taskCol)
-	case task < 0 && !has(pipeline.RejectColumn):
-		v.problem("%s: rejected shard without a %s column", rel, pipeline.RejectColumn)
+	case task < 0 && !has(stream.RejectColumn):
+		v.problem("%s: rejected shard without a %s column", rel, stream.RejectColumn)
 	}
-	opts := []pipeline.Option{pipeline.WithAllocator(v.mem)}
+	opts := []stream.Option{stream.WithAllocator(v.mem)}
 	if len(cols) > 0 {
-		opts = append(opts, pipeline.WithColumns(cols...))
+		opts = append(opts, stream.WithColumns(cols...))
 	}
 	// With no column to read, the rows are still counted (reading all).
-	rd, err = pipeline.OpenInputs(v.ctx, in, opts...)
+	rd, err = stream.OpenInputs(v.ctx, in, opts...)
 	if err != nil {
 		return 0, err
 	}
@@ -352,7 +352,7 @@ func (v *verifier) batch(rec arrow.RecordBatch, first int64, file int32, task in
 		}
 		return nil
 	}
-	ids, tasks, rejects := col(pipeline.DefaultDocIDColumn), col(v.taskCol), col(pipeline.RejectColumn)
+	ids, tasks, rejects := col(stream.DefaultDocIDColumn), col(v.taskCol), col(stream.RejectColumn)
 	var t32 *array.Int32
 	var t64 *array.Int64
 	if tasks != nil && task >= 0 {
@@ -366,7 +366,7 @@ func (v *verifier) batch(rec arrow.RecordBatch, first int64, file int32, task in
 	if rejects != nil {
 		reasons, _ = rejects.(*array.String)
 		if reasons == nil && rec.NumRows() > 0 {
-			badReject.add("row %d: %s column is %s", first, pipeline.RejectColumn, rejects.DataType())
+			badReject.add("row %d: %s column is %s", first, stream.RejectColumn, rejects.DataType())
 		}
 	}
 	for i := range int(rec.NumRows()) {
@@ -441,7 +441,7 @@ func (v *verifier) unlisted(listed map[string]bool) error {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel != pipeline.ManifestName && !listed[rel] {
+		if rel != stream.ManifestName && !listed[rel] {
 			v.problem("%s: not listed in the manifest", rel)
 		}
 		return nil

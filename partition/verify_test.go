@@ -11,7 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // verifyRows are 30 rows in 3 tasks of 10, 10 and 8 rows, 2 rejected.
@@ -26,12 +26,12 @@ func verifyRows() []shardRow {
 
 // writeVerifyDataset writes rows as a dataset of 3 tasks with shards of at
 // most 6 rows.
-func writeVerifyDataset(t *testing.T, mem memory.Allocator, rows []shardRow) (string, *pipeline.Manifest) {
+func writeVerifyDataset(t *testing.T, mem memory.Allocator, rows []shardRow) (string, *stream.Manifest) {
 	t.Helper()
 	src := newMemReader(t, mem, inputSpec{}, rows, 7)
 	dir := filepath.Join(t.TempDir(), "ds")
 	m, err := WriteShards(context.Background(), src, dir, ShardOptions{Tasks: 3, MaxRows: 6, Allocator: mem,
-		Writer: []pipeline.Option{pipeline.WithAllocator(mem)}})
+		Writer: []stream.Option{stream.WithAllocator(mem)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +39,9 @@ func writeVerifyDataset(t *testing.T, mem memory.Allocator, rows []shardRow) (st
 }
 
 // editManifest rewrites dir's manifest after edit.
-func editManifest(t *testing.T, dir string, edit func(m *pipeline.Manifest)) {
+func editManifest(t *testing.T, dir string, edit func(m *stream.Manifest)) {
 	t.Helper()
-	m, err := pipeline.ReadManifest(dir)
+	m, err := stream.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,10 +50,10 @@ func editManifest(t *testing.T, dir string, edit func(m *pipeline.Manifest)) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.ParseManifest("edited", data); err != nil {
+	if _, err := stream.ParseManifest("edited", data); err != nil {
 		t.Fatalf("the edited manifest does not parse: %v", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, pipeline.ManifestName), data, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, stream.ManifestName), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -82,10 +82,10 @@ func TestVerifyFindsCorruption(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		rows    func() []shardRow
-		corrupt func(t *testing.T, dir string, m *pipeline.Manifest)
+		corrupt func(t *testing.T, dir string, m *stream.Manifest)
 		want    []string // each must be in some problem line
 	}{
-		{name: "flipped byte", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
+		{name: "flipped byte", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
 			p := filepath.Join(dir, "task=001", "part-00000.parquet")
 			data, err := os.ReadFile(p)
 			if err != nil {
@@ -96,18 +96,18 @@ func TestVerifyFindsCorruption(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, want: []string{"task=001/part-00000.parquet: sha256"}},
-		{name: "deleted shard", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
+		{name: "deleted shard", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
 			if err := os.Remove(filepath.Join(dir, "task=002", "part-00001.parquet")); err != nil {
 				t.Fatal(err)
 			}
 		}, want: []string{"task=002/part-00001.parquet: listed in the manifest but missing", "total_rows 28, the task files hold"}},
-		{name: "truncated shard", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
+		{name: "truncated shard", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
 			p := filepath.Join(dir, "rejected", "part-00000.parquet")
 			if err := os.Truncate(p, 100); err != nil {
 				t.Fatal(err)
 			}
 		}, want: []string{"rejected/part-00000.parquet: 100 bytes, the manifest lists", "rejected/part-00000.parquet: sha256", "rejected/part-00000.parquet: not a valid Parquet file"}},
-		{name: "extra file", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
+		{name: "extra file", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
 			for _, f := range []string{"task=000/part-00009.parquet", "notes.txt", "task=007/.part-00000.parquet.tmp-1"} {
 				os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755)
 				if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
@@ -122,16 +122,16 @@ func TestVerifyFindsCorruption(t *testing.T) {
 			return rows
 		}, want: []string{`task=001/part-00001.parquet: 1 duplicated doc_ids, first: row 1: doc_id "d00004" also at task=001/part-00000.parquet row 1`,
 			`task=002/part-00001.parquet: 1 duplicated doc_ids, first: row 0: doc_id "d00003" also at task=000/part-00000.parquet row 1`}},
-		{name: "counts moved between tasks", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
-			editManifest(t, dir, func(m *pipeline.Manifest) {
+		{name: "counts moved between tasks", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
+			editManifest(t, dir, func(m *stream.Manifest) {
 				m.Tasks[0].Rows--
 				m.Tasks[0].Shards[1].Rows--
 				m.Tasks[1].Rows++
 				m.Tasks[1].Shards[0].Rows++
 			})
 		}, want: []string{"task=000/part-00001.parquet: 4 rows, the manifest lists 3", "task=001/part-00000.parquet: 6 rows, the manifest lists 7"}},
-		{name: "rejected counts edited", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
-			editManifest(t, dir, func(m *pipeline.Manifest) {
+		{name: "rejected counts edited", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
+			editManifest(t, dir, func(m *stream.Manifest) {
 				m.Rejected.Rows++
 				m.Rejected.Reasons["too short"]--
 				m.Rejected.Reasons["invented"] = 2
@@ -139,7 +139,7 @@ func TestVerifyFindsCorruption(t *testing.T) {
 			})
 		}, want: []string{"rejected: rejected rows 3, the rejected files hold 2", `reason "invented": the manifest counts 2 rows, the files hold 0`,
 			`reason "too short": the manifest counts 1 rows, the files hold 2`, "input_rows 31, the files hold 30"}},
-		{name: "shards swapped between tasks", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
+		{name: "shards swapped between tasks", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
 			// task=000/part-00000 and task=001/part-00000 both hold 6 rows.
 			a := filepath.Join(dir, "task=000", "part-00000.parquet")
 			b := filepath.Join(dir, "task=001", "part-00000.parquet")
@@ -149,14 +149,14 @@ func TestVerifyFindsCorruption(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			editManifest(t, dir, func(m *pipeline.Manifest) {
+			editManifest(t, dir, func(m *stream.Manifest) {
 				s0, s1 := &m.Tasks[0].Shards[0], &m.Tasks[1].Shards[0]
 				s0.Bytes, s1.Bytes = s1.Bytes, s0.Bytes
 				s0.SHA256, s1.SHA256 = s1.SHA256, s0.SHA256
 			})
 		}, want: []string{"task=000/part-00000.parquet: 6 rows not of task 0, first: row 0: task 1", "task=001/part-00000.parquet: 6 rows not of task 1, first: row 0: task 0"}},
-		{name: "task shard listed as rejected", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
-			editManifest(t, dir, func(m *pipeline.Manifest) {
+		{name: "task shard listed as rejected", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
+			editManifest(t, dir, func(m *stream.Manifest) {
 				moved := m.Tasks[2].Shards[1]
 				m.Tasks[2].Shards = m.Tasks[2].Shards[:1]
 				m.Tasks[2].Rows -= moved.Rows
@@ -166,8 +166,8 @@ func TestVerifyFindsCorruption(t *testing.T) {
 				m.Rejected.Reasons["too short"] += moved.Rows
 			})
 		}, want: []string{"task=002/part-00001.parquet: 2 rows without a reject reason, first: row 0"}},
-		{name: "missing manifest", corrupt: func(t *testing.T, dir string, m *pipeline.Manifest) {
-			if err := os.Remove(filepath.Join(dir, pipeline.ManifestName)); err != nil {
+		{name: "missing manifest", corrupt: func(t *testing.T, dir string, m *stream.Manifest) {
+			if err := os.Remove(filepath.Join(dir, stream.ManifestName)); err != nil {
 				t.Fatal(err)
 			}
 		}, want: []string{"manifest.json: no such file"}},
@@ -183,7 +183,7 @@ func TestVerifyFindsCorruption(t *testing.T) {
 				tc.corrupt(t, dir, m)
 			}
 			rep, err := verifyDataset(context.Background(), dir, mem)
-			var de *pipeline.DataError
+			var de *stream.DataError
 			if !errors.As(err, &de) {
 				t.Fatalf("error %v, want a DataError", err)
 			}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // FuzzRunConfig feeds arbitrary bytes to ParseRunConfig: no panic, no
@@ -50,8 +52,8 @@ func FuzzRunConfig(f *testing.F) {
 				t.Errorf("ParseRunConfig returned a config and an error: %v", err)
 			}
 			msg := err.Error()
-			if !IsDataError(err) || !strings.HasPrefix(msg, name+": ") {
-				t.Fatalf("error %q (%T) is not a DataError naming %s", msg, err, name)
+			if !stream.IsDataError(err) || !strings.HasPrefix(msg, name+": ") {
+				t.Fatalf("error %q (%T) is not a stream.DataError naming %s", msg, err, name)
 			}
 			if strings.ContainsAny(msg, "\r\n") {
 				t.Fatalf("error is not one line: %q", msg)

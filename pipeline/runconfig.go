@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline/stream"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -69,8 +71,8 @@ type RunPartition struct {
 	Sample         int     `json:"sample"`
 	Restarts       int     `json:"restarts"`
 	MaxIter        int     `json:"max_iter"`
-	PatternWeight  float64 `json:"pattern_weight"`
-	SemanticWeight float64 `json:"semantic_weight"`
+	PatternWeight  float64 `json:"pattern_weight" yaml:"weights.pattern"`
+	SemanticWeight float64 `json:"semantic_weight" yaml:"weights.semantic"`
 }
 
 // RunShard is the shard section: how the partition stage cuts shards.
@@ -86,6 +88,8 @@ type RunTrain struct {
 	Tasks           string   `json:"tasks"`
 	Strategies      []string `json:"strategies"`
 	Steps           int      `json:"steps"`
+	Patience        int      `json:"patience"`
+	EvalEvery       int      `json:"eval_every"`
 	PerTaskBatch    int      `json:"per_task_batch"`
 	LR              float64  `json:"lr"`
 	Temperature     float64  `json:"temperature"`
@@ -133,7 +137,7 @@ func DefaultRunConfig() RunConfig {
 		Shard: RunShard{MaxRows: 1 << 20, MaxBytes: 256 << 20},
 		Train: RunTrain{
 			Objective: "masked-regression", Tasks: "cluster", Strategies: []string{"minimax"},
-			Steps: 500, PerTaskBatch: 32, LR: 1e-3, Temperature: 0.1, Smoothing: 0.9, Eta: 0,
+			Steps: 5000, Patience: 3, EvalEvery: 100, PerTaskBatch: 32, LR: 1e-3, Temperature: 0.1, Smoothing: 0.9, Eta: 0,
 			CheckpointEvery: 100, Vocab: 1 << 14, Window: 32, Hidden: 128, Embed: 64,
 			VectorCol: "semantic",
 		},
@@ -147,7 +151,7 @@ func DefaultRunConfig() RunConfig {
 func LoadRunConfig(path string) (*RunConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, stream.FileError(path, err)
 	}
 	return ParseRunConfig(path, data)
 }
@@ -249,29 +253,29 @@ type yfield struct {
 	parse func(v *yaml.Node) error
 }
 
-func (p *yparser) fail(n *yaml.Node, format string, args ...any) *DataError {
+func (p *yparser) fail(n *yaml.Node, format string, args ...any) *stream.DataError {
 	line := 0
 	if n != nil {
 		line = n.Line
 	}
-	return &DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf(format, args...)}
+	return &stream.DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf(format, args...)}
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // syntax turns a YAML syntax error into a *DataError with its line.
-func (p *yparser) syntax(err error) *DataError {
+func (p *yparser) syntax(err error) *stream.DataError {
 	msg := err.Error()
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return &DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf("not valid YAML: %s", m[2])}
+		return &stream.DataError{Source: p.name, Line: int64(line), Row: -1, Err: fmt.Errorf("not valid YAML: %s", m[2])}
 	}
-	return &DataError{Source: p.name, Row: -1, Err: fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
+	return &stream.DataError{Source: p.name, Row: -1, Err: fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))}
 }
 
 // missing is the error of a required key that is absent: at the line of
 // its section's key, or of the document.
-func (p *yparser) missing(section, root *yaml.Node, key, in, what string) *DataError {
+func (p *yparser) missing(section, root *yaml.Node, key, in, what string) *stream.DataError {
 	n := lineOf(section, root)
 	if in == "" {
 		return p.fail(n, "missing key %q (%s)", key, what)
@@ -698,6 +702,8 @@ func (p *yparser) train(n *yaml.Node, t *RunTrain) error {
 			return nil
 		}},
 		{"steps", p.intv(&t.Steps, "train.steps", 1, math.MaxInt32)},
+		{"patience", p.intv(&t.Patience, "train.patience", 0, math.MaxInt32)},
+		{"eval_every", p.intv(&t.EvalEvery, "train.eval_every", 1, math.MaxInt32)},
 		{"per_task_batch", p.intv(&t.PerTaskBatch, "train.per_task_batch", 1, math.MaxInt32)},
 		{"lr", p.floatv(&t.LR, "train.lr", positive)},
 		{"temperature", p.floatv(&t.Temperature, "train.temperature", positive)},
@@ -772,7 +778,7 @@ func ParseRunDownstream(s string) (RunDownstream, bool) {
 func closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestD {
+		if d := stream.EditDistance(s, c); d < bestD {
 			best, bestD = c, d
 		}
 	}

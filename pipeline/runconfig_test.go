@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 const fullRunConfig = `# every key, none at its default
@@ -30,6 +32,8 @@ train:
   tasks: pos
   strategies: [minimax, doremi, erm, group-dro, uniform]
   steps: 40
+  patience: 5
+  eval_every: 20
   per_task_batch: 8
   lr: 2e-3
   temperature: 0.5
@@ -62,7 +66,7 @@ func TestRunConfigEveryKey(t *testing.T) {
 		Shard: RunShard{MaxRows: 1000, MaxBytes: 1000000},
 		Train: RunTrain{Objective: "masked-token", Tasks: "pos",
 			Strategies: []string{"erm", "minimax", "doremi", "group-dro", "uniform"}, // erm first
-			Steps:      40, PerTaskBatch: 8, LR: 2e-3, Temperature: 0.5, Smoothing: 0.5, Eta: 0.02,
+			Steps:      40, Patience: 5, EvalEvery: 20, PerTaskBatch: 8, LR: 2e-3, Temperature: 0.5, Smoothing: 0.5, Eta: 0.02,
 			CheckpointEvery: 10, Vocab: 1024, Window: 16, Hidden: 32, Embed: 16, VectorCol: "emb", TextCol: "body2"},
 		Eval: RunEval{Downstream: []RunDownstream{
 			{Name: "a", Path: "down/a.parquet", LabelCol: "label"},
@@ -92,7 +96,7 @@ func TestRunConfigDefaults(t *testing.T) {
 		t.Errorf("parsed:\n%+v\nwant:\n%+v", *cfg, want)
 	}
 	if cfg.SeedSet || cfg.Seed != 1 || !cfg.Report || cfg.Train.Strategies[0] != "minimax" || cfg.Features.Dim != 96 ||
-		cfg.Partition.Sample != 200000 || cfg.Shard.MaxBytes != 268435456 || cfg.Train.Steps != 500 {
+		cfg.Partition.Sample != 200000 || cfg.Shard.MaxBytes != 268435456 || cfg.Train.Steps != 5000 || cfg.Train.Patience != 3 || cfg.Train.EvalEvery != 100 {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	// Null values, aliases and one string for a list.
@@ -193,9 +197,9 @@ func TestRunConfigErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseRunConfig("pipeline.yaml", []byte(tc.yaml))
-			var de *DataError
+			var de *stream.DataError
 			if !errors.As(err, &de) {
-				t.Fatalf("error %v (%T), want a *DataError", err, err)
+				t.Fatalf("error %v (%T), want a *stream.DataError", err, err)
 			}
 			if de.Source != "pipeline.yaml" || de.Line != tc.line {
 				t.Errorf("%v: source %q line %d, want pipeline.yaml line %d", err, de.Source, de.Line, tc.line)
@@ -212,7 +216,7 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 	for _, empty := range []string{"", "# nothing\n", "~\n"} {
 		_, err := ParseRunConfig("p.yaml", []byte(empty))
-		if !IsDataError(err) || !strings.Contains(err.Error(), "empty config") {
+		if !stream.IsDataError(err) || !strings.Contains(err.Error(), "empty config") {
 			t.Errorf("%q: %v", empty, err)
 		}
 	}
@@ -221,7 +225,7 @@ func TestRunConfigErrors(t *testing.T) {
 func TestRunConfigLoad(t *testing.T) {
 	dir := t.TempDir()
 	_, err := LoadRunConfig(filepath.Join(dir, "missing.yaml"))
-	if !IsDataError(err) || !strings.Contains(err.Error(), "no such file") {
+	if !stream.IsDataError(err) || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: %v", err)
 	}
 	p := filepath.Join(dir, "p.yaml")

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Files of a run's output root (see `robustdata run`).
@@ -234,7 +236,7 @@ func writeJSONAtomic(path string, v any) error {
 		return err
 	}
 	data = append(data, '\n')
-	return WriteFileAtomic(path, func(w io.Writer) error {
+	return stream.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -283,7 +285,7 @@ func (h *FileHasher) Output(ctx context.Context, rel string) (FileSum, error) {
 func (h *FileHasher) File(ctx context.Context, name, path string) (FileSum, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return FileSum{}, fileError(name, err)
+		return FileSum{}, stream.FileError(name, err)
 	}
 	key := path
 	if abs, err := filepath.Abs(path); err == nil {
@@ -293,7 +295,7 @@ func (h *FileHasher) File(ctx context.Context, name, path string) (FileSum, erro
 		c.sum.Path = name
 		return c.sum, nil
 	}
-	sums, err := HashInputs(ctx, []Input{{Name: name, Path: path}})
+	sums, err := stream.HashInputs(ctx, []stream.Input{{Name: name, Path: path}})
 	if err != nil {
 		return FileSum{}, err
 	}
@@ -377,7 +379,7 @@ func RemoveStaleTemps(root string, folders []string) ([]string, error) {
 	var removed []string
 	var errs []error
 	for _, f := range append([]string{"."}, folders...) {
-		done, err := SweepStaging(filepath.Join(root, f), "")
+		done, err := stream.SweepStaging(filepath.Join(root, f), "")
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -138,6 +138,29 @@ func (t intTicks) Ticks(min, max float64) []plot.Tick {
 
 func max1(n int) int { return max(n, 1) }
 
+// stepTicks marks whole steps only: gonum's default ticks, without those
+// that fall between two steps, labelled as integers.
+type stepTicks struct{}
+
+func (stepTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (plot.DefaultTicks{}).Ticks(min, max) {
+		if t.Value != math.Trunc(t.Value) {
+			continue
+		}
+		if t.Label != "" {
+			t.Label = strconv.FormatInt(int64(t.Value), 10)
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 {
+		for v := math.Ceil(min); v <= max; v++ {
+			out = append(out, plot.Tick{Value: v, Label: strconv.FormatInt(int64(v), 10)})
+		}
+	}
+	return out
+}
+
 func taskName(i int) string { return strconv.Itoa(i) }
 
 // taskBarsSVG draws one bar per task, coloured as the task.
@@ -306,6 +329,7 @@ type series struct {
 	xs, ys []float64
 	color  color.Color
 	dashes []vg.Length
+	width  vg.Length // default 1.2
 }
 
 // lineChartSVG draws the series with the y range [ymin, ymax], on a log
@@ -327,11 +351,17 @@ func lineChartSVG(title, xlabel, ylabel string, ss []series, ymin, ymax float64,
 		}
 		l.Color = s.color
 		l.Width = 1.2
+		if s.width > 0 {
+			l.Width = s.width
+		}
 		l.Dashes = s.dashes
 		p.Add(l)
 	}
 	if ymax > ymin {
 		p.Y.Min, p.Y.Max = ymin, ymax
+	}
+	if xlabel == "step" {
+		p.X.Tick.Marker = stepTicks{}
 	}
 	if logY {
 		p.Y.Scale = plot.LogScale{}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,14 +21,14 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Columns read from the shards besides the configured text, label and
 // task columns.
 const (
 	distanceColumn = partition.DistanceColumn
-	docIDColumn    = pipeline.DefaultDocIDColumn
+	docIDColumn    = stream.DefaultDocIDColumn
 	// patternNamesKey is the pattern field's metadata key naming its
 	// values (written by the features stage).
 	patternNamesKey = "robustdata.pattern.names"
@@ -41,9 +42,12 @@ const (
 // dataset is what the report reads from a dataset folder.
 type dataset struct {
 	dir   string
-	man   *pipeline.Manifest
+	man   *stream.Manifest
 	model *partition.Model // nil without partition.json
 	k     int
+	// mdTerms are the top terms of report.md, nil without it: the HTML
+	// report names the tasks by the same words as the Markdown one.
+	mdTerms [][]string
 
 	textCol, labelCol, taskCol string
 	patternNames               []string
@@ -75,13 +79,13 @@ func (s *sample) len() int { return len(s.task) }
 // one), a sample of at most n rows and, with a label column, the labels
 // × tasks table over every row.
 func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error) {
-	man, err := pipeline.OpenDataset(dir)
+	man, err := stream.OpenDataset(dir)
 	if err != nil {
 		return nil, err
 	}
 	d := &dataset{dir: dir, man: man, k: len(man.Tasks)}
 	if d.k == 0 {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+		return nil, &stream.DataError{Source: filepath.Join(dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
 	}
 	mp := filepath.Join(dir, partition.ModelFile)
 	if _, err := os.Stat(mp); err == nil {
@@ -89,12 +93,17 @@ func readDataset(ctx context.Context, dir string, opts Options) (*dataset, error
 			return nil, err
 		}
 	}
+	if md, err := os.ReadFile(filepath.Join(dir, partition.ReportFile)); err == nil {
+		d.mdTerms = partition.ReadTopTerms(string(md), d.k)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("robustdata/report: reading %s: %w", filepath.Join(dir, partition.ReportFile), err)
+	}
 	d.taskCol = configString(man.Config, "", partition.ConfigTaskColumn, partition.DefaultTaskColumn)
 	d.textCol = cmp.Or(opts.TextCol, configString(man.Config, "features", "text_col", "text"))
 
 	first := firstShard(d)
 	if first == "" {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
+		return nil, &stream.DataError{Source: filepath.Join(dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no rows in task shards")}
 	}
 	sc, err := shardSchema(ctx, first)
 	if err != nil {
@@ -138,7 +147,7 @@ func firstShard(d *dataset) string {
 
 // shardSchema returns the schema of one shard.
 func shardSchema(ctx context.Context, path string) (*arrow.Schema, error) {
-	rd, err := pipeline.Open(ctx, []string{path})
+	rd, err := stream.Open(ctx, []string{path})
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +164,7 @@ func (d *dataset) columns(sc *arrow.Schema, opts Options, source string) error {
 	switch {
 	case opts.LabelCol != "":
 		if !isString(opts.LabelCol) {
-			return &pipeline.DataError{Source: source, Row: -1, Column: opts.LabelCol,
+			return &stream.DataError{Source: source, Row: -1, Column: opts.LabelCol,
 				Err: fmt.Errorf("no such string label column; the shards have %s", fieldNames(sc))}
 		}
 		d.labelCol = opts.LabelCol
@@ -303,7 +312,7 @@ func (d *dataset) read(ctx context.Context, sc *arrow.Schema, n int) error {
 
 // readTask reads one task's shards.
 func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quota, rows int64, counts map[string][]int64) error {
-	rd, err := pipeline.Open(ctx, paths, pipeline.WithColumns(cols...))
+	rd, err := stream.Open(ctx, paths, stream.WithColumns(cols...))
 	if err != nil {
 		return err
 	}
@@ -367,8 +376,8 @@ func (d *dataset) readTask(ctx context.Context, t int, paths, cols []string, quo
 			if si >= 0 {
 				s.semantic = appendVector(s.semantic, rec.Column(si), i, s.sdim)
 			}
-			s.texts = append(s.texts, pipeline.StringAt(rec, xi, i, keepTextBytes))
-			s.ids = append(s.ids, pipeline.StringAt(rec, ii, i, 256))
+			s.texts = append(s.texts, stream.StringAt(rec, xi, i, keepTextBytes))
+			s.ids = append(s.ids, stream.StringAt(rec, ii, i, 256))
 			dist := math.NaN()
 			if di >= 0 {
 				if f, ok := rec.Column(di).(*array.Float32); ok && f.IsValid(i) {
@@ -437,21 +446,28 @@ func contingency(counts map[string][]int64, k int) *partition.Contingency {
 	return c
 }
 
-// projection is the sample projected on its first two principal
-// components.
+// projection is the sample projected on two principal components.
 type projection struct {
 	xs, ys []float64
 	// explained is the share of variance of each of the two components.
 	explained [2]float64
+	// between: the components are those of the task centroids (the
+	// directions along which the tasks differ most), and explained is
+	// the share of the between-task variance; else those of the rows.
+	between bool
 	// space says which vectors were projected.
 	space string
 }
 
-// project computes the PCA of the sample's feature vectors: the rows
-// k-means saw (standardised, weighted pattern block beside the centred,
-// renormalised, weighted semantic block, as partition.json says) when the
-// model is there, else the semantic vectors, else the standardised
-// pattern vectors. It returns nil when there is nothing to project.
+// project projects the sample's feature vectors — the rows k-means saw
+// (standardised, weighted pattern block beside the centred, renormalised,
+// weighted semantic block, as partition.json says) when the model is
+// there, else the semantic vectors, else the standardised pattern vectors
+// — on the first two principal components of the task centroids
+// (weighted by the tasks' sampled rows): the plane in which the tasks lie
+// furthest apart, so that they show as separate clouds rather than one
+// blob. With fewer than three tasks in the sample, the components are
+// those of the rows. It returns nil when there is nothing to project.
 func (d *dataset) project() *projection {
 	s := &d.sample
 	n := s.len()
@@ -485,8 +501,13 @@ func (d *dataset) project() *projection {
 	default:
 		return nil
 	}
+	_, dim := x.Dims()
 	var pc stat.PC
-	if !pc.PrincipalComponents(x, nil) {
+	between := false
+	if cents, weights := taskCentroids(x, s.task, d.k); cents != nil {
+		between = pc.PrincipalComponents(cents, weights)
+	}
+	if !between && !pc.PrincipalComponents(x, nil) {
 		return nil
 	}
 	var vecs mat.Dense
@@ -498,7 +519,6 @@ func (d *dataset) project() *projection {
 	}
 	// Fix each component's sign (its largest loading positive), so that
 	// the picture does not depend on the SVD's sign choice.
-	_, dim := x.Dims()
 	for c := range 2 {
 		best := 0
 		for r := range dim {
@@ -516,7 +536,7 @@ func (d *dataset) project() *projection {
 	for j := range dim {
 		means[j] = mat.Sum(x.ColView(j)) / float64(n)
 	}
-	p := &projection{xs: make([]float64, n), ys: make([]float64, n), space: space}
+	p := &projection{xs: make([]float64, n), ys: make([]float64, n), space: space, between: between}
 	for i := range n {
 		row := x.RawRowView(i)
 		for j, v := range row {
@@ -542,10 +562,16 @@ func colStats(v []float64, n, d int) (mean, std []float64) {
 	return partition.Standardisation(mat.NewDense(n, d, v[:n*d]))
 }
 
-// topTerms ranks, per task, the content words of its sampled texts
-// (partition.TopTerms: c-TF-IDF; words met once in the task are left out).
-func (d *dataset) topTerms(n int) [][]string {
-	return partition.TopTerms(d.sample.texts, d.sample.task, d.k, n, features.ContentWords)
+// topTerms are, per task, the top terms of the dataset's report.md, so
+// that both reports agree; without report.md, the content words of the
+// task's sampled texts ranked as partition ranks them
+// (partition.TopTerms: c-TF-IDF; words met once in the task and words
+// that name nothing are left out).
+func (d *dataset) topTerms(n int) (terms [][]string, fromMarkdown bool) {
+	if d.mdTerms != nil {
+		return d.mdTerms, true
+	}
+	return partition.TopTerms(d.sample.texts, d.sample.task, d.k, n, features.ContentWords), false
 }
 
 // standOut names, per task, the n pattern features whose mean over the
@@ -608,4 +634,46 @@ func snippet(text string, n int) string {
 		t = t[:cut] + "…"
 	}
 	return t
+}
+
+// varianceOf names the variance the components' shares are of.
+func (p *projection) varianceOf() string {
+	if p.between {
+		return "between-task "
+	}
+	return ""
+}
+
+// taskCentroids returns the mean row of x of each task with rows (task[i]
+// is row i's task, of k) and the tasks' row counts, or nil with fewer
+// than three such tasks (their centroids span less than a plane).
+func taskCentroids(x *mat.Dense, task []int, k int) (*mat.Dense, []float64) {
+	n, dim := x.Dims()
+	sums := make([][]float64, k)
+	counts := make([]float64, k)
+	for i := range n {
+		t := task[i]
+		if sums[t] == nil {
+			sums[t] = make([]float64, dim)
+		}
+		for j, v := range x.RawRowView(i) {
+			sums[t][j] += v
+		}
+		counts[t]++
+	}
+	var rows []float64
+	var weights []float64
+	for t := range k {
+		if counts[t] == 0 {
+			continue
+		}
+		for j := range dim {
+			rows = append(rows, sums[t][j]/counts[t])
+		}
+		weights = append(weights, counts[t])
+	}
+	if len(weights) < 3 {
+		return nil, nil
+	}
+	return mat.NewDense(len(weights), dim, rows), weights
 }

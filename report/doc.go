@@ -16,23 +16,31 @@
 //  1. Dataset: inputs with size and sha256, rows in, in task shards and
 //     rejected, K, seed and every stage's configuration (manifest.json);
 //     how partition.json was fitted.
-//  2. Task sizes: a bar per task (manifest.json) and a table.
-//  3. Projection: the first two principal components (gonum/stat PCA) of
-//     up to Options.SampleRows rows drawn evenly from every task's shards
-//     (each task at least 5 rows when it has them), in the space k-means
-//     clustered — the pattern block standardised and weighed by
-//     partition.json, beside the centred, renormalised, weighed semantic
-//     block — or of the semantic column alone without partition.json;
-//     coloured by task with a legend.
-//  4. Tasks: per task its top terms (c-TF-IDF of the sampled texts over
-//     features.ContentWords), the pattern features that stand out, and
-//     three sampled texts, nearest the centroid first (task_distance).
+//  2. Task sizes: a bar per task (manifest.json) and a table; a task
+//     holding partition.DominantShare (45%) of the rows or more is
+//     flagged with a hint (--k, --weights).
+//  3. Projection: up to Options.SampleRows rows drawn evenly from every
+//     task's shards (each task at least 5 rows when it has them), in the
+//     space k-means clustered — the pattern block standardised and
+//     weighed by partition.json, beside the centred, renormalised, weighed
+//     semantic block — or of the semantic column alone without
+//     partition.json, projected on the first two principal components
+//     (gonum/stat PCA) of the task centroids, the plane in which the tasks
+//     lie furthest apart; coloured by task with a legend.
+//  4. Tasks: per task its top terms — those of the dataset's report.md, so
+//     that both reports agree, else c-TF-IDF of the sampled texts over
+//     features.ContentWords (partition.TopTerms) — the pattern features
+//     that stand out, and three sampled texts, nearest the centroid first
+//     (task_distance).
 //  5. Labels (when the shards have a label column): NMI, ARI and purity
 //     over every row of the shards and a labels × tasks heat map.
-//  6. Training runs (when DIR/runs/ holds some): per run the per-task
-//     training loss smoothed by a moving average (small multiples on one
-//     scale), the final task weights as grouped bars, the runs' eval.json
-//     side by side and DIR/eval/eval.json's downstream probes.
+//  6. Training runs (when DIR/runs/ holds some): one chart of every run's
+//     worst-task and mean training loss per step, smoothed by a moving
+//     average (whole steps on the axis), how many seeds each strategy ran
+//     with (the spread of its worst loss, or that there is none), the
+//     final task weights as grouped bars, the runs' eval.json side by
+//     side and DIR/eval/eval.json's downstream probes (their mean and
+//     worst only with two probes or more).
 //
 // The report is deterministic: the sample is drawn at fixed positions,
 // maps are sorted, nothing depends on time, so the same inputs give the

@@ -45,7 +45,10 @@ figure svg { display: block; max-width: 100%; height: auto; }
 .card p { margin: 4px 0; font-size: 13px; }
 .card blockquote { margin: 6px 0; padding: 4px 8px; border-left: 3px solid var(--line); background: #fff; font-size: 12.5px; white-space: pre-wrap; overflow-wrap: anywhere; }
 .card blockquote .id { display: block; color: var(--muted); font-size: 11px; }
-.multiples { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 10px 18px; }
+.sw.line { height: 0; border-top: 2px solid #444; border-radius: 0; vertical-align: 3px; }
+.sw.line.dash { border-top-style: dashed; background: none; }
+.runs { font-size: 13px; padding-left: 18px; }
+.warn { background: #fff4e5; border-left: 4px solid #e8590c; padding: 6px 10px; }
 .metrics { font-size: 16px; margin: 6px 0 10px; }
 summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 .metrics b { font-variant-numeric: tabular-nums; }
@@ -87,25 +90,26 @@ summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 <tr><th>task</th><th class="num">rows</th><th class="num">share</th><th class="num">bytes</th><th class="num">shards</th></tr>
 {{range .Sizes.Rows}}<tr><td><span class="sw" style="background: {{.Color}}"></span>{{.Task}}</td><td class="num">{{.Rows}}</td><td class="num">{{.Share}}</td><td class="num">{{.Bytes}}</td><td class="num">{{.Shards}}</td></tr>
 {{end}}</table>
-</section>
+{{range .Sizes.Warnings}}<p class="warn"><b>Warning:</b> {{.}}.</p>
+{{end}}</section>
 
 <section id="projection">
 <h2>3. Projection</h2>
 {{with .Proj}}<figure class="chart" id="projection-chart" data-points="{{.Points}}">
 {{.SVG}}
-<figcaption>{{.Points}} rows drawn evenly from the {{.Of}} rows of the task shards (every task at least 5 when it has them), projected on the first two principal components (PC1 {{.PC1}}, PC2 {{.PC2}} of the variance) of {{.Space}}; coloured by task.</figcaption>
+<figcaption>{{.Points}} rows drawn evenly from the {{.Of}} rows of the task shards (every task at least 5 when it has them), projected on {{if .Between}}the plane in which the task centroids lie furthest apart (the first two principal components of the centroids, weighted by the tasks' sampled rows: PC1 {{.PC1}}, PC2 {{.PC2}} of the between-task variance){{else}}the first two principal components (PC1 {{.PC1}}, PC2 {{.PC2}} of the variance){{end}} of {{.Space}}; coloured by task, legend on the right.</figcaption>
 </figure>
 {{else}}<p class="note">{{.ProjNote}}</p>
 {{end}}</section>
 
 <section id="tasks">
 <h2>4. Tasks</h2>
-<p class="note">Per task: top terms (c-TF-IDF of the sampled texts), the pattern features that stand out (mean of the task's sampled rows against the overall mean, in standard deviations) and three sampled texts, nearest the task's centroid first.</p>
+<p class="note">Per task: top terms ({{if .TermsFromMarkdown}}those of the dataset's report.md: c-TF-IDF of the partition's sample{{else}}c-TF-IDF of the sampled texts{{end}}), the pattern features that stand out (mean of the task's sampled rows against the overall mean, in standard deviations) and three sampled texts, nearest the task's centroid first.</p>
 <div class="cards">
 {{range .Tasks}}<div class="card" id="task-{{.Task}}">
 <h3><span class="sw" style="background: {{.Color}}"></span>Task {{.Task}}</h3>
 <p>{{.Rows}} rows ({{.Share}}), {{.Sampled}} sampled</p>
-<p><b>Top terms:</b> {{if .Terms}}{{.Terms}}{{else}}<span class="note">none</span>{{end}}</p>
+<p><b>Top terms:</b> {{if .Terms}}<span class="terms" id="terms-{{.Task}}">{{.Terms}}</span>{{else}}<span class="note">none</span>{{end}}</p>
 <p><b>Stands out:</b> {{if .StandOut}}{{.StandOut}}{{else}}<span class="note">none</span>{{end}}</p>
 {{range .Examples}}<blockquote>{{.Text}}{{if .ID}}<span class="id">{{.ID}}</span>{{end}}</blockquote>
 {{end}}</div>
@@ -130,15 +134,17 @@ summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 {{end}}{{with .Training}}
 <section id="training">
 <h2>6. Training runs</h2>
-<h3>Training loss per task</h3>
-<p class="note">Per-task training loss of each run (train_log.parquet), moving average over {{.Window}} steps; one scale for all runs{{if .LogY}} (logarithmic){{end}}.</p>
-<p class="key">{{range .TaskKey}}<span><span class="sw{{if .Dash}} dash{{end}}" style="background-color: {{.Color}}"></span>task {{.Name}}</span>{{end}}</p>
-<div class="multiples">
-{{range .Runs}}<figure class="chart run" id="run-{{.Name}}">
-{{if .SVG}}{{.SVG}}{{else}}<p class="note">{{.Name}}: {{.Note}}</p>{{end}}
-<figcaption>{{.Name}} — strategy {{.Strategy}}{{range .Facts}} · {{.Key}} {{.Value}}{{end}}</figcaption>
+<h3>Training loss per strategy: worst task and mean</h3>
+<p class="note">Per run (train_log.parquet), at each step the largest task loss (solid) and the mean over the tasks (dashed), moving average over {{.Window}} steps{{if .LogY}}; logarithmic scale{{end}}.</p>
+<p class="key" id="loss-key">{{range .Runs}}<span><span class="sw" style="background-color: {{.Color}}"></span>{{.Name}}</span>{{end}}<span><span class="sw line"></span>worst task</span><span><span class="sw line dash"></span>mean</span></p>
+{{if .LossSVG}}<figure class="chart" id="loss-chart">
+{{.LossSVG}}
 </figure>
-{{end}}</div>
+{{end}}<ul class="runs">
+{{range .Runs}}<li id="run-{{.Name}}"><span class="sw" style="background-color: {{.Color}}"></span><b>{{.Name}}</b> — strategy {{.Strategy}}{{range .Facts}} · {{.Key}} {{.Value}}{{end}}{{if .Note}} · <span class="note">{{.Note}}</span>{{end}}</li>
+{{end}}</ul>
+{{with .SeedNote}}<p class="note" id="seed-note">{{.}}</p>
+{{end}}
 {{range .Weights}}<h3>Final task weights: {{.Title}}</h3>
 <figure class="chart weights">
 {{.SVG}}

@@ -22,7 +22,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -82,26 +82,31 @@ type Layout struct {
 // Locate tells what dir is: a dataset folder (it holds manifest.json) or
 // the output root of robustdata run (dir/dataset/manifest.json, with
 // dir/runs/ and dir/eval/eval.json). Anything else is a
-// *pipeline.DataError.
+// *stream.DataError.
 func Locate(dir string) (Layout, error) {
 	// A manifest that is there but cannot be read is named as the culprit
 	// rather than taken for a missing one.
-	for _, p := range []string{filepath.Join(dir, pipeline.ManifestName), filepath.Join(dir, "dataset", pipeline.ManifestName)} {
-		if _, err := os.Stat(p); err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-			return Layout{}, &pipeline.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
+	for _, p := range []string{filepath.Join(dir, stream.ManifestName), filepath.Join(dir, "dataset", stream.ManifestName)} {
+		st, err := os.Stat(p)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return Layout{}, &stream.DataError{Source: p, Row: -1, Err: errors.Unwrap(err)}
+		}
+		if err == nil && !st.Mode().IsRegular() {
+			return Layout{}, &stream.DataError{Source: p, Row: -1,
+				Err: fmt.Errorf("not a regular file (%v): a dataset holds only regular files", st.Mode().Type())}
 		}
 	}
-	if isFile(filepath.Join(dir, pipeline.ManifestName)) {
+	if isFile(filepath.Join(dir, stream.ManifestName)) {
 		return Layout{Dataset: dir}, nil
 	}
-	if isFile(filepath.Join(dir, "dataset", pipeline.ManifestName)) {
+	if isFile(filepath.Join(dir, "dataset", stream.ManifestName)) {
 		return Layout{Dataset: filepath.Join(dir, "dataset"), Runs: filepath.Join(dir, "runs"),
 			Eval: filepath.Join(dir, "eval", train.EvalFile)}, nil
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return Layout{}, &pipeline.DataError{Source: dir, Row: -1, Err: errors.New("no such folder")}
+		return Layout{}, &stream.DataError{Source: dir, Row: -1, Err: errors.New("no such folder")}
 	}
-	return Layout{}, &pipeline.DataError{Source: dir, Row: -1,
+	return Layout{}, &stream.DataError{Source: dir, Row: -1,
 		Err: errors.New("neither a dataset folder (manifest.json) nor the output of robustdata run (dataset/manifest.json)")}
 }
 
@@ -117,7 +122,7 @@ func Write(ctx context.Context, dir, out string, opts Options) error {
 	if err != nil {
 		return err
 	}
-	return pipeline.WriteFileAtomic(out, func(w io.Writer) error {
+	return stream.WriteFileAtomic(out, func(w io.Writer) error {
 		_, err := w.Write(html)
 		return err
 	})
@@ -169,8 +174,11 @@ type page struct {
 	Proj     *projView
 	ProjNote string
 	Tasks    []taskView
-	Labels   *labelsView
-	Training *trainingView
+	// TermsFromMarkdown: the top terms are those of the dataset's
+	// report.md.
+	TermsFromMarkdown bool
+	Labels            *labelsView
+	Training          *trainingView
 }
 
 type kv struct{ Key, Value string }
@@ -193,15 +201,20 @@ type taskSize struct {
 type sizesView struct {
 	SVG  template.HTML
 	Rows []taskSize
+	// Warnings flag the tasks holding partition.DominantShare of the
+	// rows or more, with what to do.
+	Warnings []string
 }
 
 type projView struct {
-	SVG     template.HTML
-	Points  int
-	Of      string
-	Space   string
-	PC1     string
-	PC2     string
+	SVG    template.HTML
+	Points int
+	Of     string
+	Space  string
+	PC1    string
+	PC2    string
+	// Between: the components are those of the task centroids.
+	Between bool
 	PerTask string
 }
 
@@ -255,8 +268,8 @@ type table struct {
 type runView struct {
 	Name     string
 	Strategy string
+	Color    template.CSS
 	Facts    []kv
-	SVG      template.HTML
 	Note     string
 }
 
@@ -266,10 +279,14 @@ type weightsView struct {
 }
 
 type trainingView struct {
-	Runs     []runView
-	Window   int
-	LogY     bool
-	TaskKey  []swatch
+	Runs   []runView
+	Window int
+	LogY   bool
+	// LossSVG draws every run's worst and mean task loss.
+	LossSVG template.HTML
+	// SeedNote says over how many seeds each strategy ran, with the
+	// spread of its worst loss when there are several.
+	SeedNote string
 	Weights  []weightsView
 	Eval     *table
 	Probes   *table
@@ -277,7 +294,7 @@ type trainingView struct {
 }
 
 func buildPage(dir string, d *dataset, runs []*run, evals []namedEval) (*page, error) {
-	pg := &page{Title: "robustdata report: " + filepath.Base(filepath.Clean(dir)), Dir: dir, Tool: pipeline.ToolVersion}
+	pg := &page{Title: "robustdata report: " + filepath.Base(filepath.Clean(dir)), Dir: dir, Tool: stream.ToolVersion}
 	pg.Dataset = datasetFacts(d)
 	var err error
 	if pg.Sizes, err = sizes(d); err != nil {
@@ -285,17 +302,17 @@ func buildPage(dir string, d *dataset, runs []*run, evals []namedEval) (*page, e
 	}
 	if proj := d.project(); proj != nil {
 		svg, err := scatterSVG(proj.xs, proj.ys, d.sample.task, d.k,
-			fmt.Sprintf("PC1 (%.1f%% of the variance)", 100*proj.explained[0]),
-			fmt.Sprintf("PC2 (%.1f%% of the variance)", 100*proj.explained[1]))
+			fmt.Sprintf("PC1 (%.1f%% of the %svariance)", 100*proj.explained[0], proj.varianceOf()),
+			fmt.Sprintf("PC2 (%.1f%% of the %svariance)", 100*proj.explained[1], proj.varianceOf()))
 		if err != nil {
 			return nil, err
 		}
 		pg.Proj = &projView{SVG: template.HTML(svg), Points: len(proj.xs), Of: fmtInt(d.man.TotalRows), Space: proj.space,
-			PC1: fmt.Sprintf("%.1f%%", 100*proj.explained[0]), PC2: fmt.Sprintf("%.1f%%", 100*proj.explained[1])}
+			PC1: fmt.Sprintf("%.1f%%", 100*proj.explained[0]), PC2: fmt.Sprintf("%.1f%%", 100*proj.explained[1]), Between: proj.between}
 	} else {
 		pg.ProjNote = "No projection: the shards have no pattern or semantic feature column, or fewer than three rows."
 	}
-	pg.Tasks = tasks(d)
+	pg.Tasks, pg.TermsFromMarkdown = tasks(d)
 	if d.cont != nil && d.cont.N > 0 {
 		if pg.Labels, err = labels(d); err != nil {
 			return nil, err
@@ -348,7 +365,14 @@ func datasetFacts(d *dataset) datasetView {
 	for _, in := range m.Inputs {
 		v.Inputs = append(v.Inputs, inputView{Path: in.Path, Size: fmtBytes(in.Bytes), SHA256: in.SHA256})
 	}
-	v.Config = flatten("", m.Config)
+	// The model's sha256 is a fact above: the configuration does not
+	// repeat it.
+	for _, c := range flatten("", m.Config) {
+		if c.Key == "partition.model_sha256" && c.Value == m.PartitionModel {
+			continue
+		}
+		v.Config = append(v.Config, c)
+	}
 	return v
 }
 
@@ -402,6 +426,11 @@ func sizes(d *dataset) (sizesView, error) {
 	}
 	v := sizesView{SVG: template.HTML(svg)}
 	for t, mt := range d.man.Tasks {
+		if partition.Dominant(mt.Rows, d.man.TotalRows, d.k) {
+			v.Warnings = append(v.Warnings, partition.DominantHint(t, float64(mt.Rows)/float64(d.man.TotalRows)))
+		}
+	}
+	for t, mt := range d.man.Tasks {
 		v.Rows = append(v.Rows, taskSize{Task: t, Color: template.CSS(taskColorHex(t)), Rows: fmtInt(mt.Rows),
 			Share: share(mt.Rows, d.man.TotalRows), Bytes: fmtBytes(mt.Bytes), Shards: len(mt.Shards)})
 	}
@@ -415,8 +444,8 @@ func share(n, total int64) string {
 	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(total))
 }
 
-func tasks(d *dataset) []taskView {
-	terms := d.topTerms(8)
+func tasks(d *dataset) ([]taskView, bool) {
+	terms, fromMD := d.topTerms(8)
 	stand := d.standOut(3)
 	exs := d.examples(3)
 	sampled := make([]int, d.k)
@@ -432,7 +461,7 @@ func tasks(d *dataset) []taskView {
 		}
 		out[t] = v
 	}
-	return out
+	return out, fromMD
 }
 
 func labels(d *dataset) (*labelsView, error) {
@@ -504,7 +533,6 @@ func labels(d *dataset) (*labelsView, error) {
 
 func training(runs []*run, evals []namedEval) (*trainingView, error) {
 	v := &trainingView{}
-	// One loss scale for all runs, so that the small multiples compare.
 	steps := 0
 	for _, r := range runs {
 		if n := len(r.log); n > 0 {
@@ -512,34 +540,11 @@ func training(runs []*run, evals []namedEval) (*trainingView, error) {
 		}
 	}
 	v.Window = max1(int(math.Round(float64(steps) / 25)))
+	// One chart: per run (strategy), the worst and the mean task loss.
 	ymin, ymax := math.Inf(1), math.Inf(-1)
-	type curve struct{ xs, ys [][]float64 }
-	curves := make([]curve, len(runs))
-	maxK := 0
+	var ss []series
 	for i, r := range runs {
-		curves[i].xs, curves[i].ys = r.curves(v.Window, maxCurvePoints)
-		for _, ys := range curves[i].ys {
-			for _, y := range ys {
-				if !math.IsNaN(y) && !math.IsInf(y, 0) {
-					ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
-				}
-			}
-		}
-		maxK = max(maxK, r.tasks())
-	}
-	// Losses fall fast at first: a log scale shows the tasks apart later
-	// on, when every loss is positive.
-	logY := ymin > 0 && ymax > ymin
-	v.LogY = logY
-	switch {
-	case logY:
-		ymin, ymax = ymin/1.1, ymax*1.1
-	case ymax > ymin:
-		pad := 0.05 * (ymax - ymin)
-		ymin, ymax = ymin-pad, ymax+pad
-	}
-	for i, r := range runs {
-		rv := runView{Name: r.name, Strategy: r.strategy()}
+		rv := runView{Name: r.name, Strategy: r.strategy(), Color: template.CSS(runColorHex(i))}
 		if c := r.config; c != nil {
 			rv.Facts = append(rv.Facts, kv{"objective", c.Objective}, kv{"tasks", orNone(c.Tasks)},
 				kv{"steps", strconv.Itoa(c.Steps)}, kv{"per-task batch", strconv.Itoa(c.PerTask)},
@@ -553,28 +558,38 @@ func training(runs []*run, evals []namedEval) (*trainingView, error) {
 			v.Runs = append(v.Runs, rv)
 			continue
 		}
-		var ss []series
-		for t := range curves[i].xs {
-			s := series{xs: curves[i].xs[t], ys: curves[i].ys[t], color: taskColor(t)}
-			if (t/len(taskColors))%2 == 1 {
-				s.dashes = []vg.Length{3, 2}
+		xs, worst, mean := r.worstMean(v.Window, maxCurvePoints)
+		for _, ys := range [][]float64{worst, mean} {
+			for _, y := range ys {
+				if !math.IsNaN(y) && !math.IsInf(y, 0) {
+					ymin, ymax = math.Min(ymin, y), math.Max(ymax, y)
+				}
 			}
-			ss = append(ss, s)
 		}
-		title := r.name
-		if r.strategy() != r.name {
-			title += " (" + r.strategy() + ")"
-		}
-		svg, err := lineChartSVG(title, "step", "training loss", ss, ymin, ymax, logY, 360, 250)
+		c := hexColor(runColorHex(i))
+		ss = append(ss, series{xs: xs, ys: worst, color: c, width: 1.8},
+			series{xs: xs, ys: mean, color: c, dashes: []vg.Length{4, 2}, width: 1.2})
+		v.Runs = append(v.Runs, rv)
+	}
+	// Losses fall fast at first: a log scale shows the runs apart later
+	// on, when every loss is positive.
+	logY := ymin > 0 && ymax > ymin
+	v.LogY = logY
+	switch {
+	case logY:
+		ymin, ymax = ymin/1.1, ymax*1.1
+	case ymax > ymin:
+		pad := 0.05 * (ymax - ymin)
+		ymin, ymax = ymin-pad, ymax+pad
+	}
+	if len(ss) > 0 {
+		svg, err := lineChartSVG("training loss: worst task (solid) and task mean (dashed)", "step", "training loss", ss, ymin, ymax, logY, 720, 360)
 		if err != nil {
 			return nil, err
 		}
-		rv.SVG = template.HTML(svg)
-		v.Runs = append(v.Runs, rv)
+		v.LossSVG = template.HTML(svg)
 	}
-	for t := range maxK {
-		v.TaskKey = append(v.TaskKey, swatch{Name: strconv.Itoa(t), Color: template.CSS(taskColorHex(t)), Dash: (t/len(taskColors))%2 == 1})
-	}
+	v.SeedNote = seedNote(runs)
 	// Final weights: one chart per kind of tasks and K, runs grouped.
 	type group struct {
 		kind string
@@ -614,6 +629,66 @@ func training(runs []*run, evals []namedEval) (*trainingView, error) {
 	v.Eval = evalTable(runs)
 	v.Probes = probeTable(evals)
 	return v, nil
+}
+
+// seedNote says how many seeds each strategy ran with; with several, the
+// mean and standard deviation of their final worst validation loss
+// (eval.json), else that the comparison has no seed spread.
+func seedNote(runs []*run) string {
+	var order []string
+	byStrategy := map[string][]*run{}
+	for _, r := range runs {
+		s := r.strategy()
+		if _, ok := byStrategy[s]; !ok {
+			order = append(order, s)
+		}
+		byStrategy[s] = append(byStrategy[s], r)
+	}
+	if len(order) == 0 {
+		return ""
+	}
+	var parts []string
+	spread := false
+	for _, s := range order {
+		rs := byStrategy[s]
+		var worst []float64
+		seeds := map[uint64]bool{}
+		for _, r := range rs {
+			if r.config != nil {
+				seeds[r.config.Seed] = true
+			}
+			if r.eval != nil {
+				worst = append(worst, r.eval.Worst)
+			}
+		}
+		n := max(len(seeds), 1)
+		if n < 2 || len(worst) < 2 {
+			parts = append(parts, fmt.Sprintf("%s: 1 seed", s))
+			continue
+		}
+		spread = true
+		mean, sd := meanSD(worst)
+		parts = append(parts, fmt.Sprintf("%s: %d seeds, worst validation loss %.4f ± %.4f (mean ± sd)", s, n, mean, sd))
+	}
+	note := "Seeds per strategy: " + strings.Join(parts, "; ") + "."
+	if !spread {
+		note += " No seed spread: each strategy ran once, so a difference between runs may be within the variation between seeds; run each strategy with several --seed values to measure it."
+	}
+	return note
+}
+
+// meanSD is the mean and the sample standard deviation of xs (len ≥ 2).
+func meanSD(xs []float64) (float64, float64) {
+	var mean float64
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)-1))
 }
 
 // evalTable lays out the runs' eval.json: per task, mean and worst, a
@@ -710,7 +785,9 @@ func probeTable(evals []namedEval) *table {
 		}
 		tb.Rows = append(tb.Rows, row)
 	}
-	if len(names) > 0 {
+	// With one probe its mean and worst are the probe itself: no rows
+	// that repeat it.
+	if len(names) > 1 {
 		for _, what := range []string{"probe mean", "probe worst"} {
 			row := []cell{{Text: what, Strong: true}}
 			for _, e := range evals {
@@ -734,25 +811,7 @@ func probeTable(evals []namedEval) *table {
 			tb.Rows = append(tb.Rows, row)
 		}
 	}
-	for _, what := range []string{"validation mean loss", "validation worst loss"} {
-		row := []cell{{Text: what}}
-		have := false
-		for _, e := range evals {
-			if len(e.Tasks) == 0 {
-				row = append(row, cell{Text: "–"})
-				continue
-			}
-			have = true
-			x := e.Mean
-			if what == "validation worst loss" {
-				x = e.Worst
-			}
-			row = append(row, cell{Text: fmt.Sprintf("%.4f", x)})
-		}
-		if have {
-			tb.Rows = append(tb.Rows, row)
-		}
-	}
+	// The validation losses are in the runs' table above: not repeated.
 	return tb
 }
 

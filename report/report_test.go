@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,7 +24,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -60,7 +62,7 @@ func writeCorpus(t *testing.T, path string) int {
 		{Name: partition.PatternColumn, Type: arrow.FixedSizeListOf(int32(len(names)), arrow.PrimitiveTypes.Float32),
 			Metadata: arrow.NewMetadata([]string{patternNamesKey}, []string{strings.Join(names, ",")})},
 		{Name: partition.SemanticColumn, Type: arrow.FixedSizeListOf(testSemDim, arrow.PrimitiveTypes.Float32)},
-		pipeline.RejectField,
+		stream.RejectField,
 	}, nil)
 	b := array.NewRecordBuilder(mem, sc)
 	defer b.Release()
@@ -120,7 +122,7 @@ func writeCorpus(t *testing.T, path string) int {
 	b.Field(5).(*array.StringBuilder).Append("empty text")
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := pipeline.Create(path, sc, pipeline.WithAllocator(mem))
+	w, err := stream.Create(path, sc, stream.WithAllocator(mem))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +145,7 @@ func buildDataset(t *testing.T, dir string) int {
 	usable := writeCorpus(t, src)
 	cfg := partition.Config{K: testK, Seed: 1, LabelCol: "label", Workers: 2,
 		PatternWeight: partition.DefaultPatternWeight, SemanticWeight: partition.DefaultSemanticWeight}
-	rd, err := pipeline.Open(ctx, []string{src})
+	rd, err := stream.Open(ctx, []string{src})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +162,7 @@ func buildDataset(t *testing.T, dir string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rd, err = pipeline.Open(ctx, []string{src})
+	rd, err = stream.Open(ctx, []string{src})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +171,13 @@ func buildDataset(t *testing.T, dir string) int {
 		t.Fatal(err)
 	}
 	defer assigned.Close()
-	inputs, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: "corpus.parquet", Path: src}})
+	inputs, err := stream.HashInputs(ctx, []stream.Input{{Name: "corpus.parquet", Path: src}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = partition.WriteShards(ctx, assigned, dir, partition.ShardOptions{Tasks: m.K, Manifest: pipeline.Manifest{
+	_, err = partition.WriteShards(ctx, assigned, dir, partition.ShardOptions{Tasks: m.K, Manifest: stream.Manifest{
 		Inputs: inputs, Seed: 1, PartitionModel: hash,
-		Config: map[string]any{"partition": map[string]any{"k": float64(testK), "pattern_weight": m.PatternWeight, "label_col": "label"}},
+		Config: map[string]any{"partition": map[string]any{"k": float64(testK), "pattern_weight": m.PatternWeight, "label_col": "label", "model_sha256": hash}},
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +274,7 @@ func labelsNMI(t *testing.T, dir string) (float64, float64) {
 	if err != nil || len(paths) == 0 {
 		t.Fatalf("no shards in %s: %v", dir, err)
 	}
-	rd, err := pipeline.Open(context.Background(), paths, pipeline.WithColumns("label", "task"))
+	rd, err := stream.Open(context.Background(), paths, stream.WithColumns("label", "task"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,8 +349,56 @@ func TestReportRunRoot(t *testing.T) {
 				t.Errorf("the report lacks %q", s)
 			}
 		}
-		if n := strings.Count(html, "<svg"); n != 6 { // sizes, projection, labels, 2 loss curves, weights
-			t.Errorf("%d SVG charts, want 6", n)
+		if n := strings.Count(html, "<svg"); n != 5 { // sizes, projection, labels, loss curves, weights
+			t.Errorf("%d SVG charts, want 5", n)
+		}
+	})
+	t.Run("loss curves per strategy", func(t *testing.T) {
+		fig := figure(t, html, "loss-chart")
+		// Two lines per run, worst and mean: not one per task.
+		if n := strings.Count(fig, `stroke-dasharray`); n < 2 {
+			t.Errorf("%d dashed lines, want a mean line per run", n)
+		}
+		key := html[strings.Index(html, `id="loss-key"`):]
+		key = key[:strings.Index(key, "</p>")]
+		for _, s := range []string{"erm", "minimax", "worst task", "mean"} {
+			if !strings.Contains(key, s) {
+				t.Errorf("the loss chart's key lacks %q", s)
+			}
+		}
+		if strings.Contains(html, "Training loss per task") {
+			t.Error("the report still draws a loss line per task")
+		}
+	})
+	t.Run("no repeated rows or checksums", func(t *testing.T) {
+		for _, tb := range regexp.MustCompile(`(?s)<table.*?</table>`).FindAllString(html, -1) {
+			seen := map[string]bool{}
+			for _, row := range regexp.MustCompile(`(?s)<tr>.*?</tr>`).FindAllString(tb, -1) {
+				if seen[row] {
+					t.Errorf("a table repeats the row %s", row)
+				}
+				seen[row] = true
+			}
+		}
+		if strings.Contains(html, "validation mean loss") {
+			t.Errorf("the probe table repeats the validation losses")
+		}
+		counts := map[string]int{}
+		for _, h := range regexp.MustCompile(`\b[0-9a-f]{64}\b`).FindAllString(html, -1) {
+			counts[h]++
+		}
+		if len(counts) == 0 {
+			t.Error("no checksum in the report")
+		}
+		for h, n := range counts {
+			if n > 1 {
+				t.Errorf("checksum %s printed %d times", h, n)
+			}
+		}
+	})
+	t.Run("seed spread", func(t *testing.T) {
+		if !strings.Contains(html, `id="seed-note"`) || !strings.Contains(html, "No seed spread") {
+			t.Error("the report does not say that each strategy ran with one seed")
 		}
 	})
 	t.Run("task bars", func(t *testing.T) {
@@ -419,6 +469,44 @@ func TestReportRunRoot(t *testing.T) {
 	})
 }
 
+// TestStepTicks: the step axis of the loss curves has whole steps only.
+func TestStepTicks(t *testing.T) {
+	for _, r := range [][2]float64{{0, 3}, {0, 7}, {0, 59}, {10, 12.5}, {0, 1000}} {
+		ticks := stepTicks{}.Ticks(r[0], r[1])
+		labelled := 0
+		for _, tk := range ticks {
+			if tk.Value != math.Trunc(tk.Value) {
+				t.Errorf("range %v: a tick at %g", r, tk.Value)
+			}
+			if tk.Label != "" {
+				labelled++
+				if tk.Label != strconv.Itoa(int(tk.Value)) {
+					t.Errorf("range %v: tick %g labelled %q", r, tk.Value, tk.Label)
+				}
+			}
+		}
+		if labelled < 2 {
+			t.Errorf("range %v: %d labelled ticks", r, labelled)
+		}
+	}
+}
+
+// TestSeedNote: a strategy run with several seeds shows the spread of its
+// worst loss; one seed per strategy says there is none.
+func TestSeedNote(t *testing.T) {
+	mk := func(strategy string, seed uint64, worst float64) *run {
+		return &run{name: strategy, config: &train.Config{Strategy: strategy, Seed: seed}, eval: &train.Eval{Worst: worst}}
+	}
+	one := seedNote([]*run{mk("erm", 1, 0.5), mk("minimax", 1, 0.4)})
+	if !strings.Contains(one, "No seed spread") || !strings.Contains(one, "erm: 1 seed") {
+		t.Errorf("one seed each: %q", one)
+	}
+	three := seedNote([]*run{mk("minimax", 1, 0.4), mk("minimax", 2, 0.5), mk("minimax", 3, 0.6)})
+	if !strings.Contains(three, "minimax: 3 seeds, worst validation loss 0.5000 ± 0.1000") || strings.Contains(three, "No seed spread") {
+		t.Errorf("three seeds: %q", three)
+	}
+}
+
 func TestReportDatasetFolder(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ds")
 	usable := buildDataset(t, dir)
@@ -439,7 +527,7 @@ func TestReportDatasetFolder(t *testing.T) {
 	checkSelfContained(t, html)
 
 	// Without labels (another label column is refused).
-	if _, err := Build(context.Background(), dir, Options{LabelCol: "nope"}); !pipeline.IsDataError(err) {
+	if _, err := Build(context.Background(), dir, Options{LabelCol: "nope"}); !stream.IsDataError(err) {
 		t.Errorf("unknown label column: %v, want a data error", err)
 	}
 }
@@ -455,7 +543,7 @@ func TestReportLocate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Locate(tc.dir)
-			if !pipeline.IsDataError(err) {
+			if !stream.IsDataError(err) {
 				t.Errorf("Locate(%s) = %v, want a data error", tc.dir, err)
 			}
 		})
@@ -468,7 +556,7 @@ func TestReportBrokenRunFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Build(context.Background(), root, Options{})
-	if !pipeline.IsDataError(err) || !strings.Contains(err.Error(), train.WeightsFile) {
+	if !stream.IsDataError(err) || !strings.Contains(err.Error(), train.WeightsFile) {
 		t.Errorf("broken weights.json: %v, want a data error naming it", err)
 	}
 }
@@ -502,6 +590,32 @@ func TestReportQuotas(t *testing.T) {
 		}
 		if sum != min(total, int64(tc.n)) {
 			t.Errorf("quotas(%v, %d) sum to %d", tc.rows, tc.n, sum)
+		}
+	}
+}
+
+// TestSizesFlagDominantTask: a task holding 45% of the rows or more is
+// flagged with a hint; tasks of equal size are not.
+func TestSizesFlagDominantTask(t *testing.T) {
+	for _, tc := range []struct {
+		rows []int64
+		want string
+	}{
+		{[]int64{10, 80, 10}, "task 1 holds 80.0% of the rows"},
+		{[]int64{34, 33, 33}, ""},
+	} {
+		d := &dataset{k: len(tc.rows), man: &stream.Manifest{}}
+		for _, n := range tc.rows {
+			d.man.Tasks = append(d.man.Tasks, stream.ManifestTask{Rows: n})
+			d.man.TotalRows += n
+		}
+		v, err := sizes(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(v.Warnings, "\n")
+		if tc.want == "" && got != "" || tc.want != "" && (!strings.Contains(got, tc.want) || !strings.Contains(got, "--k")) {
+			t.Errorf("rows %v: warnings %q, want %q", tc.rows, got, tc.want)
 		}
 	}
 }

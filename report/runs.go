@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -124,7 +125,7 @@ func readRun(dir string) (*run, error) {
 	if _, err := os.Stat(lp); err == nil {
 		rows, err := parquet.ReadFile[train.LogRow](lp)
 		if err != nil {
-			return nil, &pipeline.DataError{Source: lp, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
+			return nil, &stream.DataError{Source: lp, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
 		}
 		slices.SortStableFunc(rows, func(a, b train.LogRow) int {
 			if a.Step != b.Step {
@@ -151,17 +152,17 @@ func compareInt(a, b int64) int {
 }
 
 // readJSONFile decodes path into v; it returns false when the file does
-// not exist and a *pipeline.DataError when it is not valid JSON.
+// not exist and a *stream.DataError when it is not valid JSON.
 func readJSONFile(path string, v any) (bool, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read: %v", err)}
+		return false, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read: %v", err)}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return false, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
+		return false, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
 	}
 	return true, nil
 }
@@ -192,7 +193,7 @@ func readEval(path string) ([]namedEval, error) {
 		return nil, err
 	}
 	bad := func(err error) error {
-		return &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not an evaluation (robustdata eval --json): %v", err)}
+		return &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not an evaluation (robustdata eval --json): %v", err)}
 	}
 	if _, single := raw["tasks"]; single {
 		var e evalEntry
@@ -223,35 +224,45 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// curves returns, per task, the run's training loss smoothed by a
-// trailing moving average of window steps, at most maxPoints points per
-// task (every stride-th step).
-func (r *run) curves(window, maxPoints int) (xs, ys [][]float64) {
-	k := r.tasks()
-	raw := make([][]float64, k)
-	steps := make([][]float64, k)
-	for _, l := range r.log {
+// worstMean returns, per logged step, the worst (largest) and the mean
+// of the tasks' training losses, each smoothed by a moving average over
+// window steps, at no more than maxPoints steps.
+func (r *run) worstMean(window, maxPoints int) (xs, worst, mean []float64) {
+	type agg struct {
+		step     int64
+		max, sum float64
+		n        int
+	}
+	var steps []agg
+	for _, l := range r.log { // sorted by step then task
 		if l.Task < 0 {
 			continue
 		}
-		raw[l.Task] = append(raw[l.Task], l.Loss)
-		steps[l.Task] = append(steps[l.Task], float64(l.Step))
+		if len(steps) == 0 || steps[len(steps)-1].step != l.Step {
+			steps = append(steps, agg{step: l.Step, max: math.Inf(-1)})
+		}
+		a := &steps[len(steps)-1]
+		a.max = math.Max(a.max, l.Loss)
+		a.sum += l.Loss
+		a.n++
 	}
-	xs, ys = make([][]float64, k), make([][]float64, k)
-	for t := range k {
-		n := len(raw[t])
-		stride := max1((n + maxPoints - 1) / maxPoints)
-		var sum float64
-		for i, v := range raw[t] {
-			sum += v
-			if i >= window {
-				sum -= raw[t][i-window]
-			}
-			if i%stride == 0 || i == n-1 {
-				xs[t] = append(xs[t], steps[t][i])
-				ys[t] = append(ys[t], sum/float64(min(i+1, window)))
-			}
+	n := len(steps)
+	stride := max1((n + maxPoints - 1) / maxPoints)
+	var sw, sm float64
+	for i, a := range steps {
+		sw += a.max
+		sm += a.sum / float64(a.n)
+		if i >= window {
+			old := steps[i-window]
+			sw -= old.max
+			sm -= old.sum / float64(old.n)
+		}
+		if i%stride == 0 || i == n-1 {
+			w := float64(min(i+1, window))
+			xs = append(xs, float64(a.step))
+			worst = append(worst, sw/w)
+			mean = append(mean, sm/w)
 		}
 	}
-	return xs, ys
+	return xs, worst, mean
 }

@@ -18,7 +18,8 @@ minimize=${FUZZMINIMIZETIME:-5s}
 
 # package target...
 targets=(
-	"./pipeline FuzzOpenBytes FuzzManifest FuzzRunConfig FuzzJSONLLine"
+	"./pipeline/stream FuzzOpenBytes FuzzManifest FuzzJSONLLine"
+	"./pipeline FuzzRunConfig"
 	"./pipeline/safetensors FuzzRead"
 	"./partition FuzzParseModel"
 	"./features FuzzLoadModel FuzzAnalyze FuzzWordVectors"

@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Objectives.
@@ -82,7 +82,7 @@ type taskStream struct {
 	shards []string
 	rng    *rand.Rand
 	buf    []example
-	rd     pipeline.Reader
+	rd     stream.Reader
 	cur    arrow.RecordBatch
 	row    int
 	shard  int
@@ -107,7 +107,7 @@ type Loader struct {
 	// Rows counts each task's rows in the manifest (with part-of-speech
 	// tasks: each class's words in the tagged held-out documents).
 	Rows []int64
-	m    *pipeline.Manifest
+	m    *stream.Manifest
 	pos  *posState
 	// val caches Validation's answer per max: the sets are read (and,
 	// for part-of-speech tasks, tagged) once per run.
@@ -140,28 +140,28 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}
-	m, err := pipeline.OpenDataset(cfg.Dir)
+	m, err := stream.OpenDataset(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
 	if len(m.Tasks) == 0 {
-		return nil, &pipeline.DataError{Source: filepath.Join(cfg.Dir, pipeline.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
+		return nil, &stream.DataError{Source: filepath.Join(cfg.Dir, stream.ManifestName), Row: -1, Err: errors.New("the dataset has no task")}
 	}
 	l := &Loader{cfg: cfg, K: len(m.Tasks), m: m}
 	for _, t := range m.Tasks {
 		if t.Rows == 0 {
-			return nil, &pipeline.DataError{Source: filepath.Join(cfg.Dir, pipeline.ManifestName), Row: -1,
+			return nil, &stream.DataError{Source: filepath.Join(cfg.Dir, stream.ManifestName), Row: -1,
 				Err: fmt.Errorf("task %d has no rows: every task needs examples (partition with a smaller K)", t.Task)}
 		}
 		var paths []string
 		for _, s := range t.Shards {
 			p := filepath.Join(cfg.Dir, filepath.FromSlash(s.Path))
-			h, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: s.Path, Path: p}})
+			h, err := stream.HashInputs(ctx, []stream.Input{{Name: s.Path, Path: p}})
 			if err != nil {
 				return nil, err
 			}
 			if h[0].Bytes != s.Bytes || h[0].SHA256 != s.SHA256 {
-				return nil, &pipeline.DataError{Source: p, Row: -1,
+				return nil, &stream.DataError{Source: p, Row: -1,
 					Err: fmt.Errorf("corrupted shard: %d bytes, sha256 %s; the manifest says %d bytes, sha256 %s (run robustdata verify)", h[0].Bytes, h[0].SHA256, s.Bytes, s.SHA256)}
 			}
 			paths = append(paths, p)
@@ -188,7 +188,7 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 	}
 	// The vector width, from the first shard's schema.
 	if cfg.Objective == ObjectiveRegression {
-		rd, err := pipeline.Open(ctx, []string{l.streams[0].shards[0]}, pipeline.WithColumns(cfg.VectorCol), pipeline.WithLimit(0))
+		rd, err := stream.Open(ctx, []string{l.streams[0].shards[0]}, stream.WithColumns(cfg.VectorCol), stream.WithLimit(0))
 		if err != nil {
 			return nil, err
 		}
@@ -203,17 +203,17 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 }
 
 // Manifest returns the dataset's manifest.
-func (l *Loader) Manifest() *pipeline.Manifest { return l.m }
+func (l *Loader) Manifest() *stream.Manifest { return l.m }
 
 func vectorWidth(sc *arrow.Schema, col, source string) (int, error) {
 	idx := sc.FieldIndices(col)
 	if len(idx) == 0 {
-		return 0, &pipeline.DataError{Source: source, Row: -1, Column: col, Err: errors.New("no such vector column")}
+		return 0, &stream.DataError{Source: source, Row: -1, Column: col, Err: errors.New("no such vector column")}
 	}
 	if fl, ok := sc.Field(idx[0]).Type.(*arrow.FixedSizeListType); ok {
 		return int(fl.Len()), nil
 	}
-	return 0, &pipeline.DataError{Source: source, Row: -1, Column: col,
+	return 0, &stream.DataError{Source: source, Row: -1, Column: col,
 		Err: fmt.Errorf("vector column is %s, expected a fixed-size list of numbers", sc.Field(idx[0]).Type)}
 }
 
@@ -394,13 +394,13 @@ func (s *taskStream) read() (example, bool, error) {
 					s.shard, s.epoch = 0, s.epoch+1
 					return example{}, false, nil
 				}
-				cols := []string{pipeline.DefaultDocIDColumn}
+				cols := []string{stream.DefaultDocIDColumn}
 				if s.cfg.Objective == ObjectiveRegression {
 					cols = append(cols, s.cfg.VectorCol)
 				} else {
 					cols = append(cols, s.cfg.TextCol)
 				}
-				rd, err := pipeline.Open(s.ctx, []string{s.shards[s.shard]}, pipeline.WithColumns(cols...))
+				rd, err := stream.Open(s.ctx, []string{s.shards[s.shard]}, stream.WithColumns(cols...))
 				if err != nil {
 					return example{}, false, err
 				}
@@ -432,7 +432,7 @@ func (s *taskStream) read() (example, bool, error) {
 	}
 }
 
-// exampleError is a bad example value as a *pipeline.DataError naming the
+// exampleError is a bad example value as a *stream.DataError naming the
 // shard, the row's doc_id and the column (rec's columns are doc_id and the
 // example column).
 func exampleError(source string, rec arrow.RecordBatch, i int, err error) error {
@@ -440,7 +440,7 @@ func exampleError(source string, rec arrow.RecordBatch, i int, err error) error 
 	if ids, ok := rec.Column(0).(*array.String); ok && !ids.IsNull(i) {
 		id = ids.Value(i)
 	}
-	return &pipeline.DataError{Source: source, Row: -1, Column: rec.Schema().Field(1).Name,
+	return &stream.DataError{Source: source, Row: -1, Column: rec.Schema().Field(1).Name,
 		Err: fmt.Errorf("doc_id %q: %w", id, err)}
 }
 
@@ -529,13 +529,13 @@ func (l *Loader) Validation(max int) ([][]example, error) {
 // checkValidation fails, before any training, when a task has no
 // held-out row to be evaluated on.
 func (l *Loader) checkValidation() error {
-	sets, err := l.Validation(DefaultEvalRows)
+	sets, err := l.Validation(MaxEvalRows)
 	if err != nil {
 		return err
 	}
 	for t, s := range sets {
 		if len(s) == 0 {
-			return &pipeline.DataError{Source: l.cfg.Dir, Row: -1,
+			return &stream.DataError{Source: l.cfg.Dir, Row: -1,
 				Err: fmt.Errorf("task %d has no held-out rows to evaluate on (about 5%% of each task's documents, chosen by doc_id, are held out: the task needs more rows)", t)}
 		}
 	}
@@ -581,7 +581,7 @@ func (l *Loader) posValidation(max int) ([][]example, []int64, error) {
 // posSizes are the class sizes for erm: each class's words in the tagged
 // held-out documents.
 func (l *Loader) posSizes() ([]int64, error) {
-	_, counts, err := l.posValidation(DefaultEvalRows)
+	_, counts, err := l.posValidation(MaxEvalRows)
 	return counts, err
 }
 
@@ -593,11 +593,11 @@ func (l *Loader) taskValidation(max int) ([][]example, error) {
 			if len(out[t]) >= max {
 				break
 			}
-			cols := []string{pipeline.DefaultDocIDColumn, s.cfg.TextCol}
+			cols := []string{stream.DefaultDocIDColumn, s.cfg.TextCol}
 			if s.cfg.Objective == ObjectiveRegression {
 				cols[1] = s.cfg.VectorCol
 			}
-			rd, err := pipeline.Open(s.ctx, []string{p}, pipeline.WithColumns(cols...))
+			rd, err := stream.Open(s.ctx, []string{p}, stream.WithColumns(cols...))
 			if err != nil {
 				return nil, err
 			}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // TestHeldOut: about 5% of ids are held out, by a hash of the id alone.
@@ -92,7 +92,7 @@ func ldOpen(t testing.TB, cfg LoaderConfig) *Loader {
 func TestLoaderNext(t *testing.T) {
 	const d, b = 6, 8
 	ds, rows := ldDataset(t, d)
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestLoaderValidation(t *testing.T) {
 	const d = 5
 	ds, _ := ldDataset(t, d)
 	l := ldOpen(t, LoaderConfig{Dir: ds, Objective: ObjectiveRegression, PerTask: 4, Seed: 1})
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // MixShard is one shard of a mixture: its path (relative to the
@@ -43,7 +43,7 @@ func NewMixture(runDir, datasetDir string, final bool) (*Mixture, error) {
 	if err := readJSON(filepath.Join(runDir, WeightsFile), &w); err != nil {
 		return nil, err
 	}
-	m, err := pipeline.ReadManifest(datasetDir)
+	m, err := stream.ReadManifest(datasetDir)
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +52,13 @@ func NewMixture(runDir, datasetDir string, final bool) (*Mixture, error) {
 		tw, which = w.Final, "final"
 	}
 	if len(tw) != len(m.Tasks) {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1,
 			Err: fmt.Errorf("%d task weights; the dataset %s has %d tasks", len(tw), datasetDir, len(m.Tasks))}
 	}
 	var sum float64
 	for k, x := range tw {
 		if !(x >= 0) || x > 1 {
-			return nil, &pipeline.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1, Err: fmt.Errorf("task %d has weight %v", k, x)}
+			return nil, &stream.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1, Err: fmt.Errorf("task %d has weight %v", k, x)}
 		}
 		sum += x
 	}
@@ -74,7 +74,7 @@ func NewMixture(runDir, datasetDir string, final bool) (*Mixture, error) {
 		sum += x
 	}
 	if sum <= 0 {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1, Err: fmt.Errorf("no weight on a task with rows")}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, WeightsFile), Row: -1, Err: fmt.Errorf("no weight on a task with rows")}
 	}
 	for k := range tw {
 		tw[k] /= sum

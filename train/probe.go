@@ -15,8 +15,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Downstream is a labelled set a run's representations are probed on.
@@ -70,7 +70,7 @@ func Probe(ctx context.Context, runDir string, d Downstream, tokenize func(strin
 	cfg.defaults()
 	cfg.Tokenize = tokenize
 	if cfg.TaskCount < 1 {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, ModelJSON), Row: -1, Err: errors.New("no task_count")}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, ModelJSON), Row: -1, Err: errors.New("no task_count")}
 	}
 	model, err := NewModel(&cfg, cfg.TaskCount)
 	if err != nil {
@@ -80,10 +80,10 @@ func Probe(ctx context.Context, runDir string, d Downstream, tokenize func(strin
 	ck := filepath.Join(runDir, CheckpointFile)
 	f, err := safetensors.ReadFile(ck)
 	if err != nil {
-		return nil, &pipeline.DataError{Source: ck, Row: -1, Err: err}
+		return nil, &stream.DataError{Source: ck, Row: -1, Err: err}
 	}
 	if err := model.SetState(f); err != nil {
-		return nil, &pipeline.DataError{Source: ck, Row: -1, Err: err}
+		return nil, &stream.DataError{Source: ck, Row: -1, Err: err}
 	}
 	exs, labels, unlabelled, err := readDownstream(ctx, d, &cfg)
 	if err != nil {
@@ -109,9 +109,9 @@ func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, 
 		col = cfg.VectorCol
 	}
 	// rowExample reads the example from column 1.
-	rd, err := pipeline.Open(ctx, []string{d.Path}, pipeline.WithColumns(d.LabelCol, col), pipeline.WithLimit(maxProbeRows))
+	rd, err := stream.Open(ctx, []string{d.Path}, stream.WithColumns(d.LabelCol, col), stream.WithLimit(maxProbeRows))
 	if err != nil {
-		var de *pipeline.DataError
+		var de *stream.DataError
 		if cfg.Objective == ObjectiveRegression && errors.As(err, &de) && de.Column == col {
 			// A raw text file: say where the vectors come from.
 			de.Err = fmt.Errorf("%w: a masked-regression run is probed on the vectors of the features stage, "+
@@ -135,7 +135,7 @@ func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, 
 		}
 		lab, ok := rec.Column(0).(*array.String)
 		if !ok {
-			return nil, nil, 0, &pipeline.DataError{Source: d.Path, Row: -1, Column: d.LabelCol, Err: fmt.Errorf("label column is %s, expected string", rec.Column(0).DataType())}
+			return nil, nil, 0, &stream.DataError{Source: d.Path, Row: -1, Column: d.LabelCol, Err: fmt.Errorf("label column is %s, expected string", rec.Column(0).DataType())}
 		}
 		for i := 0; i < int(rec.NumRows()); i++ {
 			if lab.IsNull(i) {
@@ -145,14 +145,14 @@ func readDownstream(ctx context.Context, d Downstream, cfg *Config) ([]example, 
 			lcfg.Tasks = TasksCluster
 			ex, _, err := rowExample(rec, i, &lcfg)
 			if err != nil {
-				return nil, nil, 0, &pipeline.DataError{Source: d.Path, Row: -1, Column: col, Err: err}
+				return nil, nil, 0, &stream.DataError{Source: d.Path, Row: -1, Column: col, Err: err}
 			}
 			exs = append(exs, ex)
 			labels = append(labels, lab.Value(i))
 		}
 	}
 	if len(exs) < 10 {
-		return nil, nil, 0, &pipeline.DataError{Source: d.Path, Row: -1, Err: fmt.Errorf("%d labelled rows: a probe needs at least 10", len(exs))}
+		return nil, nil, 0, &stream.DataError{Source: d.Path, Row: -1, Err: fmt.Errorf("%d labelled rows: a probe needs at least 10", len(exs))}
 	}
 	return exs, labels, unlabelled, nil
 }

@@ -16,8 +16,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Files of a run folder.
@@ -38,7 +38,21 @@ const (
 	DefaultVocab           = 1 << 14
 	DefaultHidden          = 128
 	DefaultEmbed           = 64
-	DefaultEvalRows        = 2048
+	// MaxEvalRows bounds the held-out rows of a task that evaluation
+	// reads: far above the validation split of a proxy-sized dataset, so
+	// evaluation covers the full split, while memory stays bounded.
+	MaxEvalRows = 1 << 20
+	// DefaultMaxSteps is the CLI's --steps: the most steps of a run that
+	// early stopping (DefaultPatience) usually ends sooner.
+	DefaultMaxSteps = 5000
+	// DefaultPatience is the CLI's --patience: a run stops once this many
+	// validations in a row, DefaultEvalEvery steps apart, have not lowered
+	// the mean validation loss by EarlyStopTolerance.
+	DefaultPatience  = 3
+	DefaultEvalEvery = 100
+	// EarlyStopTolerance is the relative drop of the mean validation loss
+	// below its best that counts as an improvement.
+	EarlyStopTolerance = 1e-3
 	// DefaultSamples is the number of negatives of the masked-token
 	// objective's sampled softmax; vocabularies under 4·DefaultSamples
 	// train with the exact softmax.
@@ -55,7 +69,17 @@ type Config struct {
 	Smoothing float64 `json:"smoothing"`
 	Eta       float64 `json:"eta,omitempty"`
 	Reference string  `json:"reference,omitempty"`
-	Steps     int     `json:"steps"`
+	// Steps is the most training steps (all of them when Patience is 0).
+	Steps int `json:"steps"`
+	// Patience turns early stopping on: every EvalEvery steps the model is
+	// evaluated on the full validation split of every task, and the run
+	// stops once Patience validations in a row have not lowered the mean
+	// validation loss below (1 − EarlyStopTolerance)·best. 0: off (the
+	// library's default; the CLI's is DefaultPatience).
+	Patience int `json:"patience,omitempty"`
+	// EvalEvery is the steps between validations of early stopping
+	// (0: DefaultEvalEvery).
+	EvalEvery int     `json:"eval_every,omitempty"`
 	PerTask   int     `json:"per_task_batch"`
 	LR        float64 `json:"lr"`
 	Seed      uint64  `json:"seed"`
@@ -102,6 +126,9 @@ func (c *Config) defaults() {
 	}
 	if c.CheckpointEvery <= 0 {
 		c.CheckpointEvery = DefaultCheckpointEvery
+	}
+	if c.Patience > 0 && c.EvalEvery <= 0 {
+		c.EvalEvery = DefaultEvalEvery
 	}
 	if c.Hidden <= 0 {
 		c.Hidden = DefaultHidden
@@ -155,11 +182,77 @@ type Weights struct {
 }
 
 // Eval is eval.json: validation loss per task, their mean and the worst.
+// Run also fills the training's length: the steps trained, and with
+// early stopping whether it stopped before Config.Steps, the step of the
+// best mean validation loss and every validation.
 type Eval struct {
 	Tasks     []TaskEval `json:"tasks"`
 	Mean      float64    `json:"mean"`
 	Worst     float64    `json:"worst"`
 	WorstTask int        `json:"worst_task"`
+	// Steps is the number of steps the evaluated model was trained for.
+	Steps int `json:"steps,omitempty"`
+	// StoppedEarly tells that early stopping ended the run before
+	// Config.Steps.
+	StoppedEarly bool `json:"stopped_early,omitempty"`
+	// BestStep is the step whose validation had the lowest mean loss.
+	BestStep int `json:"best_step,omitempty"`
+	// Validations are early stopping's validations, in step order.
+	Validations []Validation `json:"validations,omitempty"`
+}
+
+// Validation is one validation of early stopping: after Step steps, the
+// mean and the worst validation loss over the tasks.
+type Validation struct {
+	Step  int     `json:"step"`
+	Mean  float64 `json:"mean"`
+	Worst float64 `json:"worst"`
+}
+
+// earlyStop is early stopping's state, kept in the checkpoint so that a
+// resumed run stops where an uninterrupted one does.
+type earlyStop struct {
+	best     float64
+	bestStep int
+	bad      int // validations since the best
+	stopped  bool
+	history  []Validation
+}
+
+// observe records a validation; it tells whether the run must stop.
+func (e *earlyStop) observe(step int, ev *Eval, patience int) bool {
+	e.history = append(e.history, Validation{Step: step, Mean: ev.Mean, Worst: ev.Worst})
+	if len(e.history) == 1 || ev.Mean < e.best*(1-EarlyStopTolerance) {
+		e.best, e.bestStep, e.bad = ev.Mean, step, 0
+	} else {
+		e.bad++
+	}
+	e.stopped = e.bad >= patience
+	return e.stopped
+}
+
+// tensor is the state as float64s: best, best step, bad, stopped, then
+// (step, mean, worst) per validation.
+func (e *earlyStop) tensor() []float64 {
+	out := []float64{e.best, float64(e.bestStep), float64(e.bad), 0}
+	if e.stopped {
+		out[3] = 1
+	}
+	for _, v := range e.history {
+		out = append(out, float64(v.Step), v.Mean, v.Worst)
+	}
+	return out
+}
+
+func (e *earlyStop) setTensor(x []float64) error {
+	if len(x) < 4 || (len(x)-4)%3 != 0 {
+		return fmt.Errorf("early stopping state of %d values", len(x))
+	}
+	*e = earlyStop{best: x[0], bestStep: int(x[1]), bad: int(x[2]), stopped: x[3] != 0}
+	for i := 4; i < len(x); i += 3 {
+		e.history = append(e.history, Validation{Step: int(x[i]), Mean: x[i+1], Worst: x[i+2]})
+	}
+	return nil
 }
 
 // TaskEval is one task of an Eval.
@@ -195,6 +288,9 @@ func (c *Config) Check() error {
 		}
 	default:
 		return fmt.Errorf("strategy %q: expected erm, uniform, minimax, group-dro or doremi", c.Strategy)
+	}
+	if c.Patience < 0 || c.EvalEvery < 0 {
+		return fmt.Errorf("patience %d and eval-every %d: expected at least 0", c.Patience, c.EvalEvery)
 	}
 	return nil
 }
@@ -294,7 +390,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	k := loader.K
 	cfg.Dim = loader.D
 	cfg.TaskCount = k
-	mh, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: pipeline.ManifestName, Path: filepath.Join(cfg.Dataset, pipeline.ManifestName)}})
+	mh, err := stream.HashInputs(ctx, []stream.Input{{Name: stream.ManifestName, Path: filepath.Join(cfg.Dataset, stream.ManifestName)}})
 	if err != nil {
 		return nil, err
 	}
@@ -332,6 +428,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 
 	start := 0
 	var log []LogRow
+	var early earlyStop
 	weights := initialWeights(strat.Name(), loader.Rows)
 	ckpt := filepath.Join(cfg.RunDir, CheckpointFile)
 	if cfg.Resume {
@@ -339,7 +436,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			return nil, errors.New("robustdata/train: --resume with other settings than the run's model.json")
 		}
 		if _, err := os.Stat(ckpt); err == nil {
-			s0, w0, err := restore(ckpt, model, strat, k)
+			s0, w0, es0, err := restore(ckpt, model, strat, k)
 			if err != nil {
 				return nil, err
 			}
@@ -350,7 +447,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			// the same files.
 			l0, lerr := readRunLog(cfg.RunDir, s0, k)
 			if lerr == nil && len(l0) == s0*k {
-				start, weights, log = s0, w0, l0
+				start, weights, log, early = s0, w0, l0, es0
 				// Replay the loader's draws up to the checkpoint.
 				for s := range start {
 					if _, err := loader.Next(s); err != nil {
@@ -367,6 +464,7 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 				if strat, err = NewStrategy(k, scfg); err != nil {
 					return nil, err
 				}
+				early = earlyStop{}
 			}
 		}
 	}
@@ -386,7 +484,9 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 		}
 		return nil, err
 	}
-	if start < cfg.Steps {
+	end := start // the steps trained
+	var lastEval *Eval
+	if start < cfg.Steps && !early.stopped {
 		jr, err := createJournal(jpath)
 		if err != nil {
 			return nil, err
@@ -420,7 +520,20 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 			if cfg.Progress != nil {
 				cfg.Progress(step+1, losses)
 			}
-			if (step+1)%cfg.CheckpointEvery == 0 || step+1 == cfg.Steps {
+			end = step + 1
+			if cfg.Patience > 0 && end%cfg.EvalEvery == 0 && end < cfg.Steps {
+				if lastEval, err = Evaluate(loader, model, cfg.Seed); err != nil {
+					if ne := (*NaNError)(nil); errors.As(err, &ne) {
+						ne.Step = end
+					}
+					return fail(err)
+				}
+				if early.observe(end, lastEval, cfg.Patience) {
+					cfg.Log.Info("train: early stop", "step", end, "best_step", early.bestStep, "best_mean", early.best)
+				}
+				cfg.Log.Debug("train: validation", "step", end, "mean", lastEval.Mean, "worst", lastEval.Worst)
+			}
+			if end%cfg.CheckpointEvery == 0 || end == cfg.Steps || early.stopped {
 				// The log first: a kill between the two leaves a log
 				// ahead of the checkpoint, which resuming cuts back to
 				// the checkpoint's step; the other order would lose log
@@ -429,9 +542,12 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 					return fail(err)
 				}
 				flushed = len(log)
-				if err := checkpoint(ckpt, model, strat, step+1, weights); err != nil {
+				if err := checkpoint(ckpt, model, strat, end, weights, &early); err != nil {
 					return fail(err)
 				}
+			}
+			if early.stopped {
+				break
 			}
 		}
 	}
@@ -444,12 +560,22 @@ func Run(ctx context.Context, cfg Config) (*Eval, error) {
 	if err := os.Remove(jpath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("robustdata/train: %w", err)
 	}
-	ev, err := Evaluate(loader, model, cfg.Seed)
-	if ne := (*NaNError)(nil); errors.As(err, &ne) {
-		ne.Step = cfg.Steps
+	ev := lastEval
+	if ev == nil || !early.stopped {
+		ev, err = Evaluate(loader, model, cfg.Seed)
+		if ne := (*NaNError)(nil); errors.As(err, &ne) {
+			ne.Step = end
+		}
+		if err != nil {
+			return nil, err
+		}
 	}
-	if err != nil {
-		return nil, err
+	ev.Steps, ev.StoppedEarly, ev.Validations = end, early.stopped, early.history
+	if len(early.history) > 0 {
+		ev.BestStep = early.bestStep
+		if ev.Mean < early.best*(1-EarlyStopTolerance) {
+			ev.BestStep = end
+		}
 	}
 	w := Weights{Strategy: strat.Name(), Final: weights, Average: strat.Average(), Sizes: loader.Rows}
 	if err := writeJSON(filepath.Join(cfg.RunDir, WeightsFile), w); err != nil {
@@ -485,10 +611,10 @@ func initialWeights(strategy string, sizes []int64) []float64 {
 	return w
 }
 
-// Evaluate computes each task's mean loss over (at most DefaultEvalRows of)
-// its held-out rows.
+// Evaluate computes each task's mean loss over its held-out rows (the
+// full validation split, up to MaxEvalRows).
 func Evaluate(loader *Loader, model Model, seed uint64) (*Eval, error) {
-	sets, err := loader.Validation(DefaultEvalRows)
+	sets, err := loader.Validation(MaxEvalRows)
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +651,7 @@ func Evaluate(loader *Loader, model Model, seed uint64) (*Eval, error) {
 
 // checkpoint writes the model's and the strategy's state, the step and
 // the next weights, atomically.
-func checkpoint(path string, model Model, strat Strategy, step int, weights []float64) error {
+func checkpoint(path string, model Model, strat Strategy, step int, weights []float64, early *earlyStop) error {
 	tensors, err := model.State()
 	if err != nil {
 		return err
@@ -535,15 +661,19 @@ func checkpoint(path string, model Model, strat Strategy, step int, weights []fl
 		safetensors.F64("strategy.state", []int64{int64(len(st))}, st),
 		safetensors.F64("strategy.weights", []int64{int64(len(weights))}, weights),
 		safetensors.I64("train.step", []int64{1}, []int64{int64(step)}))
+	if es := early.tensor(); len(es) > 4 || early.stopped || early.bad > 0 {
+		tensors = append(tensors, safetensors.F64("train.early_stop", []int64{int64(len(es))}, es))
+	}
 	f := &safetensors.File{Metadata: map[string]string{"format": "robustdata-checkpoint", "strategy": strat.Name()}, Tensors: tensors}
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f) })
+	return stream.WriteFileAtomic(path, func(w io.Writer) error { return safetensors.Write(w, f) })
 }
 
 // restore loads a checkpoint into the model and strategy; it returns the
-// step to continue from and the next weights.
-func restore(path string, model Model, strat Strategy, k int) (int, []float64, error) {
-	bad := func(err error) (int, []float64, error) {
-		return 0, nil, &pipeline.DataError{Source: path, Row: -1, Err: err}
+// step to continue from, the next weights and early stopping's state.
+func restore(path string, model Model, strat Strategy, k int) (int, []float64, earlyStop, error) {
+	var early earlyStop
+	bad := func(err error) (int, []float64, earlyStop, error) {
+		return 0, nil, early, &stream.DataError{Source: path, Row: -1, Err: err}
 	}
 	f, err := safetensors.ReadFile(path)
 	if err != nil {
@@ -586,12 +716,21 @@ func restore(path string, model Model, strat Strategy, k int) (int, []float64, e
 	if err != nil || len(steps) != 1 {
 		return bad(errors.New("checkpoint step unreadable"))
 	}
-	return int(steps[0]), w, nil
+	if t, ok := f.Tensor("train.early_stop"); ok {
+		x, err := t.Float64s()
+		if err == nil {
+			err = early.setTensor(x)
+		}
+		if err != nil {
+			return bad(err)
+		}
+	}
+	return int(steps[0]), w, early, nil
 }
 
 // writeLog writes train_log.parquet (parquet-go), atomically.
 func writeLog(path string, rows []LogRow) error {
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+	return stream.WriteFileAtomic(path, func(w io.Writer) error {
 		pw := parquet.NewGenericWriter[LogRow](w)
 		if _, err := pw.Write(rows); err != nil {
 			return err
@@ -615,7 +754,7 @@ func readRunLog(dir string, step, k int) ([]LogRow, error) {
 func readLog(path string, step int) ([]LogRow, error) {
 	rows, err := parquet.ReadFile[LogRow](path)
 	if err != nil {
-		return nil, &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
+		return nil, &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("cannot read the training log: %v", err)}
 	}
 	return slices.DeleteFunc(rows, func(r LogRow) bool { return r.Step >= int64(step) }), nil
 }
@@ -629,7 +768,7 @@ func writeJSON(path string, v any) error {
 }
 
 func writeBytes(path string, data []byte) error {
-	return pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+	return stream.WriteFileAtomic(path, func(w io.Writer) error {
 		_, err := w.Write(data)
 		return err
 	})
@@ -646,7 +785,7 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 		return nil, err
 	}
 	if ref.Objective != cfg.Objective || ref.Vocab != cfg.Vocab || ref.Dim != cfg.Dim || ref.Window != cfg.Window {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, ModelJSON), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(dir, ModelJSON), Row: -1,
 			Err: fmt.Errorf("reference run is %s with vocab %d, dim %d, window %d; this run is %s with vocab %d, dim %d, window %d",
 				ref.Objective, ref.Vocab, ref.Dim, ref.Window, cfg.Objective, cfg.Vocab, cfg.Dim, cfg.Window)}
 	}
@@ -655,7 +794,7 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 		return nil, err
 	}
 	if len(ev.Tasks) != k {
-		return nil, &pipeline.DataError{Source: filepath.Join(dir, EvalFile), Row: -1,
+		return nil, &stream.DataError{Source: filepath.Join(dir, EvalFile), Row: -1,
 			Err: fmt.Errorf("reference run has %d tasks, the dataset %d", len(ev.Tasks), k)}
 	}
 	out := make([]float64, k)
@@ -668,10 +807,10 @@ func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 func readJSON(path string, v any) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return &pipeline.DataError{Source: path, Row: -1, Err: errors.New("cannot read")}
+		return &stream.DataError{Source: path, Row: -1, Err: errors.New("cannot read")}
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return &pipeline.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
+		return &stream.DataError{Source: path, Row: -1, Err: fmt.Errorf("not valid JSON: %v", err)}
 	}
 	return nil
 }
@@ -691,11 +830,11 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 	}
 	defer loader.Close()
 	if cfg.TaskCount > 0 && loader.K != cfg.TaskCount {
-		return nil, &pipeline.DataError{Source: dataset, Row: -1,
+		return nil, &stream.DataError{Source: dataset, Row: -1,
 			Err: fmt.Errorf("the dataset has %d tasks; run %s was trained on %d (evaluate it on a dataset of the same partition)", loader.K, runDir, cfg.TaskCount)}
 	}
 	if cfg.Objective == ObjectiveRegression && loader.D != cfg.Dim {
-		return nil, &pipeline.DataError{Source: dataset, Row: -1,
+		return nil, &stream.DataError{Source: dataset, Row: -1,
 			Err: fmt.Errorf("vectors of %d values; run %s was trained on %d", loader.D, runDir, cfg.Dim)}
 	}
 	model, err := NewModel(&cfg, loader.K)
@@ -705,10 +844,19 @@ func EvaluateRun(ctx context.Context, runDir, dataset string, tokenize func(stri
 	defer model.Close()
 	f, err := safetensors.ReadFile(filepath.Join(runDir, CheckpointFile))
 	if err != nil {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
 	}
 	if err := model.SetState(f); err != nil {
-		return nil, &pipeline.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
+		return nil, &stream.DataError{Source: filepath.Join(runDir, CheckpointFile), Row: -1, Err: err}
 	}
-	return Evaluate(loader, model, cfg.Seed)
+	ev, err := Evaluate(loader, model, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := f.Tensor("train.step"); ok {
+		if steps, err := t.Int64s(); err == nil && len(steps) == 1 {
+			ev.Steps = int(steps[0])
+		}
+	}
+	return ev, nil
 }

@@ -17,6 +17,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,12 +29,12 @@ import (
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/internal/longtest"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/pipeline/synth"
 )
 
-// rtReader is a pipeline.Reader over record batches held in memory.
+// rtReader is a stream.Reader over record batches held in memory.
 type rtReader struct {
 	schema *arrow.Schema
 	recs   []arrow.RecordBatch
@@ -81,7 +82,7 @@ type rtSpec struct {
 // through partition.WriteShards: columns doc_id ("d<g>"), text, semantic
 // (fixed-size list of D float32) and task (int32). The rows of the tasks
 // are interleaved in input order. It returns the manifest.
-func rtDataset(t testing.TB, dir string, sp rtSpec) *pipeline.Manifest {
+func rtDataset(t testing.TB, dir string, sp rtSpec) *stream.Manifest {
 	t.Helper()
 	k := sp.K
 	if k == 0 {
@@ -166,11 +167,11 @@ func rtSynthFile(t testing.TB, path string, cfg synth.Config) {
 		t.Fatal(err)
 	}
 	defer rd.Close()
-	w, err := pipeline.Create(path, rd.Schema())
+	w, err := stream.Create(path, rd.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.Copy(context.Background(), w, rd); err != nil {
+	if _, err := stream.Copy(context.Background(), w, rd); err != nil {
 		w.Abort()
 		t.Fatal(err)
 	}
@@ -187,8 +188,8 @@ func rtSynthFile(t testing.TB, path string, cfg synth.Config) {
 func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) []map[string]int {
 	t.Helper()
 	ctx := context.Background()
-	open := func(path ...string) pipeline.Reader {
-		rd, err := pipeline.Open(ctx, path)
+	open := func(path ...string) stream.Reader {
+		rd, err := stream.Open(ctx, path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,11 +209,11 @@ func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) 
 		t.Fatal(err)
 	}
 	spool := filepath.Join(t.TempDir(), "features.arrows")
-	w, err := pipeline.Create(spool, fr.Schema())
+	w, err := stream.Create(spool, fr.Schema())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pipeline.Copy(ctx, w, fr); err != nil {
+	if _, err := stream.Copy(ctx, w, fr); err != nil {
 		t.Fatal(err)
 	}
 	fr.Close()
@@ -245,7 +246,7 @@ func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) 
 		t.Fatal(err)
 	}
 	// The contingency, from the shards.
-	m, err := pipeline.ReadManifest(dir)
+	m, err := stream.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +254,7 @@ func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) 
 	for ti, task := range m.Tasks {
 		out[ti] = map[string]int{}
 		for _, s := range task.Shards {
-			rd, err := pipeline.Open(ctx, []string{filepath.Join(dir, s.Path)}, pipeline.WithColumns("label"))
+			rd, err := stream.Open(ctx, []string{filepath.Join(dir, s.Path)}, stream.WithColumns("label"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -539,7 +540,7 @@ func TestRunResumeOtherSettings(t *testing.T) {
 // form and against each other.
 func TestRunFolder(t *testing.T) {
 	ds := rtSmall(t)
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +563,7 @@ func TestRunFolder(t *testing.T) {
 	}
 }
 
-func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, progress [][]float64) {
+func rtCheckFolder(t *testing.T, cfg Config, m *stream.Manifest, ev *Eval, progress [][]float64) {
 	const k = 3
 	files := rtReadRun(t, cfg.RunDir)
 	for _, name := range rtRunFiles {
@@ -575,7 +576,7 @@ func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, pro
 	if err := json.Unmarshal(files[ModelJSON], &mj); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(rtMust(os.ReadFile(filepath.Join(cfg.Dataset, pipeline.ManifestName))))
+	sum := sha256.Sum256(rtMust(os.ReadFile(filepath.Join(cfg.Dataset, stream.ManifestName))))
 	want := map[string]any{
 		"dataset": cfg.Dataset, "objective": cfg.Objective, "tasks": "cluster", "strategy": cfg.Strategy,
 		"temperature": cfg.Temp, "smoothing": cfg.Smoothing, "steps": float64(cfg.Steps), "per_task_batch": float64(cfg.PerTask),
@@ -664,11 +665,15 @@ func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, pro
 	if !rtClose(w.Final, next, 1e-15) || !rtClose(w.Average, strat.Average(), 1e-15) {
 		t.Errorf("weights.json final %v average %v, the strategy gives %v %v", w.Final, w.Average, next, strat.Average())
 	}
-	// eval.json: exactly tasks [{task, rows, loss}], mean, worst, worst_task.
+	// eval.json: exactly tasks [{task, rows, loss}], mean, worst,
+	// worst_task and steps (no early stopping keys: it is off).
 	var raw map[string]json.RawMessage
 	rtJSON(t, files[EvalFile], &raw)
-	if keys := slices.Sorted(maps.Keys(raw)); !slices.Equal(keys, []string{"mean", "tasks", "worst", "worst_task"}) {
+	if keys := slices.Sorted(maps.Keys(raw)); !slices.Equal(keys, []string{"mean", "steps", "tasks", "worst", "worst_task"}) {
 		t.Errorf("eval.json keys %v", keys)
+	}
+	if string(raw["steps"]) != strconv.Itoa(cfg.Steps) {
+		t.Errorf("eval.json steps %s, want %d", raw["steps"], cfg.Steps)
 	}
 	var rawTasks []map[string]any
 	rtJSON(t, raw["tasks"], &rawTasks)
@@ -756,10 +761,10 @@ func rtCheckFolder(t *testing.T, cfg Config, m *pipeline.Manifest, ev *Eval, pro
 	}
 }
 
-// rtHeldRows counts each task's held-out rows (at most DefaultEvalRows).
+// rtHeldRows counts each task's held-out rows (at most MaxEvalRows).
 func rtHeldRows(t testing.TB, ds string) []int {
 	t.Helper()
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -773,7 +778,7 @@ func rtHeldRows(t testing.TB, ds string) []int {
 				}
 			}
 		}
-		out = append(out, min(n, DefaultEvalRows))
+		out = append(out, min(n, MaxEvalRows))
 	}
 	return out
 }
@@ -781,7 +786,7 @@ func rtHeldRows(t testing.TB, ds string) []int {
 // rtColumn reads a string column of a file.
 func rtColumn(t testing.TB, path, col string) []string {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path}, pipeline.WithColumns(col))
+	rd, err := stream.Open(context.Background(), []string{path}, stream.WithColumns(col))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -875,16 +880,16 @@ func rtNoRun(t testing.TB, dir string) {
 
 func rtDataError(t testing.TB, err error, want string) {
 	t.Helper()
-	var de *pipeline.DataError
+	var de *stream.DataError
 	if !errors.As(err, &de) || !strings.Contains(err.Error(), want) {
-		t.Errorf("error %v (%T), want a *pipeline.DataError about %q", err, err, want)
+		t.Errorf("error %v (%T), want a *stream.DataError about %q", err, err, want)
 	}
 }
 
 func TestRunBadInput(t *testing.T) {
 	ds := rtSmall(t)
 	ctx := context.Background()
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -898,7 +903,7 @@ func TestRunBadInput(t *testing.T) {
 		}
 		run := filepath.Join(t.TempDir(), "run")
 		_, err := Run(ctx, rtCfg(dir, run, "erm", ObjectiveRegression))
-		rtDataError(t, err, pipeline.ManifestName)
+		rtDataError(t, err, stream.ManifestName)
 		rtNoRun(t, run)
 	})
 	t.Run("corrupted shard", func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // Exit statuses, the same for every command.
@@ -79,6 +79,8 @@ type env struct {
 	profFile  *os.File
 
 	log *slog.Logger
+	// term shares stderr between the log and the progress bars.
+	term *terminal
 }
 
 // run executes the CLI with args and returns the exit status. It is the
@@ -94,8 +96,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // is built, so that parallel in-process runs (tests) never race on it.
 var helpInOrder sync.Once
 
+// commandsInOrder makes cobra keep the commands in pipeline order (see
+// helpInOrder) before a root command is built or listed.
+func commandsInOrder() { helpInOrder.Do(func() { cobra.EnableCommandSorting = false }) }
+
 func (e *env) run(ctx context.Context, args []string) int {
-	helpInOrder.Do(func() { cobra.EnableCommandSorting = false })
+	commandsInOrder()
 	root := newRootCmd(e)
 	root.SetArgs(args)
 	root.SetIn(e.stdin)
@@ -124,7 +130,7 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 		return re.code
 	case errors.As(err, &ue), isCobraUsage(err):
 		code = exitUsage
-	case pipeline.IsDataError(err):
+	case stream.IsDataError(err):
 		code = exitBadInput
 	case errors.Is(err, context.Canceled):
 		code = exitSignal
@@ -135,6 +141,9 @@ func (e *env) exit(cmd *cobra.Command, err error) int {
 	// ..."), which helps a Go caller and only repeats itself on the
 	// command line.
 	msg = packagePrefix.ReplaceAllString(msg, "")
+	if e.term != nil {
+		e.term.clear() // a bar left by the failed step
+	}
 	fmt.Fprintf(e.stderr, "robustdata: %s\n", msg)
 	if code == exitUsage && cmd != nil {
 		fmt.Fprintf(e.stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
@@ -172,8 +181,8 @@ worst sub-task, not only on average.
 Every stage reads files or standard input and writes files or standard
 output (an Arrow IPC stream), so stages chain in a Unix pipe.`,
 		Example: `  robustdata partition -i corpus.parquet -o out/ --k 16   # features, K sub-tasks, shards
-  robustdata run examples/quickstart/pipeline.yaml        # the whole chain from one config`,
-		Version:       pipeline.ToolVersion,
+  robustdata run examples/quickstart/stream.yaml        # the whole chain from one config`,
+		Version:       stream.ToolVersion,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -220,6 +229,9 @@ func commands(e *env) []*cobra.Command {
 
 // setup checks the global flags and makes the logger.
 func (e *env) setup() error {
+	if e.term == nil {
+		e.term = newTerminal(e.stderr)
+	}
 	level := slog.LevelInfo
 	if e.quiet {
 		level = slog.LevelWarn
@@ -227,9 +239,9 @@ func (e *env) setup() error {
 	opts := &slog.HandlerOptions{Level: level}
 	switch e.logFormat {
 	case "text":
-		e.log = slog.New(slog.NewTextHandler(e.stderr, opts))
+		e.log = slog.New(slog.NewTextHandler(e.term.logWriter(), opts))
 	case "json":
-		e.log = slog.New(slog.NewJSONHandler(e.stderr, opts))
+		e.log = slog.New(slog.NewJSONHandler(e.term.logWriter(), opts))
 	default:
 		return usagef("--log-format must be text or json, not %q", e.logFormat)
 	}
@@ -288,12 +300,12 @@ func (o *outputFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.output, "output", "o", "-", "output file: .parquet, .arrow (IPC file), .arrows (IPC stream), .jsonl[.gz|.zst]; - is an Arrow IPC stream on stdout")
 	f.StringVar(&o.compression, "compression", "zstd", "Parquet compression: zstd, snappy or none")
-	f.Int64Var(&o.rowGroupRows, "row-group-rows", pipeline.DefaultRowGroupRows, "Parquet: most rows in one row group")
-	f.Int64Var(&o.rowGroupBytes, "row-group-bytes", pipeline.DefaultRowGroupBytes, "Parquet: most in-memory bytes in one row group (bounds the writer's memory)")
+	f.Int64Var(&o.rowGroupRows, "row-group-rows", stream.DefaultRowGroupRows, "Parquet: most rows in one row group")
+	f.Int64Var(&o.rowGroupBytes, "row-group-bytes", stream.DefaultRowGroupBytes, "Parquet: most in-memory bytes in one row group (bounds the writer's memory)")
 }
 
 // options checks the output flags and turns them into sink options.
-func (o *outputFlags) options(e *env) ([]pipeline.Option, error) {
+func (o *outputFlags) options(e *env) ([]stream.Option, error) {
 	if o.output == "-" && e.isTerminal(e.stdout) {
 		return nil, usagef("refusing to write an Arrow IPC stream to a terminal: give -o FILE or pipe the output into another command")
 	}
@@ -305,7 +317,7 @@ func (o *outputFlags) options(e *env) ([]pipeline.Option, error) {
 		return nil, usagef("--row-group-rows and --row-group-bytes must be at least 1")
 	}
 	if o.output != "-" {
-		if f, _ := pipeline.FormatOf(o.output); f == pipeline.FormatUnknown {
+		if f, _ := stream.FormatOf(o.output); f == stream.FormatUnknown {
 			if filepath.Ext(o.output) == "" {
 				hint := ""
 				if o.dirOK {
@@ -316,11 +328,11 @@ func (o *outputFlags) options(e *env) ([]pipeline.Option, error) {
 			return nil, usagef("-o %s: unknown output format: use .parquet, .arrow, .arrows or .jsonl", o.output)
 		}
 	}
-	return []pipeline.Option{
-		pipeline.WithStdout(e.stdout),
-		pipeline.WithCompression(codec),
-		pipeline.WithRowGroupRows(o.rowGroupRows),
-		pipeline.WithRowGroupBytes(o.rowGroupBytes),
+	return []stream.Option{
+		stream.WithStdout(e.stdout),
+		stream.WithCompression(codec),
+		stream.WithRowGroupRows(o.rowGroupRows),
+		stream.WithRowGroupBytes(o.rowGroupBytes),
 	}, nil
 }
 
@@ -336,13 +348,13 @@ func (in *inputFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVarP(&in.inputs, "input", "i", nil, "input: a file, folder, glob or - for stdin (repeatable; default: stdin)")
 	f.StringVar(&in.schema, "schema", "", `schema of JSONL input, e.g. "text:string,label:string,emb:list<float32>" (default: inferred)`)
-	f.IntVar(&in.inferRows, "infer-rows", pipeline.DefaultInferRows, "JSONL: lines the schema is inferred from")
-	f.IntVar(&in.batchRows, "batch-rows", pipeline.DefaultBatchRows, "most rows in one record batch (memory is bounded by batch size)")
+	f.IntVar(&in.inferRows, "infer-rows", stream.DefaultInferRows, "JSONL: lines the schema is inferred from")
+	f.IntVar(&in.batchRows, "batch-rows", stream.DefaultBatchRows, "most rows in one record batch (memory is bounded by batch size)")
 }
 
 // options checks the input flags and turns them into source options; it
 // returns the inputs to read (stdin when none was named).
-func (in *inputFlags) options(e *env, extra []string) ([]string, []pipeline.Option, error) {
+func (in *inputFlags) options(e *env, extra []string) ([]string, []stream.Option, error) {
 	inputs := append(append([]string(nil), in.inputs...), extra...)
 	if len(inputs) == 0 {
 		if e.isTerminal(e.stdin) {
@@ -353,31 +365,31 @@ func (in *inputFlags) options(e *env, extra []string) ([]string, []pipeline.Opti
 	if in.inferRows < 1 || in.batchRows < 1 {
 		return nil, nil, usagef("--infer-rows and --batch-rows must be at least 1")
 	}
-	opts := []pipeline.Option{
-		pipeline.WithStdin(e.stdin),
-		pipeline.WithInferRows(in.inferRows),
-		pipeline.WithBatchRows(in.batchRows),
-		pipeline.WithLogger(e.log),
+	opts := []stream.Option{
+		stream.WithStdin(e.stdin),
+		stream.WithInferRows(in.inferRows),
+		stream.WithBatchRows(in.batchRows),
+		stream.WithLogger(e.log),
 	}
 	if in.schema != "" {
-		sc, err := pipeline.ParseSchema(in.schema)
+		sc, err := stream.ParseSchema(in.schema)
 		if err != nil {
 			return nil, nil, usageError{err}
 		}
-		opts = append(opts, pipeline.WithSchema(sc))
+		opts = append(opts, stream.WithSchema(sc))
 	}
 	return inputs, opts, nil
 }
 
 // compressionOption checks a --compression value.
-func compressionOption(name string) (pipeline.Compression, error) {
+func compressionOption(name string) (stream.Compression, error) {
 	switch name {
 	case "zstd":
-		return pipeline.Zstd, nil
+		return stream.Zstd, nil
 	case "snappy":
-		return pipeline.Snappy, nil
+		return stream.Snappy, nil
 	case "none":
-		return pipeline.Uncompressed, nil
+		return stream.Uncompressed, nil
 	}
 	return "", usagef("--compression must be zstd, snappy or none, not %q", name)
 }
@@ -387,4 +399,30 @@ func printJSON(e *env, v any) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// checkOutputs refuses (exit 2, before anything is written) outputs that
+// overlap what the command reads: see stream.CheckOutput. raw are the
+// inputs as the user gave them (folders count as a whole), expanded the
+// files they stand for, and reads any other file or folder the command
+// reads (a model, a reference run). folder tells whether the first output
+// is a folder (a dataset or run folder); the others are files.
+func checkOutputs(outputs []string, folder bool, raw []string, expanded []stream.Input, reads ...string) error {
+	ins := append(append([]string{}, raw...), reads...)
+	for _, in := range expanded {
+		if in.Path != "" {
+			ins = append(ins, in.Path)
+		}
+	}
+	for i, out := range outputs {
+		if out != "" && out != "-" && !(folder && i == 0) {
+			if st, err := os.Stat(out); err == nil && st.IsDir() {
+				return usagef("%s is a folder: name the file to write", out)
+			}
+		}
+		if err := stream.CheckOutput(out, folder && i == 0, ins...); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
 }

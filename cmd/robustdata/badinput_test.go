@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,7 +25,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/robustdata/robustdata/internal/longtest"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -86,7 +87,7 @@ func badWriteParquet(t *testing.T, path string, sc *arrow.Schema, fill func(b *a
 	fill(b)
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	w, err := pipeline.Create(path, sc)
+	w, err := stream.Create(path, sc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +152,32 @@ func badFirstShard(dir string) string {
 	return filepath.Join(dir, "task=000", "part-00000.parquet")
 }
 
-func newBadFixtures(t *testing.T) *badFixtures {
+var (
+	badOnce     sync.Once
+	badShared   *badFixtures
+	badBuildErr bool
+)
+
+// sharedBadFixtures builds the fixtures of the bad-input matrix once for
+// the tests that share them.
+func sharedBadFixtures(t *testing.T) *badFixtures {
 	t.Helper()
-	f := &badFixtures{dir: t.TempDir(), root: os.Geteuid() == 0}
+	bin := binary(t)
+	badOnce.Do(func() {
+		badBuildErr = true
+		badShared = newBadFixtures(t, sharedDir(t, "bad"))
+		badShared.bin = bin
+		badBuildErr = false
+	})
+	if badBuildErr {
+		t.Fatal("building the bad-input fixtures failed (see the first test that asked for them)")
+	}
+	return badShared
+}
+
+func newBadFixtures(t *testing.T, dir string) *badFixtures {
+	t.Helper()
+	f := &badFixtures{dir: dir, root: os.Geteuid() == 0}
 	f.tmp = filepath.Join(f.dir, "tmp")
 	os.Mkdir(f.tmp, 0o755)
 	texts, labels := readTexts(t, corpus)
@@ -296,14 +320,14 @@ func newBadFixtures(t *testing.T) *badFixtures {
 	data, _ := os.ReadFile(shard)
 	os.WriteFile(shard, data[:len(data)/2], 0o644)
 	os.WriteFile(badFirstShard(f.dataset("wrong-format")), badPNG, 0o644)
-	f.makeUnreadable(t, filepath.Join(f.dataset("unreadable"), pipeline.ManifestName))
+	f.makeUnreadable(t, filepath.Join(f.dataset("unreadable"), stream.ManifestName))
 	// escaping-path: the first shard is listed as "../escape.parquet", a
 	// copy of it outside the dataset (same bytes, same sha256), so that
 	// only the path check can catch it.
 	esc := f.dataset("escaping-path")
 	data, _ = os.ReadFile(badFirstShard(esc))
 	write("escape.parquet", data)
-	mpath := filepath.Join(esc, pipeline.ManifestName)
+	mpath := filepath.Join(esc, stream.ManifestName)
 	man, _ := os.ReadFile(mpath)
 	man2 := strings.Replace(string(man), `"task=000/part-00000.parquet"`, `"../escape.parquet"`, 1)
 	if man2 == string(man) {
@@ -638,7 +662,7 @@ func badCheckReport(t *testing.T, r badResult) {
 // reason.
 func badCountRows(t *testing.T, path string) (rows, rejected int64) {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), []string{path})
+	rd, err := stream.Open(context.Background(), []string{path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -652,9 +676,9 @@ func badCountRows(t *testing.T, path string) (rows, rejected int64) {
 			t.Fatal(err)
 		}
 		rows += rec.NumRows()
-		reasons := pipeline.Rejects(rec)
+		reasons := stream.Rejects(rec)
 		for i := range int(rec.NumRows()) {
-			if pipeline.IsRejected(reasons, i) {
+			if stream.IsRejected(reasons, i) {
 				rejected++
 			}
 		}
@@ -668,7 +692,7 @@ func badCheckDataset(t *testing.T, dir string, rejected int64) {
 	if code, stdout, stderr := runCLI(t, context.Background(), nil, false, "-q", "verify", dir); code != 0 {
 		t.Errorf("verify %s: exit %d\n%s%s", dir, code, stdout, stderr)
 	}
-	m, err := pipeline.ReadManifest(dir)
+	m, err := stream.ReadManifest(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -712,13 +736,13 @@ func badLeftovers(dir string) []string {
 }
 
 // badTempNames are the badLeftovers that look temporary: staging files and
-// folders of atomic writes, datasets and spools (pipeline.IsStagingName),
+// folders of atomic writes, datasets and spools (stream.IsStagingName),
 // and any other name of the tool's ("robustdata-", ".tmp-", ".old-").
 func badTempNames(paths []string) []string {
 	var out []string
 	for _, p := range paths {
 		b := filepath.Base(p)
-		if pipeline.IsStagingName(b) || strings.Contains(b, ".tmp-") || strings.Contains(b, ".old-") || strings.HasPrefix(b, "robustdata-") {
+		if stream.IsStagingName(b) || strings.Contains(b, ".tmp-") || strings.Contains(b, ".old-") || strings.HasPrefix(b, "robustdata-") {
 			out = append(out, p)
 		}
 	}
@@ -729,12 +753,49 @@ func badTempNames(paths []string) []string {
 // bad input (see badClasses and the README's "Errors and exit codes").
 // Cells whose command writes run in-process, except full-disk, which runs
 // the real binary under a file-size limit.
+// The matrix is cut in four tests (TestBadInputMatrixFeatures,
+// TestBadInputMatrixShardTrain and TestBadInputMatrixRun beside this one)
+// that share their fixtures.
 func TestBadInputMatrix(t *testing.T) {
-	bin := binary(t)
-	f := newBadFixtures(t)
-	f.bin = bin
+	for _, c := range badCommands {
+		if !slices.Contains(badMatrixTools, c.name) && !slices.Contains(badMatrixFeatures, c.name) && !slices.Contains(badMatrixShardTrain, c.name) && c.name != "run" {
+			t.Errorf("command %s is in none of the bad-input matrix tests", c.name)
+		}
+	}
+	badMatrix(t, badMatrixTools...)
+}
+
+var (
+	badMatrixTools      = []string{"cat", "inspect", "verify", "report", "eval"}
+	badMatrixFeatures   = []string{"features", "partition"}
+	badMatrixShardTrain = []string{"shard", "train"}
+)
+
+// TestBadInputMatrixFeatures is the matrix of TestBadInputMatrix for the
+// stages features and partition.
+func TestBadInputMatrixFeatures(t *testing.T) {
+	badMatrix(t, badMatrixFeatures...)
+}
+
+// TestBadInputMatrixShardTrain is the matrix of TestBadInputMatrix for
+// the stages shard and train.
+func TestBadInputMatrixShardTrain(t *testing.T) {
+	badMatrix(t, badMatrixShardTrain...)
+}
+
+// TestBadInputMatrixRun is the matrix of TestBadInputMatrix for run.
+func TestBadInputMatrixRun(t *testing.T) {
+	badMatrix(t, "run")
+}
+
+// badMatrix runs the cells of the bad-input matrix of the named commands.
+func badMatrix(t *testing.T, names ...string) {
+	f := sharedBadFixtures(t)
 	t.Setenv("TMPDIR", f.tmp)
 	for _, c := range badCommands {
+		if !slices.Contains(names, c.name) {
+			continue
+		}
 		for _, cls := range badClasses {
 			t.Run(c.name+"/"+cls, func(t *testing.T) {
 				if cls == "big-doc" {
@@ -1006,32 +1067,53 @@ func TestBadFlagValues(t *testing.T) {
 	}
 }
 
-// TestPartitionModelOtherK checks that partition --model refuses a --k
-// other than the model's (it used to be ignored silently).
+// TestPartitionModelOtherK checks that partition --model refuses, before
+// writing anything, a --k or --dim other than the model's (they used to be
+// ignored or fail late) and raw inputs without the features model the
+// partition model was fitted with (a refitted features space would make
+// the assignment meaningless); with that features model it assigns.
 func TestPartitionModelOtherK(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "c.parquet")
 	model := filepath.Join(dir, "m.json")
+	feats := filepath.Join(dir, "f.model")
 	small := []string{"--dim", "8", "--vocab", "1024"}
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "synth", "--docs", "300", "--tasks", "3", "-o", corpus); code != 0 {
 		t.Fatalf("synth: %s", stderr)
 	}
-	args := append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model-out", model, "-o", filepath.Join(dir, "a") + "/"}, small...)
+	args := append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model-out", model, "--features-model-out", feats, "-o", filepath.Join(dir, "a") + "/"}, small...)
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
 		t.Fatalf("partition: %s", stderr)
 	}
-	for _, k := range []string{"4", "auto"} {
-		args := append([]string{"-q", "partition", "-i", corpus, "--k", k, "--model", model, "-o", filepath.Join(dir, "b"+k) + "/"}, small...)
+	for i, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--k", "4", "--features-model", feats}, "has K = 3"},
+		{[]string{"--k", "auto", "--features-model", feats}, "has K = 3"},
+		{[]string{"--dim", "16", "--features-model", feats}, "fitted on 8 semantic dimensions"},
+		{[]string{"--k", "3"}, "give --features-model FILE"},
+	} {
+		out := filepath.Join(dir, fmt.Sprintf("b%d", i))
+		args := append([]string{"-q", "partition", "-i", corpus, "--model", model, "-o", out + "/"}, tc.args...)
 		code, _, stderr := runCLI(t, context.Background(), nil, false, args...)
-		if code != exitUsage || !strings.Contains(stderr, "has K = 3") {
-			t.Errorf("--k %s with a K=3 model: exit %d, stderr %q; want %d", k, code, stderr, exitUsage)
+		if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "b"+k)); err == nil {
-			t.Errorf("--k %s: output written", k)
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%q: output written", tc.args)
 		}
 	}
-	args = append([]string{"-q", "partition", "-i", corpus, "--k", "3", "--model", model, "-o", filepath.Join(dir, "c") + "/"}, small...)
+	args = []string{"-q", "partition", "-i", corpus, "--k", "3", "--dim", "8", "--model", model, "--features-model", feats, "-o", filepath.Join(dir, "c") + "/"}
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
-		t.Errorf("the model's own K: exit %d %s", code, stderr)
+		t.Fatalf("the model's own K and dim: exit %d %s", code, stderr)
+	}
+	// Assigning with the saved models puts every row in the same task as
+	// the fit did (the files differ in metadata: they record the models).
+	for k := 0; k < 3; k++ {
+		task := fmt.Sprintf("task=%03d", k)
+		if a, c := dumpFile(t, filepath.Join(dir, "a", task)), dumpFile(t, filepath.Join(dir, "c", task)); strings.ReplaceAll(a, "/a/", "/c/") != c {
+			t.Errorf("%s: the rows assigned with --model differ from the fit's", task)
+		}
 	}
 }

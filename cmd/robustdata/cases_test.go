@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected outputs of golden CLI cases and the README reference")
@@ -94,7 +94,7 @@ func runCase(t *testing.T, repo, dir string) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if pipeline.IsStagingName(name) {
+		if stream.IsStagingName(name) {
 			t.Errorf("temporary file left behind: %s", name)
 		}
 		fmt.Fprintf(&out, "--- file %s ---\n%s", name, dumpFile(t, name))
@@ -124,7 +124,7 @@ func dumpStream(t *testing.T, data []byte) string {
 	if !bytes.HasPrefix(data, []byte{0xff, 0xff, 0xff, 0xff}) {
 		return string(data)
 	}
-	return dumpReader(t, []string{"-"}, pipeline.WithStdin(bytes.NewReader(data)))
+	return dumpReader(t, []string{"-"}, stream.WithStdin(bytes.NewReader(data)))
 }
 
 // dumpFile renders a data file as its schema and rows as JSONL, and a
@@ -140,23 +140,23 @@ func dumpFile(t *testing.T, name string) string {
 		})
 		return b.String()
 	}
-	if f, _ := pipeline.FormatOf(name); f == pipeline.FormatUnknown {
+	if f, _ := stream.FormatOf(name); f == stream.FormatUnknown {
 		data, _ := os.ReadFile(name)
 		return string(data)
 	}
 	return dumpReader(t, []string{name})
 }
 
-func dumpReader(t *testing.T, args []string, opts ...pipeline.Option) string {
+func dumpReader(t *testing.T, args []string, opts ...stream.Option) string {
 	t.Helper()
-	rd, err := pipeline.Open(context.Background(), args, opts...)
+	rd, err := stream.Open(context.Background(), args, opts...)
 	if err != nil {
 		return fmt.Sprintf("(unreadable: %v)\n", err)
 	}
 	defer rd.Close()
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "schema: %s\n", pipeline.FormatSchema(rd.Schema()))
-	jw := pipeline.NewJSONLEncoder(&buf, rd.Schema())
+	fmt.Fprintf(&buf, "schema: %s\n", stream.FormatSchema(rd.Schema()))
+	jw := stream.NewJSONLEncoder(&buf, rd.Schema())
 	for {
 		rec, err := rd.Read()
 		if errors.Is(err, io.EOF) {

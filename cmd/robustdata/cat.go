@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 func newCatCmd(e *env) *cobra.Command {
@@ -49,18 +49,22 @@ Examples:
 					return usagef("--columns names %q twice", c)
 				}
 			}
-			expanded, err := pipeline.ExpandInputs(inputs)
+			expanded, err := stream.ExpandInputs(inputs)
 			if err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "cat", 1)
-			defer done()
-			opts := append(iopts, popt, pipeline.WithLimit(limit))
+			if err := checkOutputs([]string{out.output}, false, inputs, expanded); err != nil {
+				return err
+			}
+			prog := e.newProgress()
+			prog.bytes("cat", inputBytes(expanded))
+			defer prog.end()
+			opts := append(iopts, prog.option(), stream.WithLimit(limit))
 			if len(cols) > 0 {
-				opts = append(opts, pipeline.WithColumns(cols...))
+				opts = append(opts, stream.WithColumns(cols...))
 			}
 			if withID {
-				opts = append(opts, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
+				opts = append(opts, stream.WithDocID(stream.DefaultDocIDColumn))
 			}
 			return e.copyStream(cmd, expanded, out.output, append(opts, oopts...))
 		},
@@ -75,8 +79,8 @@ Examples:
 }
 
 // copyStream reads inputs and writes them to output.
-func (e *env) copyStream(cmd *cobra.Command, inputs []pipeline.Input, output string, opts []pipeline.Option) error {
-	rd, err := pipeline.OpenInputs(cmd.Context(), inputs, opts...)
+func (e *env) copyStream(cmd *cobra.Command, inputs []stream.Input, output string, opts []stream.Option) error {
+	rd, err := stream.OpenInputs(cmd.Context(), inputs, opts...)
 	if err != nil {
 		return err
 	}
@@ -85,13 +89,13 @@ func (e *env) copyStream(cmd *cobra.Command, inputs []pipeline.Input, output str
 
 // writeStream writes every batch of rd to output and closes rd, aborting
 // the output on any failure so that nothing half-written is left.
-func (e *env) writeStream(cmd *cobra.Command, rd pipeline.Reader, output string, opts []pipeline.Option) error {
+func (e *env) writeStream(cmd *cobra.Command, rd stream.Reader, output string, opts []stream.Option) error {
 	defer rd.Close()
-	w, err := pipeline.Create(output, rd.Schema(), opts...)
+	w, err := stream.Create(output, rd.Schema(), opts...)
 	if err != nil {
 		return err
 	}
-	rows, err := pipeline.Copy(cmd.Context(), w, rd)
+	rows, err := stream.Copy(cmd.Context(), w, rd)
 	if err != nil {
 		w.Abort()
 		return err

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/robustdata/robustdata/internal/longtest"
@@ -16,28 +19,92 @@ import (
 
 // binary builds the robustdata command once per test binary run into a
 // temporary folder and returns its path; tests that run it as a real
-// process (pipes, scripts, signals) skip when the go tool is missing.
+// process (pipes, scripts, signals) skip when the go tool is missing. The
+// build (a link of ≈ 90 MB) is shared by every test that asks for it.
 func binary(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
+	buildOnce.Do(func() { builtBin, buildSkip, buildErr = buildBinary() })
+	if buildSkip != "" {
+		t.Skip(buildSkip)
+	}
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// TestMain runs the tests and removes the shared binary and fixtures
+// afterwards.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "" {
+		// The whole suite runs: the binary is a fixture of the package,
+		// built before the tests, so that no test's time includes it.
+		buildOnce.Do(func() { builtBin, buildSkip, buildErr = buildBinary() })
+	}
+	code := m.Run()
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
+	}
+	sharedMu.Lock()
+	for _, d := range sharedDirs {
+		os.RemoveAll(d)
+	}
+	sharedMu.Unlock()
+	os.Exit(code)
+}
+
+var (
+	sharedMu   sync.Mutex
+	sharedDirs []string
+)
+
+// sharedDir makes a temporary folder for a fixture that several tests
+// share (built once per test binary run); TestMain removes it.
+func sharedDir(t *testing.T, pattern string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "robustdata-test-"+pattern+"-")
 	if err != nil {
-		t.Skip("the go tool is not on PATH: cannot build the binary")
-	}
-	dir := filepath.Join(os.TempDir(), "robustdata-test-bin")
-	bin := filepath.Join(dir, "robustdata")
-	os.MkdirAll(dir, 0o755)
-	// go build is incremental: a rebuild with no change only relinks
-	// when needed, and parallel builds of the same output are safe with
-	// a per-process temporary name.
-	tmp := bin + "." + filepath.Base(t.TempDir())
-	cmd := exec.Command(goTool, "build", "-o", tmp, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	if err := os.Rename(tmp, bin); err != nil {
 		t.Fatal(err)
 	}
-	return bin
+	sharedMu.Lock()
+	sharedDirs = append(sharedDirs, dir)
+	sharedMu.Unlock()
+	return dir
+}
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildSkip string
+	buildErr  error
+)
+
+// buildBinary runs go build into a folder of its own; it returns the
+// binary's path, or why the tests that need it skip, or the build error.
+func buildBinary() (string, string, error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return "", "the go tool is not on PATH: cannot build the binary", nil
+	}
+	dir, err := os.MkdirTemp("", "robustdata-test-bin-")
+	if err != nil {
+		return "", "", err
+	}
+	// TestMain removes the folder after the tests.
+	bin := filepath.Join(dir, "robustdata")
+	args := []string{"build", "-o", bin}
+	if raceEnabled {
+		// The packages are already compiled with -race for the tests:
+		// a race build reuses them, a plain one compiles them all again
+		// (minutes on a fresh clone).
+		args = append(args, "-race")
+	}
+	cmd := exec.Command(goTool, append(args, ".")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, "", nil
 }
 
 // shell runs a script with ROBUSTDATA set to the built binary, from the
@@ -167,7 +234,17 @@ func TestETLExample(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "examples/etl"), 0o755)
 	os.MkdirAll(filepath.Join(root, "examples/data"), 0o755)
-	os.WriteFile(filepath.Join(root, "examples/etl/nightly.yaml"), []byte(read("nightly.yaml")), 0o644)
+	nightly := read("nightly.yaml")
+	if !longtest.Enabled() {
+		// make test runs the nights with fewer training steps and a
+		// smaller LSA: the schedule, not the model, is under test here.
+		small := strings.NewReplacer("steps: 120", "steps: 8", "checkpoint_every: 40", "checkpoint_every: 4", "dim: 64", "dim: 16").Replace(nightly)
+		if strings.Contains(small, "steps: 120") || !strings.Contains(small, "steps: 8") || !strings.Contains(small, "dim: 16") {
+			t.Fatalf("examples/etl/nightly.yaml changed: update the test's smaller settings\n%s", nightly)
+		}
+		nightly = small
+	}
+	os.WriteFile(filepath.Join(root, "examples/etl/nightly.yaml"), []byte(nightly), 0o644)
 	data, err := os.ReadFile("../../examples/data/appstream.parquet")
 	if err != nil {
 		t.Fatal(err)

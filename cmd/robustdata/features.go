@@ -1,13 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // featureFlags are the flags of the features stage, shared by the
@@ -39,13 +40,33 @@ func (f *featureFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.modelOut, f.prefix+"model-out", "", "save the fitted features model (safetensors) to this file")
 }
 
-// passes is how many times the inputs are read: twice when a model is
-// fitted on a first pass.
-func (f *featureFlags) passes() int {
-	if f.model != "" {
-		return 1
+// prepare fits the features model on the first pass of rp (as
+// features.Prepare does), showing the fit as its own progress step.
+func (f *featureFlags) prepare(ctx context.Context, rp *stream.Replay, cfg features.Config, source string, prog *progress) (*features.Model, error) {
+	mode, arg, err := features.ParseSemantic(cfg.Semantic)
+	if err != nil {
+		return nil, usageError{err}
 	}
-	return 2
+	col := cfg.TextCol
+	if mode == features.ModeColumn {
+		col = arg
+	}
+	rd, err := rp.First(col)
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return features.PrepareFrom(ctx, atEOF(rd, func() { prog.working("features: fit the " + mode + " model") }), cfg, source)
+}
+
+// reads lists the files the flags make the stage read besides its inputs:
+// a saved model, a word-vector file.
+func (f *featureFlags) reads() []string {
+	r := []string{f.model}
+	if mode, arg, err := features.ParseSemantic(f.semantic); err == nil && mode == features.ModeVectors {
+		r = append(r, arg)
+	}
+	return r
 }
 
 // config checks the flags and returns the stage configuration.
@@ -63,7 +84,7 @@ func (f *featureFlags) config(e *env) (features.Config, error) {
 // featureReader returns the inputs with their features: the model is
 // loaded (--model) or fitted on a first pass over the inputs, saved when
 // asked (--model-out), and applied on a second pass.
-func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeline.Input, opts []pipeline.Option) (pipeline.Reader, error) {
+func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []stream.Input, opts []stream.Option, prog *progress) (stream.Reader, error) {
 	cfg, err := f.config(e)
 	if err != nil {
 		return nil, err
@@ -73,17 +94,21 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 	if len(inputs) > 1 {
 		source = fmt.Sprintf("%s (and %d more inputs)", source, len(inputs)-1)
 	}
-	rp := pipeline.NewReplay(ctx, inputs, opts...)
+	rp := stream.NewReplay(ctx, inputs, opts...)
+	total := inputBytes(inputs)
 	var model *features.Model
 	if f.model != "" {
 		model, err = features.LoadModel(f.model, cfg)
 	} else {
-		model, err = features.Prepare(ctx, rp, cfg, source)
+		// Pass 1 samples the texts, then the model is fitted: two steps.
+		prog.bytes("features: sample", total)
+		model, err = f.prepare(ctx, rp, cfg, source, prog)
 	}
 	if err != nil {
 		rp.Close()
 		return nil, err
 	}
+	prog.bytes("features", total)
 	if f.modelOut != "" {
 		if err := features.SaveModel(f.modelOut, model); err != nil {
 			rp.Close()
@@ -98,7 +123,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 	}
 	record := cfg.Record()
 	if f.model != "" {
-		h, err := pipeline.HashInputs(ctx, []pipeline.Input{{Name: f.model, Path: f.model}})
+		h, err := stream.HashInputs(ctx, []stream.Input{{Name: f.model, Path: f.model}})
 		if err != nil {
 			src.Close()
 			rp.Close()
@@ -106,7 +131,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 		}
 		record["model_sha256"] = h[0].SHA256
 	}
-	if cfg.Provenance, err = pipeline.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
+	if cfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
 		src.Close()
 		rp.Close()
 		return nil, err
@@ -122,7 +147,7 @@ func (f *featureFlags) featureReader(cmd *cobra.Command, e *env, inputs []pipeli
 
 // closeAlso closes something more with its Reader.
 type closeAlso struct {
-	pipeline.Reader
+	stream.Reader
 	also func() error
 }
 
@@ -188,14 +213,17 @@ Examples:
 			if err != nil {
 				return err
 			}
-			expanded, err := pipeline.ExpandInputs(inputs)
+			expanded, err := stream.ExpandInputs(inputs)
 			if err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "features", ff.passes())
-			defer done()
-			opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
-			rd, err := ff.featureReader(cmd, e, expanded, opts)
+			if err := checkOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
+				return err
+			}
+			prog := e.newProgress()
+			defer prog.end()
+			opts := append(iopts, prog.option(), stream.WithDocID(stream.DefaultDocIDColumn))
+			rd, err := ff.featureReader(cmd, e, expanded, opts, prog)
 			if err != nil {
 				return err
 			}

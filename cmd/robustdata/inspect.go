@@ -10,16 +10,16 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // inspectResult is what inspect reports about one path.
 type inspectResult struct {
-	Path     string               `json:"path"`
-	Files    []*pipeline.FileInfo `json:"files,omitempty"`
-	Manifest *manifestSummary     `json:"manifest,omitempty"`
-	Rows     int64                `json:"rows"`
-	Bytes    int64                `json:"bytes"`
+	Path     string             `json:"path"`
+	Files    []*stream.FileInfo `json:"files,omitempty"`
+	Manifest *manifestSummary   `json:"manifest,omitempty"`
+	Rows     int64              `json:"rows"`
+	Bytes    int64              `json:"bytes"`
 }
 
 // manifestSummary is the short form of a dataset's manifest.
@@ -87,8 +87,8 @@ Examples:
 func inspectPath(cmd *cobra.Command, e *env, p string) (inspectResult, error) {
 	res := inspectResult{Path: p}
 	if st, err := os.Stat(p); err == nil && st.IsDir() {
-		if _, err := os.Stat(filepath.Join(p, pipeline.ManifestName)); err == nil {
-			m, err := pipeline.ReadManifest(p)
+		if _, err := os.Stat(filepath.Join(p, stream.ManifestName)); err == nil {
+			m, err := stream.ReadManifest(p)
 			if err != nil {
 				return res, err
 			}
@@ -104,12 +104,12 @@ func inspectPath(cmd *cobra.Command, e *env, p string) (inspectResult, error) {
 			return res, nil
 		}
 	}
-	inputs, err := pipeline.ExpandInputs([]string{p})
+	inputs, err := stream.ExpandInputs([]string{p})
 	if err != nil {
 		return res, err
 	}
 	for _, in := range inputs {
-		info, err := pipeline.InspectFile(cmd.Context(), in, pipeline.WithStdin(e.stdin))
+		info, err := stream.InspectFile(cmd.Context(), in, stream.WithStdin(e.stdin))
 		if err != nil {
 			return res, err
 		}

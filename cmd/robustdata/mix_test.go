@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -55,6 +56,42 @@ func TestMix(t *testing.T) {
 		if math.Abs(sums[k]-want) > 1e-9 || math.Abs(bsums[k]-want) > 1e-9 {
 			t.Errorf("task %d: JSON %v, blend list %v, run %v", k, sums[k], bsums[k], want)
 		}
+	}
+	// The resampled dataset: shares within 1% of the weights, verify
+	// passes, byte-identical whatever --workers.
+	var first map[string][]byte
+	for i, workers := range []string{"1", "3"} {
+		dir := filepath.Join(out, "mixed"+workers)
+		if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "--seed", "5", "mix", "--shards", ds, "-o", dir, "--rows", "2500", "--workers", workers, run); code != 0 {
+			t.Fatalf("mix -o: exit %d: %s", code, stderr)
+		}
+		got := dataset(t, dir)
+		if i == 0 {
+			first = got
+			m, err := stream.ReadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.TotalRows != 2500 || m.Seed != 5 || len(m.Tasks) != len(w.Average) {
+				t.Fatalf("resampled manifest: %d rows, seed %d, %d tasks", m.TotalRows, m.Seed, len(m.Tasks))
+			}
+			for k, tk := range m.Tasks {
+				if share := float64(tk.Rows) / 2500; math.Abs(share-w.Average[k]) > 0.01 {
+					t.Errorf("resampled task %d: share %.4f, weight %v", k, share, w.Average[k])
+				}
+			}
+			if code, stdout, _ := runCLI(t, context.Background(), nil, false, "verify", dir); code != 0 {
+				t.Errorf("verify of the resampled dataset: exit %d: %s", code, stdout)
+			}
+		} else {
+			sameDataset(t, first, got, "mix -o with --workers "+workers)
+		}
+	}
+	if code, _, _ := runCLI(t, context.Background(), nil, false, "mix", "--shards", ds, "-o", filepath.Join(out, "mixed1"), run); code != exitUsage {
+		t.Errorf("mix -o into a dataset without --overwrite: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, context.Background(), nil, false, "mix", "--shards", ds, "--rows", "10", run); code != exitUsage {
+		t.Errorf("mix --rows without -o: exit %d", code)
 	}
 	if code, _, _ := runCLI(t, context.Background(), nil, false, "mix", run); code != exitUsage {
 		t.Errorf("mix without --shards: exit %d", code)

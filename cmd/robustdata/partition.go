@@ -13,7 +13,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // partitionFlags are the flags of the partition stage.
@@ -141,7 +141,8 @@ Examples:
   robustdata partition -i corpus.parquet --k 16 -o out/
   robustdata partition -i corpus.parquet --k auto --label-col label -o out/
   robustdata features -i corpus.parquet | robustdata partition --k 16 | robustdata shard -o out/
-  robustdata partition -i new.parquet --model out/partition.json -o new-tasks.parquet`,
+  robustdata partition -i corpus.parquet --k 16 --features-model-out feats.model -o out/
+  robustdata partition -i new.parquet --model out/partition.json --features-model feats.model -o new-tasks.parquet`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return e.runPartition(cmd, args, &in, &out, &ff, &pf, &sf)
 		},
@@ -163,13 +164,13 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	}
 	dirOut := isDirOutput(out.output)
 	// The output's options: of the stream, or (-o DIR/) of every shard.
-	var oopts []pipeline.Option
+	var oopts []stream.Option
 	if dirOut {
 		codec, err := compressionOption(out.compression)
 		if err != nil {
 			return err
 		}
-		oopts = []pipeline.Option{pipeline.WithCompression(codec)}
+		oopts = []stream.Option{stream.WithCompression(codec)}
 	} else if oopts, err = out.options(e); err != nil {
 		return err
 	}
@@ -186,55 +187,71 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 			return usageError{err}
 		}
 	}
-	expanded, err := pipeline.ExpandInputs(inputs)
+	expanded, err := stream.ExpandInputs(inputs)
 	if err != nil {
 		return err
 	}
-	popt, done := e.progressOption(expanded, "partition", 2)
-	defer done()
-	opts := append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))
+	if err := checkOutputs([]string{out.output, pf.modelOut, ff.modelOut}, dirOut, inputs, expanded, append(ff.reads(), pf.model)...); err != nil {
+		return err
+	}
+	// A saved model is checked against the flags before any work.
+	var model *partition.Model
+	if pf.model != "" {
+		if model, err = partition.LoadModel(pf.model); err != nil {
+			return err
+		}
+		if (cfg.K != 0 && cfg.K != model.K) || cfg.KMax != 0 {
+			return usagef("--k %s but the model %s has K = %d: drop --k, or fit a new model", pf.k, pf.model, model.K)
+		}
+		if cmd.Flags().Changed("dim") && ff.dim != model.SemanticDim {
+			return usagef("--dim %d but the model %s was fitted on %d semantic dimensions: drop --dim, or fit a new model", ff.dim, pf.model, model.SemanticDim)
+		}
+	}
+	prog := e.newProgress()
+	defer prog.end()
+	total := inputBytes(expanded)
+	prog.bytes("partition: sample", total)
+	opts := append(iopts, prog.option(), stream.WithDocID(stream.DefaultDocIDColumn))
 	source := sourceName(expanded)
 
 	// Inputs without features go through the features stage first, into
 	// a temporary Arrow file that the partition stage then reads twice.
-	rp := pipeline.NewReplay(ctx, expanded, opts...)
+	rp := stream.NewReplay(ctx, expanded, opts...)
 	defer rp.Close()
 	first, err := rp.First()
 	if err != nil {
 		return err
 	}
 	if !partition.HasFeatures(first.Schema()) {
-		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source)
+		if model != nil && ff.model == "" {
+			first.Close()
+			return usagef("--model %s assigns in the feature space it was fitted in, and these inputs have no features: give --features-model FILE (saved with --features-model-out when the partition model was fitted), or inputs that have feature columns", pf.model)
+		}
+		prog.describe("features: sample")
+		spool, cleanup, err := e.featuresSpool(cmd, first, rp, expanded, ff, source, prog)
 		first.Close()
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		rp = pipeline.NewReplay(ctx, []pipeline.Input{spool})
+		// The partition's two passes read the features spool.
+		total = inputBytes([]stream.Input{spool})
+		prog.bytes("partition: sample", total)
+		rp = stream.NewReplay(ctx, []stream.Input{spool}, prog.option())
 		defer rp.Close()
 		if first, err = rp.First(); err != nil {
 			return err
 		}
 	}
 
-	var model *partition.Model
 	var sample *partition.Sample
-	if pf.model != "" {
-		if model, err = partition.LoadModel(pf.model); err != nil {
-			first.Close()
-			return err
-		}
-		if (cfg.K != 0 && cfg.K != model.K) || cfg.KMax != 0 {
-			first.Close()
-			return usagef("--k %s but the model %s has K = %d: drop --k, or fit a new model", pf.k, pf.model, model.K)
-		}
-	}
 	sample, err = partition.DrawSample(ctx, first, cfg.Sample, partition.SampleSeed(e.seed), cfg, source)
 	first.Close()
 	if err != nil {
 		return err
 	}
 	if model == nil {
+		prog.working("partition: fit k-means")
 		if model, err = partition.Fit(ctx, sample, cfg); err != nil {
 			return err
 		}
@@ -253,16 +270,17 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		}
 	}
 
+	prog.bytes("partition: assign", total)
 	src, err := rp.Second()
 	if err != nil {
 		return err
 	}
-	prov, err := pipeline.StageProvenance(ctx, src.Schema(), expanded, e.seed, "partition", pf.record(cfg, model, hash))
+	prov, err := stream.StageProvenance(ctx, src.Schema(), expanded, e.seed, "partition", pf.record(cfg, model, hash))
 	if err != nil {
 		src.Close()
 		return err
 	}
-	outSchema, err := pipeline.WithProvenance(partition.OutputSchemaFor(src.Schema(), model, hash), prov)
+	outSchema, err := stream.WithProvenance(partition.OutputSchemaFor(src.Schema(), model, hash), prov)
 	if err != nil {
 		src.Close()
 		return err
@@ -280,7 +298,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		ri := partition.ReportInput{Model: model, Sample: sample, Stats: stats, Source: source,
 			PatternNames: features.PatternNames(), Terms: features.ContentWords}
 		q := partition.Measure(ri)
-		if err := pipeline.WriteFileAtomic(path, func(w io.Writer) error {
+		if err := stream.WriteFileAtomic(path, func(w io.Writer) error {
 			_, err := io.WriteString(w, partition.Report(ri, q))
 			return err
 		}); err != nil {
@@ -321,7 +339,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 }
 
 // sourceName names the inputs in messages.
-func sourceName(inputs []pipeline.Input) string {
+func sourceName(inputs []stream.Input) string {
 	if len(inputs) == 1 {
 		return inputs[0].Name
 	}
@@ -331,69 +349,75 @@ func sourceName(inputs []pipeline.Input) string {
 // featuresSpool runs the features stage over the inputs — fitting on
 // first, the first pass of rp — into a temporary Arrow file, and returns
 // it as an input with a function that removes it.
-func (e *env) featuresSpool(cmd *cobra.Command, first pipeline.Reader, rp *pipeline.Replay, inputs []pipeline.Input, ff *featureFlags, source string) (pipeline.Input, func(), error) {
+func (e *env) featuresSpool(cmd *cobra.Command, first stream.Reader, rp *stream.Replay, inputs []stream.Input, ff *featureFlags, source string, prog *progress) (stream.Input, func(), error) {
 	ctx := cmd.Context()
 	fcfg, err := ff.config(e)
 	if err != nil {
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
 	var model *features.Model
 	if ff.model != "" {
 		// The first pass must still be read to its end (stdin is spooled).
-		if _, err := pipeline.Copy(ctx, discard{}, first); err != nil {
-			return pipeline.Input{}, nil, err
+		if _, err := stream.Copy(ctx, discard{}, first); err != nil {
+			return stream.Input{}, nil, err
 		}
 		model, err = features.LoadModel(ff.model, fcfg)
 	} else {
-		model, err = features.PrepareFrom(ctx, first, fcfg, source)
+		mode, _, _ := features.ParseSemantic(fcfg.Semantic)
+		model, err = features.PrepareFrom(ctx, atEOF(first, func() { prog.working("features: fit the " + mode + " model") }), fcfg, source)
 	}
 	if err != nil {
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
 	if ff.modelOut != "" {
 		if err := features.SaveModel(ff.modelOut, model); err != nil {
-			return pipeline.Input{}, nil, err
+			return stream.Input{}, nil, err
 		}
 	}
+	prog.bytes("features", inputBytes(inputs))
 	src, err := rp.Second()
 	if err != nil {
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
 	record := fcfg.Record()
-	if fcfg.Provenance, err = pipeline.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
+	if fcfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), inputs, e.seed, "features", record); err != nil {
 		src.Close()
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
 	rd, err := features.Apply(ctx, src, model, fcfg, source)
 	if err != nil {
 		src.Close()
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
 	defer rd.Close()
 	// The spool lives in a locked staging folder in TMPDIR, so that the
 	// spool of a killed run is swept by the next one.
-	pipeline.SweepStaging(os.TempDir(), featuresSpoolName)
-	stage, err := pipeline.NewStagingDir(filepath.Join(os.TempDir(), featuresSpoolName))
+	stream.SweepStaging(os.TempDir(), featuresSpoolName)
+	stage, err := stream.NewStagingDir(filepath.Join(os.TempDir(), featuresSpoolName))
 	if err != nil {
-		return pipeline.Input{}, nil, fmt.Errorf("creating the features spool: %w", err)
+		return stream.Input{}, nil, fmt.Errorf("creating the features spool: %w", err)
 	}
 	path := filepath.Join(stage.Path, "features.arrows")
 	cleanup := func() { stage.Release() }
-	w, err := pipeline.Create(path, rd.Schema())
+	w, err := stream.Create(path, rd.Schema())
 	if err != nil {
 		cleanup()
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
-	if _, err := pipeline.Copy(ctx, w, rd); err != nil {
+	if _, err := stream.Copy(ctx, w, rd); err != nil {
 		w.Abort()
 		cleanup()
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
 	if err := w.Close(); err != nil {
 		cleanup()
-		return pipeline.Input{}, nil, err
+		return stream.Input{}, nil, err
 	}
-	return pipeline.Input{Name: inputs[0].Name, Path: path, Format: pipeline.FormatIPCStream}, cleanup, nil
+	size := int64(-1)
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size() // for the progress of the passes over it
+	}
+	return stream.Input{Name: inputs[0].Name, Path: path, Format: stream.FormatIPCStream, Size: size}, cleanup, nil
 }
 
 // featuresSpoolName is the base of the features spool's staging folder in

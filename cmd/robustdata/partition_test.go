@@ -144,10 +144,10 @@ func TestPartitionDeterministic(t *testing.T) {
 // included.
 func TestPipeEqualsBatch(t *testing.T) {
 	dir := t.TempDir()
-	corpus := "../../examples/data/fortunes.parquet"
-	common := []string{"--k", "9", "--sample", "5000"}
+	corpus := smallCorpus(t)
+	common := []string{"--k", "9", "--sample", "2000"}
 	batch := filepath.Join(dir, "batch") + "/"
-	args := append([]string{"-q", "partition", "-i", corpus, "--features-sample", "3000", "--dim", "16", "--vocab", "4000", "-o", batch}, common...)
+	args := append([]string{"-q", "partition", "-i", corpus, "--features-sample", "1500", "--dim", "16", "--vocab", "4000", "-o", batch}, common...)
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
 		t.Fatal(stderr)
 	}
@@ -169,7 +169,7 @@ func TestPipeEqualsBatch(t *testing.T) {
 		}
 	}
 	wg.Add(3)
-	go stage(0, strings.NewReader(""), w1, "-q", "features", "-i", corpus, "--sample", "3000", "--dim", "16", "--vocab", "4000")
+	go stage(0, strings.NewReader(""), w1, "-q", "features", "-i", corpus, "--sample", "1500", "--dim", "16", "--vocab", "4000")
 	go stage(1, r1, w2, append([]string{"-q", "partition"}, common...)...)
 	go stage(2, r2, nil, "-q", "shard", "-o", pipe)
 	wg.Wait()
@@ -194,8 +194,8 @@ func TestPartitionDirCompression(t *testing.T) {
 		t.Run(tc.flag, func(t *testing.T) {
 			t.Parallel()
 			out := filepath.Join(t.TempDir(), "ds") + "/"
-			code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", "../../examples/data/fortunes.parquet",
-				"--k", "4", "--features-sample", "2000", "--sample", "3000", "--dim", "8", "--vocab", "2000", "--compression", tc.flag, "-o", out)
+			code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "partition", "-i", smallCorpus(t),
+				"--k", "4", "--features-sample", "1000", "--sample", "2000", "--dim", "8", "--vocab", "2000", "--compression", tc.flag, "-o", out)
 			if code != 0 {
 				t.Fatal(stderr)
 			}

@@ -16,6 +16,8 @@ const (
 // reference renders the command reference of the README from the flag
 // definitions, so the two cannot drift apart.
 func reference() string {
+	// In pipeline order, as the help lists them, whatever ran before.
+	commandsInOrder()
 	e := &env{}
 	root := newRootCmd(e)
 	var b strings.Builder

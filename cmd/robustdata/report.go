@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/report"
 )
 
@@ -65,6 +67,9 @@ Examples:
 			if output == "" {
 				output = filepath.Join(dir, report.FileName)
 			}
+			if err := checkOutputs([]string{output}, false, nil, nil, reportReads(dir)...); err != nil {
+				return err
+			}
 			if err := report.Write(cmd.Context(), dir, output, opts); err != nil {
 				return err
 			}
@@ -77,4 +82,18 @@ Examples:
 	f.IntVar(&sample, "sample", report.DefaultSampleRows, "most rows drawn evenly from the shards for the projection, terms and examples")
 	f.StringVar(&labelCol, "label-col", "", "the label column to compare the tasks with (default: the partition's, else \"label\" when the shards have it)")
 	return cmd
+}
+
+// reportReads lists what report reads in DIR, a dataset folder or a run
+// output root, which -o may not replace: the manifests and models, and
+// the folders of shards, rejected rows, runs and evaluations.
+func reportReads(dir string) []string {
+	var reads []string
+	for _, ds := range []string{dir, filepath.Join(dir, "dataset")} {
+		reads = append(reads, filepath.Join(ds, stream.ManifestName), filepath.Join(ds, partition.ModelFile),
+			filepath.Join(ds, partition.RejectedDir))
+		tasks, _ := filepath.Glob(filepath.Join(ds, "task=*"))
+		reads = append(reads, tasks...)
+	}
+	return append(reads, filepath.Join(dir, "dataset"), filepath.Join(dir, "runs"), filepath.Join(dir, "eval"))
 }

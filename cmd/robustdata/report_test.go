@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"html"
 	"image"
 	"image/color"
 	"image/png"
@@ -10,19 +12,37 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/robustdata/robustdata/partition"
 )
 
-// reportRoot builds, through the CLI, the output root of a run: a small
-// synthetic dataset (root/dataset/), two short training runs
-// (root/runs/erm, root/runs/minimax) and their evaluation with a
-// downstream probe (root/eval/eval.json).
+var (
+	reportRootOnce sync.Once
+	reportRootDir  string
+)
+
+// reportRoot builds, through the CLI, once for the tests that share it,
+// the output root of a run: a small synthetic dataset (root/dataset/),
+// two short training runs (root/runs/erm, root/runs/minimax) and their
+// evaluation with a downstream probe (root/eval/eval.json). The tests
+// must not change it.
 func reportRoot(t *testing.T) string {
 	t.Helper()
+	reportRootOnce.Do(func() { reportRootDir = buildReportRoot(t, sharedDir(t, "report")) })
+	if reportRootDir == "" {
+		t.Fatal("building the report's run root failed (see the first test that asked for it)")
+	}
+	return reportRootDir
+}
+
+func buildReportRoot(t *testing.T, tmp string) string {
+	t.Helper()
 	ctx := context.Background()
-	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
 	corpus := filepath.Join(tmp, "corpus.parquet")
 	ds := filepath.Join(root, "dataset")
@@ -37,22 +57,112 @@ func reportRoot(t *testing.T) string {
 	}
 	for _, s := range steps {
 		if code, _, stderr := runCLI(t, ctx, nil, false, s.args...); code != 0 {
-			t.Fatalf("%s: exit %d: %s", s.what, code, stderr)
+			t.Errorf("%s: exit %d: %s", s.what, code, stderr)
+			return ""
 		}
 	}
 	code, out, stderr := runCLI(t, ctx, nil, false, "eval", "-q", "--json", "--shards", ds,
 		"--downstream", "synth="+filepath.Join(ds, "task=*", "*.parquet"),
 		filepath.Join(root, "runs", "erm"), filepath.Join(root, "runs", "minimax"))
 	if code != 0 {
-		t.Fatalf("eval: exit %d: %s", code, stderr)
+		t.Errorf("eval: exit %d: %s", code, stderr)
+		return ""
 	}
 	if err := os.MkdirAll(filepath.Join(root, "eval"), 0o755); err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return ""
 	}
 	if err := os.WriteFile(filepath.Join(root, "eval", "eval.json"), out, 0o644); err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return ""
 	}
 	return root
+}
+
+// htmlTerms reads the top terms of each task from a report.html (or its
+// DOM as Chromium dumps it).
+func htmlTerms(page string, k int) [][]string {
+	out := make([][]string, k)
+	for _, m := range regexp.MustCompile(`<span class="terms" id="terms-(\d+)">([^<]*)</span>`).FindAllStringSubmatch(page, -1) {
+		t, _ := strconv.Atoi(m[1])
+		if t < k {
+			out[t] = strings.Split(html.UnescapeString(m[2]), ", ")
+		}
+	}
+	return out
+}
+
+// checkReportPage checks what report.html and report.md must agree on
+// and what the page must not repeat: the same top terms, none of them a
+// single letter or a function word; the scatter plot's legend and the
+// loss chart's key; no table row twice; every checksum once.
+func checkReportPage(t *testing.T, page, root string) {
+	t.Helper()
+	md, err := os.ReadFile(filepath.Join(root, "dataset", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const k = 4
+	want := partition.ReadTopTerms(string(md), k)
+	if want == nil {
+		t.Fatalf("report.md has no tasks table:\n%s", md)
+	}
+	got := htmlTerms(page, k)
+	for task := range k {
+		if strings.Join(got[task], ", ") != strings.Join(want[task], ", ") {
+			t.Errorf("task %d: report.html's top terms %q, report.md's %q", task, got[task], want[task])
+		}
+		if len(want[task]) == 0 {
+			t.Errorf("task %d has no top terms", task)
+		}
+		for _, w := range got[task] {
+			if !partition.Nameable(w) {
+				t.Errorf("task %d: top term %q names nothing", task, w)
+			}
+		}
+	}
+	for task := range k {
+		if !strings.Contains(page, fmt.Sprintf(">task %d</text>", task)) {
+			t.Errorf("the scatter plot's legend lacks task %d", task)
+		}
+	}
+	if i := strings.Index(page, `id="loss-key"`); i < 0 {
+		t.Error("no key to the loss chart")
+	} else if key := page[i:]; !strings.Contains(key[:strings.Index(key, "</p>")], "minimax") {
+		t.Error("the loss chart's key does not name the runs")
+	}
+	for _, tb := range regexp.MustCompile(`(?s)<table.*?</table>`).FindAllString(page, -1) {
+		seen := map[string]bool{}
+		for _, row := range regexp.MustCompile(`(?s)<tr>.*?</tr>`).FindAllString(tb, -1) {
+			if seen[row] {
+				t.Errorf("a table repeats the row %s", row)
+			}
+			seen[row] = true
+		}
+	}
+	counts := map[string]int{}
+	for _, h := range regexp.MustCompile(`\b[0-9a-f]{64}\b`).FindAllString(page, -1) {
+		counts[h]++
+	}
+	for h, n := range counts {
+		if n > 1 {
+			t.Errorf("checksum %s printed %d times", h, n)
+		}
+	}
+	if !strings.Contains(page, "No seed spread") {
+		t.Error("the page does not say the runs have no seed spread")
+	}
+}
+
+// TestReportAgreesWithMarkdown checks report.html against the dataset's
+// report.md (see checkReportPage) without a browser.
+func TestReportAgreesWithMarkdown(t *testing.T) {
+	root := reportRoot(t)
+	code, page, stderr := runCLI(t, context.Background(), nil, false, "report", root, "-o", "-")
+	if code != 0 {
+		t.Fatalf("report: exit %d: %s", code, stderr)
+	}
+	checkReportPage(t, string(page), root)
 }
 
 func TestReportCommand(t *testing.T) {
@@ -152,8 +262,9 @@ func runChromium(t *testing.T, bin, dir, url string, extra ...string) []byte {
 }
 
 // TestReportChromium renders the report of a run root with headless
-// Chromium: the DOM holds the SVG charts and the screenshot is a real
-// picture, not a blank page.
+// Chromium: the DOM holds the SVG charts, the legends, the top terms of
+// report.md and no repeated row (checkReportPage), and the screenshot is
+// a real picture, not a blank page.
 func TestReportChromium(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
@@ -166,12 +277,15 @@ func TestReportChromium(t *testing.T) {
 	}
 	url := "file://" + filepath.ToSlash(out)
 	dir := t.TempDir()
+	// One start of the browser gives the DOM and the screenshot.
+	shot := filepath.Join(dir, "out.png")
+	dom := string(runChromium(t, bin, dir, url, "--dump-dom", "--screenshot="+shot))
 
 	t.Run("DOM", func(t *testing.T) {
-		dom := string(runChromium(t, bin, dir, url, "--dump-dom"))
-		if n := strings.Count(dom, "<svg"); n != 6 { // sizes, projection, labels, 2 loss curves, weights
-			t.Errorf("the DOM has %d <svg> elements, want 6", n)
+		if n := strings.Count(dom, "<svg"); n != 5 { // sizes, projection, labels, loss curves, weights
+			t.Errorf("the DOM has %d <svg> elements, want 5", n)
 		}
+		checkReportPage(t, dom, root)
 		if n := strings.Count(dom, "<path"); n < 800 {
 			t.Errorf("the DOM has %d <path> elements, want the charts' hundreds", n)
 		}
@@ -188,8 +302,6 @@ func TestReportChromium(t *testing.T) {
 		}
 	})
 	t.Run("screenshot", func(t *testing.T) {
-		shot := filepath.Join(dir, "out.png")
-		runChromium(t, bin, dir, url, "--screenshot="+shot)
 		st, err := os.Stat(shot)
 		if err != nil {
 			t.Fatalf("no screenshot: %v", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/safetensors"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
@@ -29,8 +30,9 @@ var runGroups = []string{"features", "partition", "train", "eval", "report"}
 
 func newRunCmd(e *env) *cobra.Command {
 	var (
-		dryRun bool
-		from   string
+		dryRun  bool
+		example bool
+		from    string
 	)
 	cmd := &cobra.Command{
 		Use:   "run CONFIG.yaml [--dry-run] [--from STAGE]",
@@ -69,23 +71,38 @@ Config (every section but output, inputs.paths and partition.k optional):
               weights: {pattern: 0.2, semantic: 1}}
   shard: {max_rows: 1048576, max_bytes: 268435456}
   train: {objective: masked-regression, tasks: cluster, strategies: [erm, minimax],
-          steps: 500, per_task_batch: 32, lr: 0.001, temperature: 0.1,
+          steps: 5000, patience: 3, eval_every: 100, per_task_batch: 32, lr: 0.001, temperature: 0.1,
           smoothing: 0.9, eta: 0, checkpoint_every: 100, hidden: 128,
           vocab: 16384, embed: 64, window: 32, vector_col: semantic, text_col: text}
   eval: {downstream: ["fortunes=data/fortunes.parquet:label"]}
   report: true
 
 Examples:
-  robustdata run examples/quickstart/pipeline.yaml
-  robustdata run pipeline.yaml --dry-run
-  robustdata --log-format json run pipeline.yaml --from train`,
+  robustdata run examples/quickstart/stream.yaml
+  robustdata run stream.yaml --dry-run
+  robustdata run --example-config > robustdata.yaml
+  robustdata --log-format json run stream.yaml --from train`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if example {
+				if len(args) != 0 {
+					return usagef("run --example-config takes no CONFIG.yaml")
+				}
+				return nil
+			}
 			if len(args) != 1 {
-				return usagef("run takes one CONFIG.yaml")
+				return usagef("run takes one CONFIG.yaml (or --example-config to print one)")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if example {
+				data, err := pipeline.ExampleRunConfig()
+				if err != nil {
+					return err
+				}
+				_, err = e.stdout.Write(data)
+				return err
+			}
 			fromIdx := -1
 			if from != "" {
 				for i, g := range runGroups {
@@ -118,6 +135,7 @@ Examples:
 			return r.run(cmd.Context(), dryRun, fromIdx)
 		},
 	}
+	cmd.Flags().BoolVar(&example, "example-config", false, "print a complete config (every setting, its default and what it does) that runs the example corpus, and exit")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan (each stage: run or up to date, and why) and do nothing")
 	cmd.Flags().StringVar(&from, "from", "", "force this stage and everything downstream of it to run: features, partition, train, eval or report")
 	return cmd
@@ -176,7 +194,7 @@ func newRunner(ctx context.Context, e *env, cfg *pipeline.RunConfig, seed uint64
 	if err != nil {
 		return nil, err
 	}
-	var downstream [][]pipeline.Input
+	var downstream [][]stream.Input
 	var featurize []bool
 	for _, d := range cfg.Eval.Downstream {
 		ins, err := r.expand([]string{d.Path})
@@ -190,7 +208,7 @@ func newRunner(ctx context.Context, e *env, cfg *pipeline.RunConfig, seed uint64
 		}
 		featurize = append(featurize, f)
 	}
-	var vectors []pipeline.Input
+	var vectors []stream.Input
 	if mode, file, _ := strings.Cut(cfg.Features.Semantic, "="); mode == "vectors" {
 		if vectors, err = r.expand([]string{file}); err != nil {
 			return nil, err
@@ -204,11 +222,11 @@ func newRunner(ctx context.Context, e *env, cfg *pipeline.RunConfig, seed uint64
 // features stage (with the run's fitted model) before the probes can read
 // it: the masked-regression model reads the vector column, which a raw
 // corpus lacks.
-func needsFeatures(ctx context.Context, cfg *pipeline.RunConfig, ins []pipeline.Input) (bool, error) {
+func needsFeatures(ctx context.Context, cfg *pipeline.RunConfig, ins []stream.Input) (bool, error) {
 	if cfg.Train.Objective != "masked-regression" {
 		return false, nil
 	}
-	rd, err := pipeline.OpenInputs(ctx, ins)
+	rd, err := stream.OpenInputs(ctx, ins)
 	if err != nil {
 		return false, err
 	}
@@ -218,21 +236,19 @@ func needsFeatures(ctx context.Context, cfg *pipeline.RunConfig, ins []pipeline.
 
 // expand resolves config paths (relative to the config's folder) into the
 // files they name.
-func (r *runner) expand(paths []string) ([]pipeline.Input, error) {
+func (r *runner) expand(paths []string) ([]stream.Input, error) {
 	resolved := make([]string, len(paths))
 	for i, p := range paths {
 		resolved[i] = r.cfg.Resolve(p)
 	}
-	return pipeline.ExpandInputs(resolved)
+	return stream.ExpandInputs(resolved)
 }
 
-// configName names an input file the way the config does: relative to
-// the config's folder, so that a fingerprint does not depend on the
-// working directory.
+// configName names an input file relative to the config's folder,
+// however the config spells it (absolute or relative), so that a
+// fingerprint depends on which file it is and on its content, not on
+// the spelling of its path or on the working directory.
 func (r *runner) configName(path string) string {
-	if filepath.IsAbs(path) {
-		return filepath.ToSlash(path)
-	}
 	abs, err1 := filepath.Abs(path)
 	dir, err2 := filepath.Abs(r.cfg.Dir)
 	if err1 != nil || err2 != nil {
@@ -240,13 +256,13 @@ func (r *runner) configName(path string) string {
 	}
 	rel, err := filepath.Rel(dir, abs)
 	if err != nil {
-		return filepath.ToSlash(path)
+		return filepath.ToSlash(abs)
 	}
 	return filepath.ToSlash(rel)
 }
 
 // sumInputs sums input files, named as the config names them.
-func (r *runner) sumInputs(ctx context.Context, ins []pipeline.Input) ([]pipeline.FileSum, error) {
+func (r *runner) sumInputs(ctx context.Context, ins []stream.Input) ([]pipeline.FileSum, error) {
 	out := make([]pipeline.FileSum, 0, len(ins))
 	for _, in := range ins {
 		s, err := r.h.File(ctx, r.configName(in.Path), in.Path)
@@ -279,10 +295,10 @@ var runFiles = []string{"model.json", "checkpoint.safetensors", "train_log.parqu
 
 // build makes the stages of the config. Every setting reaches its stage
 // as the flag of the same meaning (see the table in run_test.go).
-func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline.Input, featurize []bool) {
+func (r *runner) build(corpus, vectors []stream.Input, downstream [][]stream.Input, featurize []bool) {
 	cfg := r.cfg
 	base := func(stage string) map[string]any {
-		return map[string]any{"stage": stage, "seed": r.seed, "tool_version": pipeline.ToolVersion}
+		return map[string]any{"stage": stage, "seed": r.seed, "tool_version": stream.ToolVersion}
 	}
 	outputs := func(files ...string) func() ([]string, error) {
 		return func() ([]string, error) { return files, nil }
@@ -302,13 +318,19 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 		"--sample", strconv.Itoa(cfg.Features.Sample),
 		"-o", r.path("features/features.arrow"), "--model-out", r.path("features/features.model"))
 	fconf := base("features")
-	fconf["text_col"], fconf["semantic"] = cfg.Inputs.TextCol, cfg.Features.Semantic
+	// A word-vectors file is named as the inputs are: the same file
+	// spelt another way is the same setting.
+	fsemantic := cfg.Features.Semantic
+	if mode, file, _ := strings.Cut(fsemantic, "="); mode == "vectors" {
+		fsemantic = "vectors=" + r.configName(cfg.Resolve(file))
+	}
+	fconf["text_col"], fconf["semantic"] = cfg.Inputs.TextCol, fsemantic
 	fconf["dim"], fconf["vocab"], fconf["sample"] = cfg.Features.Dim, cfg.Features.Vocab, cfg.Features.Sample
 	features := &runStage{
 		name: "features", group: 0, record: "features/" + pipeline.StageRecordName,
 		config: fconf, args: fargs,
 		inputs: func(ctx context.Context) ([]pipeline.FileSum, error) {
-			return r.sumInputs(ctx, append(append([]pipeline.Input(nil), corpus...), vectors...))
+			return r.sumInputs(ctx, append(append([]stream.Input(nil), corpus...), vectors...))
 		},
 		outputs: outputs("features/features.arrow", "features/features.model"),
 		prepare: func(context.Context, pipeline.StageFingerprint) error {
@@ -366,11 +388,13 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 			"--eta", fmtFloat(tc.Eta), "--hidden", strconv.Itoa(tc.Hidden), "--vocab", strconv.Itoa(tc.Vocab),
 			"--embed", strconv.Itoa(tc.Embed), "--window", strconv.Itoa(tc.Window),
 			"--vector-col", tc.VectorCol, "--text-col", tc.TextCol,
-			"--checkpoint-every", strconv.Itoa(tc.CheckpointEvery), "--resume")
+			"--checkpoint-every", strconv.Itoa(tc.CheckpointEvery), "--resume",
+			"--patience", strconv.Itoa(tc.Patience), "--eval-every", strconv.Itoa(tc.EvalEvery))
 		// checkpoint_every is left out: the final outputs do not depend on it.
 		tconf := base("train")
 		tconf["strategy"], tconf["objective"], tconf["tasks"] = strat, tc.Objective, tc.Tasks
 		tconf["steps"], tconf["per_task_batch"], tconf["lr"] = tc.Steps, tc.PerTaskBatch, tc.LR
+		tconf["patience"], tconf["eval_every"] = tc.Patience, tc.EvalEvery
 		tconf["temperature"], tconf["smoothing"], tconf["eta"] = tc.Temperature, tc.Smoothing, tc.Eta
 		tconf["hidden"], tconf["vocab"], tconf["embed"], tconf["window"] = tc.Hidden, tc.Vocab, tc.Embed, tc.Window
 		tconf["vector_col"], tconf["text_col"] = tc.VectorCol, tc.TextCol
@@ -401,7 +425,7 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 	// stage with the fitted model, into eval/downstream/NAME.arrow.
 	eargs := []string{"eval", "--shards", r.path("dataset"), "--json"}
 	var dsConf []map[string]any
-	var dsInputs []pipeline.Input
+	var dsInputs []stream.Input
 	var pre [][]string
 	evalOutputs := []string{"eval/eval.json"}
 	evalUpstream := append([]string{"dataset/manifest.json"}, runInputs...)
@@ -430,7 +454,7 @@ func (r *runner) build(corpus, vectors []pipeline.Input, downstream [][]pipeline
 		// The label column is always given, so that a colon in the path
 		// cannot be taken for its separator.
 		eargs = append(eargs, "--downstream", d.Name+"="+path+":"+d.LabelCol)
-		dsConf = append(dsConf, map[string]any{"name": d.Name, "path": d.Path, "label_col": d.LabelCol, "featurized": featurize[i]})
+		dsConf = append(dsConf, map[string]any{"name": d.Name, "path": r.configName(cfg.Resolve(d.Path)), "label_col": d.LabelCol, "featurized": featurize[i]})
 		dsInputs = append(dsInputs, downstream[i]...)
 	}
 	if len(pre) > 0 {
@@ -719,7 +743,7 @@ func (r *runner) execute(ctx context.Context, s *runStage) error {
 		return stageError(s.name, code)
 	}
 	if s.capture != "" {
-		if err := pipeline.WriteFileAtomic(r.path(s.capture), func(w io.Writer) error {
+		if err := stream.WriteFileAtomic(r.path(s.capture), func(w io.Writer) error {
 			_, err := w.Write(captured.Bytes())
 			return err
 		}); err != nil {
@@ -747,7 +771,9 @@ func (r *runner) execute(ctx context.Context, s *runStage) error {
 // invoke runs one command through the CLI's own entry point, with a fresh
 // env, so that the stage parses its flags exactly as when typed by hand.
 func (r *runner) invoke(ctx context.Context, args []string, stdout io.Writer) int {
-	sub := &env{stdin: r.e.stdin, stdout: stdout, stderr: r.e.stderr, isTerminal: r.e.isTerminal}
+	// The stage shares the run's terminal: its bars and the run's log
+	// lines take turns on one stderr.
+	sub := &env{stdin: r.e.stdin, stdout: stdout, stderr: r.e.stderr, isTerminal: r.e.isTerminal, term: r.e.term}
 	global := []string{"--log-format", r.e.logFormat, "--progress", r.e.progress, "--seed", strconv.FormatUint(r.seed, 10)}
 	if r.e.quiet {
 		global = append(global, "-q")
@@ -789,7 +815,7 @@ func (r *runner) rows(s *runStage) *int64 {
 	if s.name != "partition" {
 		return nil
 	}
-	m, err := pipeline.ReadManifest(r.path("dataset"))
+	m, err := stream.ReadManifest(r.path("dataset"))
 	if err != nil {
 		return nil
 	}

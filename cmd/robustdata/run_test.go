@@ -45,14 +45,14 @@ report: false
 `
 
 // runTestDir makes a folder with small.parquet (the first 2000 rows of the
-// shipped corpus) and pipeline.yaml; it returns the config's path.
+// shipped corpus) and stream.yaml; it returns the config's path.
 func runTestDir(t *testing.T, steps, every int) string {
 	t.Helper()
 	dir := t.TempDir()
 	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", corpus, "--limit", "2000", "-o", filepath.Join(dir, "small.parquet")); code != 0 {
 		t.Fatal(stderr)
 	}
-	cfg := filepath.Join(dir, "pipeline.yaml")
+	cfg := filepath.Join(dir, "stream.yaml")
 	writeRunConfig(t, cfg, fmt.Sprintf(smallRunConfig, steps, every))
 	return cfg
 }
@@ -214,9 +214,8 @@ func TestRunSkipsUpToDate(t *testing.T) {
 		t.Errorf("no skip line:\n%s", stderr)
 	}
 	t.Logf("first run %v, unchanged rerun %v (%.1f%%)", first.Round(time.Millisecond), second.Round(time.Millisecond), 100*second.Seconds()/first.Seconds())
-	if second*20 > first {
-		t.Errorf("unchanged rerun took %v, more than 5%% of the first run's %v", second, first)
-	}
+	// That the rerun did no stage work is shown by the statuses and the
+	// unchanged files, not by a timing (which a busy machine breaks).
 	if after := snapshot(t, out); !mapsEqual(before, after) {
 		t.Errorf("an unchanged rerun changed files")
 	}
@@ -241,6 +240,59 @@ func TestRunSkipsUpToDate(t *testing.T) {
 	}
 	if before["runs/erm/checkpoint.safetensors"].sha == after["runs/erm/checkpoint.safetensors"].sha {
 		t.Errorf("train did not rerun")
+	}
+}
+
+// TestRunPathSpelling: the same input files named by absolute paths
+// instead of relative ones, or the config given by a relative path from
+// its own folder, are the same inputs: every stage is up to date and no
+// file changes. Another file is another input.
+func TestRunPathSpelling(t *testing.T) {
+	ctx := context.Background()
+	cfg := runTestDir(t, 10, 5)
+	dir := filepath.Dir(cfg)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr, sum := runJSON(t, ctx, "run", cfg); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	} else {
+		wantStatuses(t, "first run", sum, allStatuses("ran"))
+	}
+	before := snapshot(t, out)
+	small := filepath.Join(dir, "small.parquet")
+	abs := strings.NewReplacer("paths: [small.parquet]", "paths: ["+small+"]",
+		`"small=small.parquet:label"`, `"small=`+small+`:label"`).Replace(fmt.Sprintf(smallRunConfig, 10, 5))
+	if !strings.Contains(abs, small+"]") || !strings.Contains(abs, "small="+small) {
+		t.Fatalf("the config was not rewritten:\n%s", abs)
+	}
+	writeRunConfig(t, cfg, abs)
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	if code != 0 {
+		t.Fatalf("absolute paths: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "absolute paths", sum, allStatuses("skipped"))
+	if after := snapshot(t, out); !mapsEqual(before, after) {
+		t.Errorf("absolute paths changed files")
+	}
+
+	t.Chdir(dir)
+	code, _, stderr, sum = runJSON(t, ctx, "run", "stream.yaml")
+	if code != 0 {
+		t.Fatalf("config by a relative path: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "config by a relative path", sum, allStatuses("skipped"))
+
+	// Another file with the same content under another name is another
+	// input: its name is part of what the stage was made from.
+	if err := os.Rename(small, filepath.Join(dir, "other.parquet")); err != nil {
+		t.Fatal(err)
+	}
+	writeRunConfig(t, cfg, strings.ReplaceAll(abs, small, filepath.Join(dir, "other.parquet")))
+	code, plan, stderr, _ := runJSON(t, ctx, "run", "--dry-run", cfg)
+	if code != 0 {
+		t.Fatalf("renamed input, dry run: exit %d\n%s", code, stderr)
+	}
+	if !strings.Contains(plan, "other.parquet") {
+		t.Errorf("the plan does not name the renamed input:\n%s", plan)
 	}
 }
 
@@ -336,7 +388,7 @@ func regexpLine(plan, stage, what string) bool {
 func TestRunBadConfig(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := filepath.Join(dir, "pipeline.yaml")
+	cfg := filepath.Join(dir, "stream.yaml")
 	writeRunConfig(t, cfg, "output: out\ninputs:\n  paths: [x.parquet]\npartition:\n  k: 4\n  smaple: 100\n")
 	code, _, stderr := runCLI(t, ctx, nil, false, "run", cfg)
 	if code != exitBadInput || !strings.Contains(stderr, cfg+": line 6: unknown key \"smaple\" in partition") || !strings.Contains(stderr, "known: k, k_range, sample") {
@@ -689,6 +741,8 @@ train:
   tasks: pos
   strategies: [doremi, group-dro, erm]
   steps: 13
+  patience: 2
+  eval_every: 4
   per_task_batch: 5
   lr: 0.02
   temperature: 0.3
@@ -754,6 +808,8 @@ report: true
 		{"train.objective", "train:erm", "--objective", []string{"masked-token"}},
 		{"train.tasks", "train:erm", "--tasks", []string{"pos"}},
 		{"train.steps", "train:erm", "--steps", []string{"13"}},
+		{"train.patience", "train:erm", "--patience", []string{"2"}},
+		{"train.eval_every", "train:erm", "--eval-every", []string{"4"}},
 		{"train.per_task_batch", "train:erm", "--per-task-batch", []string{"5"}},
 		{"train.lr", "train:erm", "--lr", []string{"0.02"}},
 		{"train.temperature", "train:erm", "--temperature", []string{"0.3"}},
@@ -803,7 +859,7 @@ func flagValues(args []string, flag string) []string {
 // TestRunQuickstartConfig parses the shipped example config and checks
 // it names the shipped corpus.
 func TestRunQuickstartConfig(t *testing.T) {
-	cfg, err := pipeline.LoadRunConfig("../../examples/quickstart/pipeline.yaml")
+	cfg, err := pipeline.LoadRunConfig("../../examples/quickstart/stream.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -815,5 +871,35 @@ func TestRunQuickstartConfig(t *testing.T) {
 	}
 	if cfg.Partition.K != "12" || cfg.Train.Steps != 300 || !slices.Equal(cfg.Train.Strategies, []string{"erm", "minimax"}) || !cfg.Report {
 		t.Errorf("quickstart config: %+v", cfg)
+	}
+}
+
+// TestRunExampleConfig runs the config that run --example-config prints,
+// as it is, from a folder laid out like the repository (a 1,500-row slice
+// of the example corpus under examples/data/): every stage runs and the
+// report is written.
+func TestRunExampleConfig(t *testing.T) {
+	longtest.Skip(t, "runs the whole chain with the default settings")
+	ctx := context.Background()
+	dir := t.TempDir()
+	code, stdout, stderr := runCLI(t, ctx, nil, false, "run", "--example-config")
+	if code != 0 {
+		t.Fatalf("--example-config: exit %d %s", code, stderr)
+	}
+	cfg := filepath.Join(dir, "robustdata.yaml")
+	if err := os.WriteFile(cfg, stdout, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "examples/data"), 0o755)
+	if code, _, stderr := runCLI(t, ctx, nil, false, "-q", "cat", "-i", "../../examples/data/fortunes.parquet", "--limit", "1500", "-o", filepath.Join(dir, "examples/data/fortunes.parquet")); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, _, stderr, sum := runJSON(t, ctx, "run", cfg)
+	if code != 0 {
+		t.Fatalf("the example config: exit %d\n%s", code, stderr)
+	}
+	wantStatuses(t, "example config", sum, map[string]string{"features": "ran", "partition": "ran", "train:minimax": "ran", "eval": "ran", "report": "ran"})
+	if _, err := os.Stat(filepath.Join(dir, "out/example/report.html")); err != nil {
+		t.Errorf("no report: %v", err)
 	}
 }

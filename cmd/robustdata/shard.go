@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // shardFlags are the flags of the shard stage.
@@ -33,18 +33,23 @@ func (s *shardFlags) register(cmd *cobra.Command, own bool) {
 }
 
 func (s *shardFlags) check() error {
-	if s.maxRows < 1 || s.maxBytes < 1 || s.tasks < 0 {
-		return usagef("--max-rows and --max-bytes must be at least 1, --tasks at least 0")
+	switch {
+	case s.maxRows < 1:
+		return usagef("--max-rows must be at least 1, not %d", s.maxRows)
+	case s.maxBytes < 1:
+		return usagef("--max-bytes must be at least 1, not %d", s.maxBytes)
+	case s.tasks < 0:
+		return usagef("--tasks must be at least 0 (0: read K from the input), not %d", s.tasks)
 	}
 	return nil
 }
 
 // writeShards writes rd as a sharded dataset in dir, its manifest naming
 // the provenance's inputs and stages.
-func (e *env) writeShards(cmd *cobra.Command, rd pipeline.Reader, dir string, sf *shardFlags, prov *pipeline.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...pipeline.Option) error {
+func (e *env) writeShards(cmd *cobra.Command, rd stream.Reader, dir string, sf *shardFlags, prov *stream.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...stream.Option) error {
 	defer rd.Close()
 	config := map[string]any{"shard": map[string]any{"max_rows": sf.maxRows, "max_bytes": sf.maxBytes}}
-	m := pipeline.Manifest{Config: config, PartitionModel: modelHash}
+	m := stream.Manifest{Config: config, PartitionModel: modelHash}
 	if prov != nil {
 		m.Inputs, m.Seed = prov.Inputs, prov.Seed
 		for _, st := range prov.Stages {
@@ -113,7 +118,7 @@ Examples:
   robustdata shard -i tasks.parquet -o out/ --max-rows 100000`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if dir == "" || dir == "-" {
-				return usagef("shard needs -o DIR, the dataset folder")
+				return usagef("-o DIR is missing: shard writes a dataset folder (robustdata shard -i IN -o DIR/)")
 			}
 			if err := sf.check(); err != nil {
 				return err
@@ -129,15 +134,20 @@ Examples:
 			if err := partition.CheckTarget(dir, sf.overwrite); err != nil {
 				return usageError{err}
 			}
-			expanded, err := pipeline.ExpandInputs(inputs)
+			expanded, err := stream.ExpandInputs(inputs)
 			if err != nil {
 				return err
 			}
-			popt, done := e.progressOption(expanded, "shard", 1)
-			defer done()
+			if err := checkOutputs([]string{dir}, true, inputs, expanded); err != nil {
+				return err
+			}
+			prog := e.newProgress()
+			prog.bytes("shard", inputBytes(expanded))
+			defer prog.end()
+			popt := prog.option()
 			// Like every stage, shard adds doc_id when the input has none:
 			// train holds rows out by it and verify checks it is unique.
-			rd, err := pipeline.OpenInputs(cmd.Context(), expanded, append(iopts, popt, pipeline.WithDocID(pipeline.DefaultDocIDColumn))...)
+			rd, err := stream.OpenInputs(cmd.Context(), expanded, append(iopts, popt, stream.WithDocID(stream.DefaultDocIDColumn))...)
 			if err != nil {
 				return err
 			}
@@ -147,17 +157,17 @@ Examples:
 			}
 			if k == 0 {
 				rd.Close()
-				return usagef("the input does not say how many tasks it has (no partition metadata): give --tasks K")
+				return usagef("--tasks K is missing: the input does not say how many tasks it has (no partition metadata)")
 			}
-			prov, _ := pipeline.ProvenanceOf(rd.Schema())
+			prov, _ := stream.ProvenanceOf(rd.Schema())
 			if prov == nil {
-				if prov, err = pipeline.StageProvenance(cmd.Context(), rd.Schema(), expanded, e.seed, "input", map[string]any{}); err != nil {
+				if prov, err = stream.StageProvenance(cmd.Context(), rd.Schema(), expanded, e.seed, "input", map[string]any{}); err != nil {
 					rd.Close()
 					return err
 				}
 				prov.Stages = nil
 			}
-			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, nil, pipeline.WithCompression(codec))
+			return e.writeShards(cmd, rd, dir, &sf, prov, k, hash, nil, stream.WithCompression(codec))
 		},
 	}
 	in.register(cmd)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/robustdata/robustdata/internal/longtest"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // TestSIGKILLLeftoversSwept kills the real binary with SIGKILL while it
@@ -51,7 +51,7 @@ func TestSIGKILLLeftoversSwept(t *testing.T) {
 			}
 			staged := func() bool {
 				for _, n := range append(badLeftovers(out), badLeftovers(tmp)...) {
-					if pipeline.IsStagingName(filepath.Base(n)) {
+					if stream.IsStagingName(filepath.Base(n)) {
 						return true
 					}
 				}

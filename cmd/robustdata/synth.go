@@ -4,7 +4,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/cobra"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/pipeline/synth"
 )
 
@@ -50,11 +50,11 @@ Examples:
 				return usageError{err}
 			}
 			defer rd.Close()
-			w, err := pipeline.Create(out.output, rd.Schema(), oopts...)
+			w, err := stream.Create(out.output, rd.Schema(), oopts...)
 			if err != nil {
 				return err
 			}
-			rows, err := pipeline.Copy(cmd.Context(), w, rd)
+			rows, err := stream.Copy(cmd.Context(), w, rd)
 			if err != nil {
 				w.Abort()
 				return err
@@ -73,6 +73,6 @@ Examples:
 	f.Float64SliceVar(&sizes, "sizes", nil, "relative task sizes, one per task (default: equal)")
 	f.Float64Var(&cfg.Overlap, "overlap", 0, "share of topic words drawn from other tasks (0..1; harder when larger)")
 	f.Float64Var(&cfg.StyleMix, "style-mix", 0, "share of documents written in another task's style (0..1; harder when larger)")
-	f.IntVar(&batches, "batch-rows", pipeline.DefaultBatchRows, "rows per record batch")
+	f.IntVar(&batches, "batch-rows", stream.DefaultBatchRows, "rows per record batch")
 	return cmd
 }

@@ -6,9 +6,7 @@ import (
 	"math"
 	"strings"
 	"text/tabwriter"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
@@ -63,10 +61,18 @@ checkpoint; a folder that already holds a run is refused unless --resume
 or --overwrite is given), train_log.parquet (step, task, loss, weight; written at the
 end, the run appends to .train_log.journal meanwhile), weights.json
 (final and time-averaged weights: a data mixture) and eval.json (validation
-loss per task, mean, worst).
+loss per task, mean, worst, and the steps trained).
+
+Early stopping (on by default): every --eval-every steps the model is
+evaluated on the full held-out split of every task, and the run stops once
+--patience validations in a row have not lowered the mean validation loss
+by 0.1%; eval.json gives the steps trained ("steps"), "stopped_early",
+"best_step" and every validation. --steps is then only the most steps. To
+compare strategies at equal steps, train erm first and give the others its
+"steps" with --patience 0.
 
 Examples:
-  robustdata train -i out/ -o runs/minimax --strategy minimax --steps 1000
+  robustdata train -i out/ -o runs/minimax --strategy minimax --steps 1000 --patience 0
   robustdata train -i out/ -o runs/erm --strategy erm --objective masked-token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cfg.Dataset == "" || runDir == "" {
@@ -75,8 +81,8 @@ Examples:
 			// Written so that NaN fails every test: !(x > 0) is true for NaN.
 			if cfg.Steps < 1 || cfg.Steps > maxTrainSteps || cfg.PerTask < 1 || !(cfg.LR > 0) || math.IsInf(cfg.LR, 0) ||
 				!(cfg.Temp > 0) || math.IsInf(cfg.Temp, 0) || !(cfg.Smoothing >= 0 && cfg.Smoothing < 1) ||
-				!(cfg.Eta >= 0) || math.IsInf(cfg.Eta, 0) {
-				return usagef("--steps must be 1 to %d, --per-task-batch at least 1, --lr and --temperature positive and finite, --smoothing in [0, 1), --eta finite and not negative", maxTrainSteps)
+				!(cfg.Eta >= 0) || math.IsInf(cfg.Eta, 0) || cfg.Patience < 0 || cfg.EvalEvery < 1 {
+				return usagef("--steps must be 1 to %d, --per-task-batch and --eval-every at least 1, --patience at least 0, --lr and --temperature positive and finite, --smoothing in [0, 1), --eta finite and not negative", maxTrainSteps)
 			}
 			if err := cfg.Check(); err != nil {
 				return usagef("train: %v", err)
@@ -84,19 +90,23 @@ Examples:
 			if cfg.Resume && cfg.Overwrite {
 				return usagef("train: --resume and --overwrite exclude each other")
 			}
+			if err := checkOutputs([]string{runDir}, true, []string{cfg.Dataset, cfg.Reference}, nil); err != nil {
+				return err
+			}
 			cfg.RunDir, cfg.Seed, cfg.Log = runDir, e.seed, e.log
 			cfg.Tokenize = hashedWords
-			progress := e.trainProgress(cfg.Steps)
-			cfg.Progress = progress
+			prog := e.newProgress()
+			cfg.Progress = e.trainProgress(prog, cfg.Steps)
 			ev, err := train.Run(cmd.Context(), cfg)
+			prog.end()
 			if errors.Is(err, train.ErrExists) {
 				return usageError{err}
 			}
 			if err != nil {
 				return err
 			}
-			e.log.Info("train: done", "run", runDir, "steps", cfg.Steps, "strategy", cfg.Strategy,
-				"mean_loss", ev.Mean, "worst_loss", ev.Worst, "worst_task", ev.WorstTask)
+			e.log.Info("train: done", "run", runDir, "steps", ev.Steps, "stopped_early", ev.StoppedEarly, "best_step", ev.BestStep,
+				"strategy", cfg.Strategy, "mean_loss", ev.Mean, "worst_loss", ev.Worst, "worst_task", ev.WorstTask)
 			return nil
 		},
 	}
@@ -110,7 +120,9 @@ Examples:
 	f.Float64Var(&cfg.Smoothing, "smoothing", 0.9, "minimax: weight of the past in the moving average of the task losses")
 	f.Float64Var(&cfg.Eta, "eta", 0, "group-dro step (default 0.01) or doremi step (default 1)")
 	f.StringVar(&cfg.Reference, "reference", "", "doremi: the run folder of a reference run (for example an erm run)")
-	f.IntVar(&cfg.Steps, "steps", train.DefaultSteps, "training steps")
+	f.IntVar(&cfg.Steps, "steps", train.DefaultMaxSteps, "the most training steps (early stopping usually ends the run sooner; with --patience 0, exactly this many)")
+	f.IntVar(&cfg.Patience, "patience", train.DefaultPatience, "early stopping: stop once this many validations in a row have not lowered the mean validation loss (0: train all --steps)")
+	f.IntVar(&cfg.EvalEvery, "eval-every", train.DefaultEvalEvery, "early stopping: steps between validations on the full held-out split of every task")
 	f.IntVar(&cfg.PerTask, "per-task-batch", train.DefaultPerTaskBatch, "examples drawn from every task at every step")
 	f.Float64Var(&cfg.LR, "lr", train.DefaultLR, "Adam learning rate")
 	f.IntVar(&cfg.Hidden, "hidden", train.DefaultHidden, "hidden units")
@@ -126,14 +138,10 @@ Examples:
 	return cmd
 }
 
-// trainProgress shows step, mean and worst loss: a bar on a terminal, a
-// log line every 10% otherwise.
-func (e *env) trainProgress(steps int) func(int, []float64) {
-	var bar *progressbar.ProgressBar
-	if e.showProgress() {
-		bar = progressbar.NewOptions(steps, progressbar.OptionSetWriter(e.stderr), progressbar.OptionSetDescription("train"),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
-	}
+// trainProgress shows step, mean and worst loss: a bar on a terminal
+// (prog, ended by the caller), a log line every 10% otherwise.
+func (e *env) trainProgress(prog *progress, steps int) func(int, []float64) {
+	prog.steps("train", steps)
 	every := max(1, steps/10)
 	return func(step int, losses []float64) {
 		mean, worst := 0.0, math.Inf(-1)
@@ -141,9 +149,8 @@ func (e *env) trainProgress(steps int) func(int, []float64) {
 			mean += l / float64(len(losses))
 			worst = max(worst, l)
 		}
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
-			bar.Set(step)
+		if prog != nil {
+			prog.set(step, fmt.Sprintf("train mean %.4f worst %.4f", mean, worst))
 			return
 		}
 		if step%every == 0 || step == steps {

@@ -8,28 +8,46 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/train"
 )
 
-// trDataset makes a small dataset with the CLI: 1,500 synthetic documents
-// of 3 tasks, partitioned into 3 tasks.
+var (
+	trOnce sync.Once
+	trDS   string
+)
+
+// trDataset returns a test's own copy of a small dataset made once with
+// the CLI: 1,500 synthetic documents of 3 tasks, partitioned into 3
+// tasks.
 func trDataset(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	corpus := filepath.Join(dir, "synth.parquet")
-	ds := filepath.Join(dir, "ds") + "/"
-	for _, args := range [][]string{
-		{"-q", "synth", "--docs", "1500", "--tasks", "3", "--sizes", "50,30,20", "-o", corpus},
-		{"-q", "partition", "-i", corpus, "--k", "3", "--dim", "16", "--features-sample", "1500", "-o", ds},
-	} {
-		if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
-			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+	trOnce.Do(func() {
+		dir := sharedDir(t, "train")
+		corpus := filepath.Join(dir, "synth.parquet")
+		ds := filepath.Join(dir, "ds") + "/"
+		for _, args := range [][]string{
+			{"-q", "synth", "--docs", "1500", "--tasks", "3", "--sizes", "50,30,20", "-o", corpus},
+			{"-q", "partition", "-i", corpus, "--k", "3", "--dim", "16", "--features-sample", "1500", "-o", ds},
+		} {
+			if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
+				t.Errorf("%v: exit %d: %s", args, code, stderr)
+				return
+			}
 		}
+		trDS = ds
+	})
+	if trDS == "" {
+		t.Fatal("no training dataset (see the first test that asked for it)")
 	}
-	return ds
+	ds := filepath.Join(t.TempDir(), "ds")
+	if err := os.CopyFS(ds, os.DirFS(trDS)); err != nil {
+		t.Fatal(err)
+	}
+	return ds + "/"
 }
 
 // trTrain runs `robustdata -q train` and fails unless it succeeds.
@@ -179,7 +197,7 @@ func TestTrainUsageStrategy(t *testing.T) {
 // that blows up exits 1 telling to lower --lr.
 func TestTrainBadData(t *testing.T) {
 	ds := trDataset(t)
-	m, err := pipeline.ReadManifest(ds)
+	m, err := stream.ReadManifest(ds)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 // criteria prints, per pattern weight, label-free criteria beside the NMI
@@ -20,7 +20,7 @@ func criteria(ctx context.Context, path string, texts [][]byte, k int, seed uint
 		return err
 	}
 	model := &features.Model{Mode: features.ModeLSA, Dim: lsa.Dim, LSA: lsa}
-	src, err := pipeline.Open(ctx, []string{path}, pipeline.WithColumns("text", "label"))
+	src, err := stream.Open(ctx, []string{path}, stream.WithColumns("text", "label"))
 	if err != nil {
 		return err
 	}

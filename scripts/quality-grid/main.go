@@ -31,7 +31,7 @@ import (
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 type list []string
@@ -108,7 +108,7 @@ func meanSD(v []float64) (float64, float64) {
 }
 
 func read(ctx context.Context, path string) ([][]byte, []string, error) {
-	rd, err := pipeline.Open(ctx, []string{path}, pipeline.WithColumns("text", "label"))
+	rd, err := stream.Open(ctx, []string{path}, stream.WithColumns("text", "label"))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -173,7 +173,7 @@ func run(ctx context.Context, path string, texts [][]byte, k int, seed uint64, v
 		return 0, 0, err
 	}
 	model := &features.Model{Mode: features.ModeLSA, Dim: lsa.Dim, LSA: lsa}
-	src, err := pipeline.Open(ctx, []string{path}, pipeline.WithColumns("text", "label"))
+	src, err := stream.Open(ctx, []string{path}, stream.WithColumns("text", "label"))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -11,11 +11,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
 func main() {
-	rd, err := pipeline.Open(context.Background(), os.Args[1:], pipeline.WithColumns("text"))
+	rd, err := stream.Open(context.Background(), os.Args[1:], stream.WithColumns("text"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "textbytes:", err)
 		os.Exit(3)
