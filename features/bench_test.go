@@ -81,3 +81,68 @@ func BenchmarkPattern(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLSAEmbed measures the LSA half of a worker alone (terms → rows
+// and TF-IDF weights, then the projection), from terms hashed beforehand,
+// for the vocabulary before issue 18 (16,384 rows over 2^20 buckets) and
+// the default one: ns per document.
+func BenchmarkLSAEmbed(b *testing.B) {
+	_, _, texts := synthBatches(b, 40000)
+	var a analyzer
+	a.collectTerms = true
+	pat := make([]float32, NumPattern)
+	terms := make([][]uint64, len(texts))
+	for i, t := range texts {
+		a.analyze(t, pat)
+		terms[i] = append([]uint64(nil), a.terms...)
+	}
+	for _, c := range []struct {
+		name string
+		cfg  LSAConfig
+	}{
+		{"vocab=16384", LSAConfig{Seed: 1, Vocab: 1 << 14, BucketBits: 20}},
+		{"vocab=65536", LSAConfig{Seed: 1}},
+	} {
+		lsa, err := FitLSA(context.Background(), texts[:20000], c.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := lsa.Dim
+		out := make([]float32, embedBlockDocs*d)
+		b.Run(c.name+"/rows", func(b *testing.B) {
+			var s lsaScratch
+			for range b.N {
+				for i, t := range terms {
+					lsa.termRows(t, &s, int32(i%embedBlockDocs))
+					if (i+1)%embedBlockDocs == 0 || i == len(terms)-1 {
+						s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(terms)), "ns/doc")
+		})
+		b.Run(c.name+"/perdoc", func(b *testing.B) {
+			var s lsaScratch
+			for range b.N {
+				for i, t := range terms {
+					lsa.embed(t, &s, out[(i%embedBlockDocs)*d:(i%embedBlockDocs+1)*d])
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(terms)), "ns/doc")
+		})
+		b.Run(c.name+"/all", func(b *testing.B) {
+			var s lsaScratch
+			for range b.N {
+				start := 0
+				for i, t := range terms {
+					lsa.termRows(t, &s, int32(i-start))
+					if i+1-start == embedBlockDocs || i == len(terms)-1 {
+						lsa.embedBlock(&s, out, i+1-start)
+						start = i + 1
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(terms)), "ns/doc")
+		})
+	}
+}

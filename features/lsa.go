@@ -191,6 +191,8 @@ type lsaScratch struct {
 	sDocs    []int32
 	sWeights []float32
 	starts   []int32
+	// Rows with entries and where their entries end.
+	runRows, runEnds []int32
 }
 
 // termRows turns a document's terms into its vocabulary rows and their
@@ -252,25 +254,44 @@ func (m *LSA) embedBlock(s *lsaScratch, out []float32, docs int) {
 		sDocs[p], sWeights[p] = s.docs[i], s.weights[i]
 		starts[r]++
 	}
-	d := m.Dim
+	// The runs of entries of each row that has some; then the projection
+	// in chunks of scatterChunk dimensions, one chunk of every vector at a
+	// time, so that the block's vectors take docs×128 bytes of cache per
+	// pass rather than docs×Dim×4 (each value still sums its terms in
+	// ascending row order: the same bits as embed).
+	s.runRows, s.runEnds = s.runRows[:0], s.runEnds[:0]
 	lo := int32(0)
 	for r := range rows {
-		hi := starts[r]
-		if hi == lo {
-			continue
+		if hi := starts[r]; hi != lo {
+			s.runRows, s.runEnds = append(s.runRows, int32(r)), append(s.runEnds, hi)
+			lo = hi
 		}
-		x := m.Proj[r*d : (r+1)*d]
-		for p := lo; p < hi; p++ {
-			doc := int(sDocs[p])
-			axpy(sWeights[p], x, out[doc*d:(doc+1)*d])
+	}
+	d := m.Dim
+	for c := 0; c < d; c += scatterChunk {
+		w := min(scatterChunk, d-c)
+		lo := int32(0)
+		for i, r := range s.runRows {
+			hi := s.runEnds[i]
+			x := m.Proj[int(r)*d+c : int(r)*d+c+w]
+			var next *float32
+			if j := i + prefetchRuns; j < len(s.runRows) {
+				next = &m.Proj[int(s.runRows[j])*d+c]
+			}
+			axpyScatter(x, sDocs[lo:hi], sWeights[lo:hi], out[c:], d, next)
+			lo = hi
 		}
-		lo = hi
 	}
 	for doc := range docs {
 		normalize(out[doc*d : (doc+1)*d])
 	}
 	s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]
 }
+
+// prefetchRuns is how many rows ahead embedBlock fetches the projection
+// chunk it will read (most rows of a large vocabulary are rare, read for
+// a few documents of a block, and far from the cache).
+const prefetchRuns = 8
 
 // embed writes the L2-normalised semantic vector of one document's terms
 // into out: the same values as embedBlock, summing in ascending row order.
