@@ -209,7 +209,7 @@ func PrepareFrom(ctx context.Context, rd stream.Reader, cfg Config, source strin
 	if err != nil {
 		return nil, err
 	}
-	cfg.Log.Info("features: fitted LSA", "vocabulary", len(lsa.Buckets), "dim", lsa.Dim, "rank", len(lsa.Singular))
+	cfg.Log.Info("features: fitted LSA", "vocabulary", len(lsa.Buckets), "dim", lsa.Dim, "rank", len(lsa.Singular), "idf_power", math.Round(lsa.IDFPower*1000)/1000)
 	return &Model{Mode: ModeLSA, Dim: lsa.Dim, LSA: lsa}, nil
 }
 

@@ -12,6 +12,8 @@ func extra(lc *features.LSAConfig, pc *partition.Config, key string, v float64) 
 	switch key {
 	case "noscale":
 		pc.NoPatternScale = v != 0
+	case "idfpow":
+		lc.IDFPower = v
 	default:
 		return fmt.Errorf("unknown setting %q", key)
 	}
