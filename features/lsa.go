@@ -19,7 +19,7 @@ import (
 // LSA defaults.
 const (
 	DefaultDim        = 96
-	DefaultVocab      = 1 << 16
+	DefaultVocab      = 1 << 15
 	DefaultBucketBits = 22
 	DefaultMinDF      = 2
 	DefaultMaxDF      = 1.0

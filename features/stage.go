@@ -56,7 +56,7 @@ type Config struct {
 	Semantic string
 	// Dim is the number of LSA dimensions (default DefaultDim, 96).
 	Dim int
-	// Vocab bounds the LSA vocabulary (default 65536).
+	// Vocab bounds the LSA vocabulary (default DefaultVocab, 32768).
 	Vocab int
 	// SingularPower weighs the LSA dimensions by their singular values
 	// (see LSAConfig.SingularPower; 0: DefaultSingularPower, negative:

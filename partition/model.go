@@ -153,12 +153,20 @@ const patternScaleGain = 4
 // between the clusters of a semantic-only k-means (K = k, one restart) on
 // the sample. Pattern features that go with the topics found in the text
 // are kept, those that vary independently of them (noise for a topical
-// corpus) are damped.
+// corpus) are damped. Above restartRows sample rows, the k-means and the
+// shares are computed on restartRows rows spread evenly over the sample
+// (as KMeans's restarts are): the shares are as good, the fit several
+// times cheaper.
 func patternScale(ctx context.Context, s *Sample, m *Model, k int, cfg Config) ([]float64, error) {
 	t := m.transform()
 	t.wp = 0
 	x := design(s.Pattern, s.Semantic, t)
-	n, p := s.Pattern.Dims()
+	all, p := s.Pattern.Dims()
+	n, row := all, func(i int) int { return i }
+	if all > restartRows && k < restartRows {
+		n, row = restartRows, func(i int) int { return i * all / restartRows }
+		x = strided(x, restartRows)
+	}
 	res, err := KMeans(ctx, x, KMeansConfig{K: k, Restarts: 1, MaxIter: cfg.MaxIter, Seed: cfg.Seed ^ 0x70617474, Workers: cfg.Workers})
 	if err != nil {
 		return nil, err
@@ -174,7 +182,7 @@ func patternScale(ctx context.Context, s *Sample, m *Model, k int, cfg Config) (
 		clear(cnt)
 		var tot float64
 		for i := range n {
-			z := (s.Pattern.At(i, j) - m.PatternMean[j]) / m.PatternStd[j]
+			z := (s.Pattern.At(row(i), j) - m.PatternMean[j]) / m.PatternStd[j]
 			sum[res.Assign[i]] += z
 			cnt[res.Assign[i]]++
 			tot += z * z

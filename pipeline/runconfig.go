@@ -128,7 +128,7 @@ func DefaultRunConfig() RunConfig {
 		Seed:   1,
 		Inputs: RunInputs{TextCol: "text"},
 		Features: RunFeatures{
-			Semantic: "lsa", Dim: 96, Vocab: 1 << 16, Sample: 100_000,
+			Semantic: "lsa", Dim: 96, Vocab: 1 << 15, Sample: 100_000,
 		},
 		Partition: RunPartition{
 			KRange: "2:64", Sample: 200_000, Restarts: 4, MaxIter: 100,

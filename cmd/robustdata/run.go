@@ -66,7 +66,7 @@ Config (every section but output, inputs.paths and partition.k optional):
   output: out/quickstart
   seed: 1
   inputs: {paths: [data/corpus.parquet], text_col: text, label_col: label}
-  features: {semantic: lsa, dim: 96, vocab: 65536, sample: 100000}
+  features: {semantic: lsa, dim: 96, vocab: 32768, sample: 100000}
   partition: {k: 12, k_range: "2:64", sample: 200000, restarts: 4, max_iter: 100,
               weights: {pattern: 0.2, semantic: 1}}
   shard: {max_rows: 1048576, max_bytes: 268435456}
