@@ -96,8 +96,13 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	m.PatternMean, m.PatternStd = Standardisation(s.Pattern)
 	m.SemanticMean = columnMeans(s.Semantic)
 	scaled := !cfg.NoPatternScale && p > 0 && cfg.PatternWeight > 0
-	x := design(s.Pattern, s.Semantic, m.transform())
 	k := cfg.K
+	var x *mat.Dense
+	if k == 0 || !scaled {
+		// The design before any pattern scale (a given K with the scale
+		// gets its design below).
+		x = design(s.Pattern, s.Semantic, m.transform())
+	}
 	if k == 0 {
 		choice, err := chooseK(ctx, x, cfg, s.Source)
 		if err != nil {
@@ -140,6 +145,9 @@ func Fit(ctx context.Context, s *Sample, cfg Config) (*Model, error) {
 	return m, nil
 }
 
+// scaleRows bounds the sample rows patternScale clusters.
+const scaleRows = 8192
+
 // patternScaleGain is c in the pattern scale c·η²: a feature whose
 // variance the semantic clusters explain for a quarter keeps its weight,
 // one they explain more counts more (up to 4×), one they do not explain
@@ -153,20 +161,19 @@ const patternScaleGain = 4
 // between the clusters of a semantic-only k-means (K = k, one restart) on
 // the sample. Pattern features that go with the topics found in the text
 // are kept, those that vary independently of them (noise for a topical
-// corpus) are damped. Above restartRows sample rows, the k-means and the
-// shares are computed on restartRows rows spread evenly over the sample
-// (as KMeans's restarts are): the shares are as good, the fit several
-// times cheaper.
+// corpus) are damped. Above scaleRows sample rows, the k-means and the
+// shares are computed on scaleRows rows spread evenly over the sample:
+// the shares are as good (mean NMI over the labelled corpora within
+// 0.001 of using every row), the fit many times cheaper.
 func patternScale(ctx context.Context, s *Sample, m *Model, k int, cfg Config) ([]float64, error) {
 	t := m.transform()
 	t.wp = 0
-	x := design(s.Pattern, s.Semantic, t)
-	all, p := s.Pattern.Dims()
-	n, row := all, func(i int) int { return i }
-	if all > restartRows && k < restartRows {
-		n, row = restartRows, func(i int) int { return i * all / restartRows }
-		x = strided(x, restartRows)
+	pat, sem := s.Pattern, s.Semantic
+	if r, _ := pat.Dims(); r > scaleRows && k < scaleRows {
+		pat, sem = strided(pat, scaleRows), strided(sem, scaleRows)
 	}
+	x := design(pat, sem, t)
+	n, p := pat.Dims()
 	res, err := KMeans(ctx, x, KMeansConfig{K: k, Restarts: 1, MaxIter: cfg.MaxIter, Seed: cfg.Seed ^ 0x70617474, Workers: cfg.Workers})
 	if err != nil {
 		return nil, err
@@ -182,7 +189,7 @@ func patternScale(ctx context.Context, s *Sample, m *Model, k int, cfg Config) (
 		clear(cnt)
 		var tot float64
 		for i := range n {
-			z := (s.Pattern.At(row(i), j) - m.PatternMean[j]) / m.PatternStd[j]
+			z := (pat.At(i, j) - m.PatternMean[j]) / m.PatternStd[j]
 			sum[res.Assign[i]] += z
 			cnt[res.Assign[i]]++
 			tot += z * z

@@ -58,7 +58,7 @@ func qualityNMI(t *testing.T, open func() (stream.Reader, error), semantic strin
 // the 20,000-document synthetic one; K = the number of labels): the mean
 // NMI over seeds 1-3 must stay above a floor a little below the mean
 // measured for issue 18 (README, Sub-tasks: quality), which is above the
-// best scikit-learn variant on every corpus: fortunes 0.194 (scikit-learn
+// best scikit-learn variant on every corpus: fortunes 0.193 (scikit-learn
 // 0.162), AppStream 0.423 (0.405), man pages 0.430 (0.359), Python library
 // 0.663 (0.632), Fashion-MNIST 0.595 (0.594), synthetic 0.981 (0.823).
 func TestQualityFloors(t *testing.T) {
