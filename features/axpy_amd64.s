@@ -61,3 +61,44 @@ loop1:
 done:
 	VZEROUPPER
 	RET
+
+// func axpyScatterAVX(x *float32, docs *int32, weights *float32, n int, out *float32, stride int, next *float32)
+TEXT ·axpyScatterAVX(SB), NOSPLIT, $0-56
+	MOVQ    x+0(FP), SI
+	MOVQ    docs+8(FP), BX
+	MOVQ    weights+16(FP), DX
+	MOVQ    n+24(FP), CX
+	MOVQ    out+32(FP), DI
+	MOVQ    stride+40(FP), R8
+	MOVQ    next+48(FP), R9
+	PREFETCHT0 (R9)
+	PREFETCHT0 64(R9)
+	VMOVUPS (SI), Y1
+	VMOVUPS 32(SI), Y2
+	VMOVUPS 64(SI), Y3
+	VMOVUPS 96(SI), Y4
+
+scatter:
+	MOVLQSX (BX), AX
+	IMULQ   R8, AX
+	ADDQ    DI, AX
+	VBROADCASTSS (DX), Y0
+	VMULPS  Y1, Y0, Y5
+	VMULPS  Y2, Y0, Y6
+	VMULPS  Y3, Y0, Y7
+	VMULPS  Y4, Y0, Y8
+	VADDPS  (AX), Y5, Y5
+	VADDPS  32(AX), Y6, Y6
+	VADDPS  64(AX), Y7, Y7
+	VADDPS  96(AX), Y8, Y8
+	VMOVUPS Y5, (AX)
+	VMOVUPS Y6, 32(AX)
+	VMOVUPS Y7, 64(AX)
+	VMOVUPS Y8, 96(AX)
+	ADDQ    $4, BX
+	ADDQ    $4, DX
+	DECQ    CX
+	JNZ     scatter
+
+	VZEROUPPER
+	RET

@@ -52,3 +52,38 @@ func BenchmarkAxpy128(b *testing.B) {
 		}
 	})
 }
+
+// TestAxpyScatterAgrees checks the scatter kernel gives the bits of axpy
+// applied entry by entry, for the chunk width it keeps in registers and
+// for other widths.
+func TestAxpyScatterAgrees(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const docs, stride = 50, 96
+	for _, n := range []int{scatterChunk, 7, 31, 33} {
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		idx := make([]int32, 200)
+		w := make([]float32, len(idx))
+		for p := range idx {
+			idx[p] = int32(rng.IntN(docs))
+			w[p] = float32(rng.NormFloat64())
+		}
+		got := make([]float32, docs*stride)
+		for i := range got {
+			got[i] = float32(rng.NormFloat64())
+		}
+		want := append([]float32(nil), got...)
+		axpyScatter(x, idx, w, got[5:], stride, &x[0])
+		for p, d := range idx {
+			o := 5 + int(d)*stride
+			axpyGeneric(w[p], x, want[o:o+n])
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("n=%d i=%d: scatter %v, axpy %v (avx %v)", n, i, got[i], want[i], useAVX)
+			}
+		}
+	}
+}

@@ -20,8 +20,8 @@ import (
 // LSA defaults.
 const (
 	DefaultDim        = 96
-	DefaultVocab      = 1 << 14
-	DefaultBucketBits = 20
+	DefaultVocab      = 1 << 15
+	DefaultBucketBits = 22
 	DefaultMinDF      = 2
 	DefaultMaxDF      = 1.0
 	// DefaultSingularPower weighs LSA dimension j by (s_j/s_0)^1.5, s_j
@@ -29,6 +29,34 @@ const (
 	// over the labelled corpora of scripts/bench-quality.sh.
 	DefaultSingularPower = 1.5
 )
+
+// The idf power's range (see AutoIDFPower): ShortIDFPower up to
+// ShortDocTerms terms in the median sample document, 1 from LongDocTerms
+// on, log-linear in between.
+const (
+	ShortIDFPower = 1.75
+	ShortDocTerms = 128
+	LongDocTerms  = 512
+)
+
+// AutoIDFPower is the idf power for a sample whose median document has
+// medianTerms terms (non-stop unigrams and bigrams). In short documents a
+// term is seldom repeated, so tf says little and idf does all the
+// weighting: raising it to ShortIDFPower lets the rarer, topical terms
+// decide. In long documents the frequent terms of a kind of document
+// (form rather than topic) carry the signal and plain idf keeps them.
+// Chosen by mean NMI over the labelled corpora of scripts/bench-quality.sh
+// (README, Sub-tasks: quality).
+func AutoIDFPower(medianTerms int) float64 {
+	switch {
+	case medianTerms <= ShortDocTerms:
+		return ShortIDFPower
+	case medianTerms >= LongDocTerms:
+		return 1
+	}
+	f := math.Log(float64(medianTerms)/ShortDocTerms) / math.Log(float64(LongDocTerms)/ShortDocTerms)
+	return ShortIDFPower - (ShortIDFPower-1)*f
+}
 
 // minBucketBits and maxBucketBits bound LSA.BucketBits: the bucket index
 // takes 2^BucketBits/64 × 12 bytes (3 MiB at 24 bits).
@@ -50,7 +78,7 @@ type LSAConfig struct {
 	// documents (default 1: none; stop words are gone already and idf
 	// weighs common terms down).
 	MaxDF float64
-	// BucketBits sets the hashing space, 2^BucketBits buckets (default 20,
+	// BucketBits sets the hashing space, 2^BucketBits buckets (default 22,
 	// 8..24).
 	BucketBits uint8
 	// SingularPower weighs each LSA dimension j by (s_j/s_0)^SingularPower
@@ -59,6 +87,9 @@ type LSAConfig struct {
 	// geometry (default DefaultSingularPower; a negative value means 0:
 	// plain LSA, unit projection columns).
 	SingularPower float64
+	// IDFPower raises each term's idf to this power; 0 (the default)
+	// chooses it from the sample's median document length (AutoIDFPower).
+	IDFPower float64
 	// Seed seeds the randomized SVD.
 	Seed uint64
 	// Workers bounds the goroutines (default GOMAXPROCS); the result does
@@ -105,8 +136,12 @@ type LSA struct {
 	BucketBits uint8
 	// Buckets is the bucket of each vocabulary row, ascending.
 	Buckets []uint32
-	// IDF is ln((1+n)/(1+df))+1 of each row, n the sample size.
+	// IDF is (ln((1+n)/(1+df))+1)^IDFPower of each row, n the sample
+	// size.
 	IDF []float32
+	// IDFPower is the power the idf was raised to (set by FitLSA; not
+	// saved with the model, whose IDF holds the raised values).
+	IDFPower float64
 	// Proj holds len(Buckets)×Dim values, row-major: the top right
 	// singular vectors of the sample's TF-IDF matrix, vector j scaled by
 	// (s_j/s_0)^p (LSAConfig.SingularPower), so every value is within
@@ -192,6 +227,8 @@ type lsaScratch struct {
 	sDocs    []int32
 	sWeights []float32
 	starts   []int32
+	// Rows with entries and where their entries end.
+	runRows, runEnds []int32
 }
 
 // termRows turns a document's terms into its vocabulary rows and their
@@ -253,25 +290,44 @@ func (m *LSA) embedBlock(s *lsaScratch, out []float32, docs int) {
 		sDocs[p], sWeights[p] = s.docs[i], s.weights[i]
 		starts[r]++
 	}
-	d := m.Dim
+	// The runs of entries of each row that has some; then the projection
+	// in chunks of scatterChunk dimensions, one chunk of every vector at a
+	// time, so that the block's vectors take docs×128 bytes of cache per
+	// pass rather than docs×Dim×4 (each value still sums its terms in
+	// ascending row order: the same bits as embed).
+	s.runRows, s.runEnds = s.runRows[:0], s.runEnds[:0]
 	lo := int32(0)
 	for r := range rows {
-		hi := starts[r]
-		if hi == lo {
-			continue
+		if hi := starts[r]; hi != lo {
+			s.runRows, s.runEnds = append(s.runRows, int32(r)), append(s.runEnds, hi)
+			lo = hi
 		}
-		x := m.Proj[r*d : (r+1)*d]
-		for p := lo; p < hi; p++ {
-			doc := int(sDocs[p])
-			axpy(sWeights[p], x, out[doc*d:(doc+1)*d])
+	}
+	d := m.Dim
+	for c := 0; c < d; c += scatterChunk {
+		w := min(scatterChunk, d-c)
+		lo := int32(0)
+		for i, r := range s.runRows {
+			hi := s.runEnds[i]
+			x := m.Proj[int(r)*d+c : int(r)*d+c+w]
+			var next *float32
+			if j := i + prefetchRuns; j < len(s.runRows) {
+				next = &m.Proj[int(s.runRows[j])*d+c]
+			}
+			axpyScatter(x, sDocs[lo:hi], sWeights[lo:hi], out[c:], d, next)
+			lo = hi
 		}
-		lo = hi
 	}
 	for doc := range docs {
 		normalize(out[doc*d : (doc+1)*d])
 	}
 	s.rows, s.docs, s.weights = s.rows[:0], s.docs[:0], s.weights[:0]
 }
+
+// prefetchRuns is how many rows ahead embedBlock fetches the projection
+// chunk it will read (most rows of a large vocabulary are rare, read for
+// a few documents of a block, and far from the cache).
+const prefetchRuns = 8
 
 // embed writes the L2-normalised semantic vector of one document's terms
 // into out: the same values as embedBlock, summing in ascending row order.
@@ -391,9 +447,18 @@ func FitLSA(ctx context.Context, sample [][]byte, cfg LSAConfig) (*LSA, error) {
 	}
 	slices.Sort(cand)
 	m := &LSA{BucketBits: cfg.BucketBits, Buckets: cand, Dim: cfg.Dim, SampleDocs: n}
+	m.IDFPower = cfg.IDFPower
+	if m.IDFPower <= 0 {
+		lens := make([]int32, 0, n)
+		for _, t := range docTerms {
+			lens = append(lens, t.lens...)
+		}
+		slices.Sort(lens)
+		m.IDFPower = AutoIDFPower(int(lens[n/2]))
+	}
 	m.IDF = make([]float32, len(cand))
 	for r, b := range cand {
-		m.IDF[r] = float32(math.Log(float64(1+n)/float64(1+df[b])) + 1)
+		m.IDF[r] = float32(math.Pow(math.Log(float64(1+n)/float64(1+df[b]))+1, m.IDFPower))
 	}
 	m.Proj = make([]float32, len(cand)*cfg.Dim) // filled below
 	if err := m.init(); err != nil {

@@ -63,3 +63,48 @@ func TestConfigSingularPowerRecorded(t *testing.T) {
 		t.Errorf("recorded singular_power %v, want -1", v)
 	}
 }
+
+// TestAutoIDFPower checks the idf power chosen by document length:
+// ShortIDFPower for short documents, 1 for long ones, falling in between.
+func TestAutoIDFPower(t *testing.T) {
+	for _, tc := range []struct {
+		terms int
+		want  float64
+	}{{0, ShortIDFPower}, {17, ShortIDFPower}, {ShortDocTerms, ShortIDFPower}, {256, (ShortIDFPower + 1) / 2}, {LongDocTerms, 1}, {5000, 1}} {
+		if got := AutoIDFPower(tc.terms); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("AutoIDFPower(%d) = %v, want %v", tc.terms, got, tc.want)
+		}
+	}
+	prev := AutoIDFPower(0)
+	for n := 1; n < 2*LongDocTerms; n++ {
+		p := AutoIDFPower(n)
+		if p > prev {
+			t.Fatalf("AutoIDFPower rises at %d terms: %v after %v", n, p, prev)
+		}
+		prev = p
+	}
+}
+
+// TestFitLSAIDFPower checks that FitLSA raises the idf to the power
+// chosen by length (fortunes are short) or given, and records it.
+func TestFitLSAIDFPower(t *testing.T) {
+	texts := fortuneTexts(t)[:3000]
+	ctx := context.Background()
+	plain, err := FitLSA(ctx, texts, LSAConfig{Dim: 8, Seed: 1, IDFPower: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auto, err := FitLSA(ctx, texts, LSAConfig{Dim: 8, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.IDFPower != 1 || auto.IDFPower != ShortIDFPower {
+		t.Fatalf("idf powers %v (given 1) and %v (auto on fortunes), want 1 and %v", plain.IDFPower, auto.IDFPower, ShortIDFPower)
+	}
+	for r := range plain.IDF {
+		want := float32(math.Pow(float64(plain.IDF[r]), ShortIDFPower))
+		if math.Abs(float64(auto.IDF[r]-want)) > 1e-4*float64(want) {
+			t.Fatalf("row %d: idf %v, want %v^%v = %v", r, auto.IDF[r], plain.IDF[r], ShortIDFPower, want)
+		}
+	}
+}

@@ -285,8 +285,9 @@ const (
 	maxModelDim = maxVectorDim
 	// maxColumnDim is the widest embedding column a column model takes.
 	maxColumnDim = 1 << 16
-	// maxIDF bounds an LSA idf, ln((1+n)/(1+df))+1 ≤ 45 for any sample.
-	maxIDF = 64
+	// maxIDF bounds an LSA idf: ln((1+n)/(1+df))+1 ≤ 45 for any sample,
+	// raised to LSAConfig.IDFPower (ShortIDFPower by default: ≤ 785).
+	maxIDF = 1 << 20
 	// maxUnit bounds the values and length of unit vectors (projection
 	// columns, SIF's principal component), with room for rounding.
 	maxUnit = 1.001

@@ -50,7 +50,7 @@ type Config struct {
 	Semantic string
 	// Dim is the number of LSA dimensions (default DefaultDim, 96).
 	Dim int
-	// Vocab bounds the LSA vocabulary (default 65536).
+	// Vocab bounds the LSA vocabulary (default DefaultVocab, 32768).
 	Vocab int
 	// SingularPower weighs the LSA dimensions by their singular values
 	// (see LSAConfig.SingularPower; 0: DefaultSingularPower, negative:
@@ -203,7 +203,7 @@ func PrepareFrom(ctx context.Context, rd stream.Reader, cfg Config, source strin
 	if err != nil {
 		return nil, err
 	}
-	cfg.Log.Info("features: fitted LSA", "vocabulary", len(lsa.Buckets), "dim", lsa.Dim, "rank", len(lsa.Singular))
+	cfg.Log.Info("features: fitted LSA", "vocabulary", len(lsa.Buckets), "dim", lsa.Dim, "rank", len(lsa.Singular), "idf_power", math.Round(lsa.IDFPower*1000)/1000)
 	return &Model{Mode: ModeLSA, Dim: lsa.Dim, LSA: lsa}, nil
 }
 
@@ -377,9 +377,10 @@ func Apply(ctx context.Context, src stream.Reader, m *Model, cfg Config, source 
 
 // embedBlockDocs is the number of documents whose LSA vectors are
 // computed together (see LSA.embedBlock): each projection row is read once
-// per block. Measured on 2 cores, 1024..8192 differ by less than the
-// noise; larger blocks spend less on the per-block counting sort.
-const embedBlockDocs = 4096
+// per block, and the block's vectors are summed 32 dimensions at a time
+// (docs×128 bytes of cache). With the 65,536-row vocabulary (25 MB of
+// projection) 16,384 beat 4,096 by 15-20% on 2 cores.
+const embedBlockDocs = 16384
 
 // cancelCheckRows is how often (in rows) a worker checks for
 // cancellation.

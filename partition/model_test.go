@@ -106,7 +106,11 @@ func designByHand(pattern, semantic *mat.Dense, m *Model) *mat.Dense {
 	for i := range n {
 		for j := range p {
 			if m.PatternStd[j] > 0 {
-				x.Set(i, j, m.PatternWeight/math.Sqrt(float64(p))*(pattern.At(i, j)-m.PatternMean[j])/m.PatternStd[j])
+				v := m.PatternWeight / math.Sqrt(float64(p)) * (pattern.At(i, j) - m.PatternMean[j]) / m.PatternStd[j]
+				if m.PatternScale != nil {
+					v *= m.PatternScale[j]
+				}
+				x.Set(i, j, v)
 			}
 		}
 		var ss float64
@@ -216,9 +220,18 @@ func TestFitGivenK(t *testing.T) {
 			if !relClose(m.Inertia, inertia, 1e-9) {
 				t.Errorf("Inertia %.17g, recomputed %.17g", m.Inertia, inertia)
 			}
-			// The standardised pattern block has mean squared norm w²
-			// (P−1 of its P columns vary).
-			want := tc.cfg.PatternWeight * tc.cfg.PatternWeight * float64(plantedP-1) / plantedP
+			// The standardised pattern block has mean squared norm
+			// w²/P · Σ_j scale_j² over its columns that vary (scale 1 for
+			// all without PatternScale).
+			var ss float64
+			for j := range plantedP - 1 {
+				sc := 1.0
+				if m.PatternScale != nil {
+					sc = m.PatternScale[j]
+				}
+				ss += sc * sc
+			}
+			want := tc.cfg.PatternWeight * tc.cfg.PatternWeight * ss / plantedP
 			if got := patNorm / float64(n); !relClose(got, want, 1e-9) {
 				t.Errorf("mean squared norm of the pattern block %.17g, want %.17g", got, want)
 			}
@@ -692,5 +705,64 @@ func TestAssignSampleOtherWidths(t *testing.T) {
 				t.Errorf("AssignSample on %d+%d features (model %d+%d): %v, want a DataError about widths", tc.p, tc.s, plantedP, plantedS, err)
 			}
 		})
+	}
+}
+
+// TestPatternScale: a pattern feature that follows the semantic clusters
+// keeps (and gains) weight, one that varies independently of them drops
+// out, a constant one stays 0; NoPatternScale turns the scaling off; the
+// scale survives a save and load.
+func TestPatternScale(t *testing.T) {
+	const n, k = 600, 3
+	rng := rand.New(rand.NewPCG(5, 6))
+	pat := mat.NewDense(n, 3, nil)
+	sem := mat.NewDense(n, 8, nil)
+	for i := range n {
+		c := i % k
+		for j := range 8 {
+			sem.Set(i, j, 0.05*rng.NormFloat64())
+		}
+		sem.Set(i, c, 1)
+		pat.Set(i, 0, float64(c)+0.1*rng.NormFloat64()) // follows the topics
+		pat.Set(i, 1, rng.NormFloat64())                // independent noise
+		pat.Set(i, 2, 7)                                // constant
+	}
+	sample := func() *Sample {
+		return &Sample{Pattern: mat.DenseCopyOf(pat), Semantic: mat.DenseCopyOf(sem), Texts: make([]string, n), Labels: make([]string, n), IDs: make([]string, n)}
+	}
+	cfg := Config{K: k, Seed: 1, PatternWeight: DefaultPatternWeight, SemanticWeight: DefaultSemanticWeight}
+	m, err := Fit(context.Background(), sample(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.PatternScale) != 3 {
+		t.Fatalf("PatternScale %v, want 3 values", m.PatternScale)
+	}
+	if s := m.PatternScale; s[0] < 3.5 || s[1] > 0.1 || s[2] != 0 {
+		t.Errorf("PatternScale %v: want > 3.5 for the topical feature, < 0.1 for the noise, 0 for the constant", s)
+	}
+	path := filepath.Join(t.TempDir(), "p.json")
+	if _, err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadModel(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.PatternScale, m.PatternScale) {
+		t.Errorf("loaded PatternScale %v, saved %v", back.PatternScale, m.PatternScale)
+	}
+	cfg.NoPatternScale = true
+	off, err := Fit(context.Background(), sample(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if off.PatternScale != nil {
+		t.Errorf("NoPatternScale: PatternScale %v, want none", off.PatternScale)
+	}
+	m.PatternScale[1] = 5
+	data, _ := m.marshal()
+	if _, err := ParseModel("bad", data); err == nil {
+		t.Error("ParseModel accepted a pattern scale above the gain")
 	}
 }

@@ -423,6 +423,9 @@ func FeaturesWhy(m *Model) string {
 		blocks += "; pattern features not used (weight 0)"
 	default:
 		blocks += fmt.Sprintf(" beside %d pattern features (standardised, scaled by 1/√%d) at weight %g", m.PatternDim, m.PatternDim, m.PatternWeight)
+		if m.PatternScale != nil {
+			blocks += fmt.Sprintf(", each times %d·η², η² the share of its variance between the clusters of a semantic-only k-means (label-free: pattern features that vary apart from the topics are damped)", patternScaleGain)
+		}
 	}
 	why := "weights given by --weights"
 	if m.PatternWeight == DefaultPatternWeight && m.SemanticWeight == DefaultSemanticWeight {

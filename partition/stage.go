@@ -47,6 +47,10 @@ type Config struct {
 	Sample int
 	// Restarts and MaxIter configure k-means (defaults 4 and 100).
 	Restarts, MaxIter int
+	// NoPatternScale turns off the per-feature pattern scaling (see
+	// Model.PatternScale): every standardised pattern feature then counts
+	// the same.
+	NoPatternScale bool
 	// PatternWeight and SemanticWeight weigh the two feature blocks. The
 	// standardised pattern block is divided by √P so that, at weight w,
 	// its expected squared norm is w², as is the unit semantic block's at
@@ -286,12 +290,12 @@ func fieldNames(sc *arrow.Schema) string {
 // LSA space most documents lean the same way, and k-means would put most
 // of them in one cluster around it).
 type transform struct {
-	patMean, patStd, semMean []float64
-	wp, ws                   float64
+	patMean, patStd, patScale, semMean []float64
+	wp, ws                             float64
 }
 
 func (m *Model) transform() transform {
-	return transform{patMean: m.PatternMean, patStd: m.PatternStd, semMean: m.SemanticMean,
+	return transform{patMean: m.PatternMean, patStd: m.PatternStd, patScale: m.PatternScale, semMean: m.SemanticMean,
 		wp: m.PatternWeight, ws: m.SemanticWeight}
 }
 
@@ -304,6 +308,9 @@ func (t transform) row(pat, sem []float64, out []float64) {
 			out[j] = 0
 			if t.patStd[j] > 0 {
 				out[j] = pw * (v - t.patMean[j]) / t.patStd[j]
+				if t.patScale != nil {
+					out[j] *= t.patScale[j]
+				}
 			}
 		}
 	}

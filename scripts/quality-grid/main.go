@@ -8,7 +8,7 @@
 //
 // A variant is a comma-separated list of key=value settings over the
 // defaults: dim, vocab, bits, mindf, maxdf, sp (singular-value power,
-// negative for none) (features.LSAConfig), pw, sw,
+// negative for none), idfpow (0: by document length) (features.LSAConfig), pw, sw,
 // restarts (partition.Config). With -criteria it prints instead, per
 // pattern weight, label-free criteria (stability across two seeds,
 // silhouette, agreement with pattern-only and semantic-only clusterings)
@@ -34,6 +34,8 @@ import (
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
+var stab *bool
+
 type list []string
 
 func (l *list) String() string     { return strings.Join(*l, " ") }
@@ -45,6 +47,7 @@ func main() {
 	flag.Var(&variants, "v", "variant key=value,... (repeatable; empty = defaults)")
 	seeds := flag.String("seeds", "1,2,3", "seeds")
 	crit := flag.Bool("criteria", false, "print label-free criteria per pattern weight instead")
+	stab = flag.Bool("stab", false, "also print the agreement (NMI) with a fit of seed+1000")
 	flag.Parse()
 	if len(variants) == 0 {
 		variants = list{""}
@@ -173,17 +176,20 @@ func run(ctx context.Context, path string, texts [][]byte, k int, seed uint64, v
 		return 0, 0, err
 	}
 	model := &features.Model{Mode: features.ModeLSA, Dim: lsa.Dim, LSA: lsa}
-	src, err := stream.Open(ctx, []string{path}, stream.WithColumns("text", "label"))
-	if err != nil {
-		return 0, 0, err
-	}
-	rd, err := features.Apply(ctx, src, model, features.Config{}, "grid")
-	if err != nil {
-		return 0, 0, err
-	}
-	defer rd.Close()
 	pc.LabelCol = "label"
-	s, err := partition.DrawSample(ctx, rd, len(texts), partition.SampleSeed(seed), pc, "grid")
+	draw := func() (*partition.Sample, error) {
+		src, err := stream.Open(ctx, []string{path}, stream.WithColumns("text", "label"))
+		if err != nil {
+			return nil, err
+		}
+		rd, err := features.Apply(ctx, src, model, features.Config{}, "grid")
+		if err != nil {
+			return nil, err
+		}
+		defer rd.Close()
+		return partition.DrawSample(ctx, rd, len(texts), partition.SampleSeed(seed), pc, "grid")
+	}
+	s, err := draw()
 	if err != nil {
 		return 0, 0, err
 	}
@@ -193,6 +199,21 @@ func run(ctx context.Context, path string, texts [][]byte, k int, seed uint64, v
 	c, err := partition.NewContingency(s.Labels, s.Assign)
 	if err != nil {
 		return 0, 0, err
+	}
+	if *stab {
+		first := make([]string, len(s.Assign))
+		for i, a := range s.Assign {
+			first[i] = strconv.Itoa(a)
+		}
+		pc.Seed += 1000
+		if s, err = draw(); err != nil {
+			return 0, 0, err
+		}
+		if _, err := partition.Fit(ctx, s, pc); err != nil {
+			return 0, 0, err
+		}
+		a, _ := partition.NewContingency(first, s.Assign)
+		fmt.Printf("  stab %s seed %d: %.3f (nmi %.3f)\n", variant, seed, a.NMI(), c.NMI())
 	}
 	return c.NMI(), c.ARI(), nil
 }
