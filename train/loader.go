@@ -98,6 +98,9 @@ type taskStream struct {
 	overflow bool
 	cache    []example
 	cpos     int
+	// extraHeld is the doc_id held out besides those HeldOut picks, in a
+	// task where HeldOut picks none ("" for none; see ensureHeldOut).
+	extraHeld string
 }
 
 // Loader draws each step's batch: PerTask examples of every task.
@@ -423,7 +426,7 @@ func (s *taskStream) read() (example, bool, error) {
 		i := s.row
 		s.row++
 		ids := s.cur.Column(0).(*array.String)
-		if ids.IsNull(i) || HeldOut(ids.Value(i)) {
+		if ids.IsNull(i) || s.held(ids.Value(i)) {
 			continue
 		}
 		ex, ok, err := rowExample(s.cur, i, s.cfg)
@@ -535,10 +538,29 @@ func (l *Loader) checkValidation() error {
 	if err != nil {
 		return err
 	}
+	if l.pos == nil {
+		// A task where HeldOut picks no row holds out its row of the
+		// smallest doc_id hash instead, so that every task is evaluated.
+		extra := false
+		for t, set := range sets {
+			if len(set) == 0 {
+				if err := l.streams[t].ensureHeldOut(); err != nil {
+					return err
+				}
+				extra = extra || l.streams[t].extraHeld != ""
+			}
+		}
+		if extra {
+			clear(l.val)
+			if sets, err = l.Validation(MaxEvalRows); err != nil {
+				return err
+			}
+		}
+	}
 	for t, s := range sets {
 		if len(s) == 0 {
 			return &stream.DataError{Source: l.cfg.Dir, Row: -1,
-				Err: fmt.Errorf("task %d has no held-out rows to evaluate on (about 5%% of each task's documents, chosen by doc_id, are held out: the task needs more rows)", t)}
+				Err: fmt.Errorf("task %d has no held-out rows to evaluate on (about 5%% of each task's documents, chosen by doc_id, are held out, and at least one when the task has two: the task needs more rows)", t)}
 		}
 	}
 	return nil
@@ -587,6 +609,52 @@ func (l *Loader) posSizes() ([]int64, error) {
 	return counts, err
 }
 
+// held tells whether the row of docID is held out of training.
+func (s *taskStream) held(docID string) bool {
+	return HeldOut(docID) || (s.extraHeld != "" && docID == s.extraHeld)
+}
+
+// ensureHeldOut picks the task's row of the smallest doc_id hash as its
+// held-out row (for a task where HeldOut picks none): the same row
+// whatever the order of the shards' rows. A task of one row keeps it for
+// training (and has nothing to be evaluated on).
+func (s *taskStream) ensureHeldOut() error {
+	best, bestH, n := "", uint64(0), 0
+	for _, p := range s.shards {
+		rd, err := stream.Open(s.ctx, []string{p}, stream.WithColumns(schema.DocIDColumn))
+		if err != nil {
+			return err
+		}
+		for {
+			rec, err := rd.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rd.Close()
+				return err
+			}
+			ids := rec.Column(0).(*array.String)
+			for i := range int(rec.NumRows()) {
+				if ids.IsNull(i) {
+					continue
+				}
+				n++
+				h := fnv.New64a()
+				io.WriteString(h, ids.Value(i))
+				if v := h.Sum64(); best == "" || v < bestH || (v == bestH && ids.Value(i) < best) {
+					best, bestH = ids.Value(i), v
+				}
+			}
+		}
+		rd.Close()
+	}
+	if n >= 2 {
+		s.extraHeld = best
+	}
+	return nil
+}
+
 // taskValidation is Validation over the dataset's shard tasks.
 func (l *Loader) taskValidation(max int) ([][]example, error) {
 	out := make([][]example, len(l.streams))
@@ -614,7 +682,7 @@ func (l *Loader) taskValidation(max int) ([][]example, error) {
 				}
 				ids := rec.Column(0).(*array.String)
 				for i := 0; i < int(rec.NumRows()) && len(out[t]) < max; i++ {
-					if ids.IsNull(i) || !HeldOut(ids.Value(i)) {
+					if ids.IsNull(i) || !s.held(ids.Value(i)) {
 						continue
 					}
 					ex, _, err := rowExample(rec, i, s.cfg)

@@ -862,6 +862,10 @@ func EvaluateRun(ctx context.Context, runDir, shards string, tokenize func(strin
 		return nil, &stream.DataError{Source: shards, Row: -1,
 			Err: fmt.Errorf("vectors of %d values; run %s was trained on %d", loader.D, runDir, cfg.Dim)}
 	}
+	// The held-out rows are those the run was validated on.
+	if err := loader.checkValidation(); err != nil {
+		return nil, err
+	}
 	model, err := NewModel(&cfg, loader.K)
 	if err != nil {
 		return nil, err

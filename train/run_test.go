@@ -933,11 +933,11 @@ func TestRunBadInput(t *testing.T) {
 		rtNoRun(t, run)
 	})
 	t.Run("task without held-out rows", func(t *testing.T) {
-		// Task 1's 3 rows are all training rows: there is nothing to
+		// Task 1's one row is a training row: there is nothing to
 		// validate it on. That is known from the data before training,
 		// and is about the data.
 		dir := filepath.Join(t.TempDir(), "ds")
-		rtDataset(t, dir, rtSpec{Rows: []int{300, 3}, D: 8})
+		rtDataset(t, dir, rtSpec{Rows: []int{300, 1}, D: 8})
 		if held := rtHeldRows(t, dir); held[1] != 0 {
 			t.Fatalf("task 1 has %d held-out rows", held[1])
 		}
@@ -949,6 +949,32 @@ func TestRunBadInput(t *testing.T) {
 		rtDataError(t, err, "task 1")
 		if _, err := os.Stat(filepath.Join(run, dataset.CheckpointFile)); err == nil {
 			t.Errorf("trained before finding out: a checkpoint was written")
+		}
+	})
+	t.Run("small task holds out one row", func(t *testing.T) {
+		// Task 1's 3 rows are all training rows by the doc_id hash: the
+		// row of the smallest hash is held out instead, so the task is
+		// evaluated (on 1 row) and trained (on 2), and eval agrees.
+		dir := filepath.Join(t.TempDir(), "ds")
+		rtDataset(t, dir, rtSpec{Rows: []int{300, 3}, D: 8})
+		if held := rtHeldRows(t, dir); held[1] != 0 {
+			t.Fatalf("task 1 has %d held-out rows", held[1])
+		}
+		run := filepath.Join(t.TempDir(), "run")
+		cfg := rtCfg(dir, run, "erm", ObjectiveRegression)
+		ev, err := Run(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ev.Tasks) != 2 || ev.Tasks[1].Rows != 1 {
+			t.Fatalf("eval tasks %+v, want task 1 evaluated on 1 row", ev.Tasks)
+		}
+		again, err := EvaluateRun(ctx, run, dir, cfg.Tokenize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Tasks[1].Rows != 1 || again.Tasks[1].Loss != ev.Tasks[1].Loss {
+			t.Errorf("eval after the run: task 1 %+v, the run's %+v", again.Tasks[1], ev.Tasks[1])
 		}
 	})
 	t.Run("doremi without a reference", func(t *testing.T) {
