@@ -53,16 +53,16 @@ func featuresOver(ctx context.Context, env Env, rp *stream.Replay, first stream.
 	prog := env.progress()
 	var model *features.Model
 	var err error
-	switch {
-	case job.Model != "" && first != nil:
-		// The first pass must still be read to its end (stdin is spooled).
-		if _, err := stream.Copy(ctx, discard{}, first); err != nil {
-			return nil, err
+	if job.Model != "" {
+		if first != nil {
+			// The first pass must still be read to its end (stdin is
+			// spooled).
+			if _, err := stream.Copy(ctx, discard{}, first); err != nil {
+				return nil, err
+			}
 		}
 		model, err = features.LoadModel(job.Model, cfg)
-	case job.Model != "":
-		model, err = features.LoadModel(job.Model, cfg)
-	default:
+	} else {
 		model, err = fitFeatures(ctx, rp, first, cfg, source, prog)
 	}
 	if err != nil {

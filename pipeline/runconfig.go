@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -453,20 +454,6 @@ func (p *yparser) intv(dst *int, key string, lo, hi int64) func(*yaml.Node) erro
 	}
 }
 
-func (p *yparser) int64v(dst *int64, key string, lo int64) func(*yaml.Node) error {
-	return func(v *yaml.Node) error {
-		i, err := p.integer(v, key)
-		if err != nil {
-			return err
-		}
-		if i < lo {
-			return p.fail(v, "%s: must be at least %d, got %d", key, lo, i)
-		}
-		*dst = i
-		return nil
-	}
-}
-
 func rangeText(lo, hi int64) string {
 	if hi == math.MaxInt32 {
 		return fmt.Sprintf("at least %d", lo)
@@ -506,20 +493,6 @@ func (p *yparser) floatv(dst *float64, key string, check func(float64) string) f
 	}
 }
 
-func positive(f float64) string {
-	if f <= 0 {
-		return "positive"
-	}
-	return ""
-}
-
-func nonNegative(f float64) string {
-	if f < 0 || f > 1e6 {
-		return "a non-negative number (at most 1e6)"
-	}
-	return ""
-}
-
 func (p *yparser) boolv(dst *bool, key string) func(*yaml.Node) error {
 	return func(v *yaml.Node) error {
 		if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
@@ -534,30 +507,6 @@ func (p *yparser) boolv(dst *bool, key string) func(*yaml.Node) error {
 		*dst = b
 		return nil
 	}
-}
-
-// oneOf takes a string among choices.
-func (p *yparser) oneOf(dst *string, key string, choices ...string) func(*yaml.Node) error {
-	return func(v *yaml.Node) error {
-		var s string
-		if err := p.str(&s, key)(v); err != nil {
-			return err
-		}
-		for _, c := range choices {
-			if s == c {
-				*dst = s
-				return nil
-			}
-		}
-		return p.fail(v, "%s: must be %s, got %q", key, orList(choices), s)
-	}
-}
-
-func orList(choices []string) string {
-	if len(choices) == 1 {
-		return choices[0]
-	}
-	return strings.Join(choices[:len(choices)-1], ", ") + " or " + choices[len(choices)-1]
 }
 
 func (p *yparser) inputs(n *yaml.Node, in *RunInputs) error {
@@ -694,8 +643,8 @@ func (p *yparser) strategies(t *RunTrain) func(v *yaml.Node) error {
 		}
 		seen := map[string]bool{}
 		for _, s := range list {
-			if !contains(RunStrategies, s) {
-				return p.fail(v, "train.strategies: unknown strategy %q (%s)", s, orList(RunStrategies))
+			if !slices.Contains(RunStrategies, s) {
+				return p.fail(v, "train.strategies: unknown strategy %q (%s)", s, spec.OrList(RunStrategies))
 			}
 			if seen[s] {
 				return p.fail(v, "train.strategies: %q listed twice", s)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/robustdata/robustdata/features"
@@ -31,39 +32,36 @@ func (c *RunConfig) sectionOf(stage string) any {
 	panic("pipeline: no run config section " + stage)
 }
 
-// field returns the field of section (a pointer to a section struct) that
-// holds key: the one whose yaml tag is key, else whose json tag is.
-func field(section any, key string) reflect.Value {
-	v := reflect.ValueOf(section).Elem()
-	t := v.Type()
+// fieldIndex is the index of the field of section (a pointer to a section
+// struct) that holds key: the one whose yaml tag is key, else the one
+// without a yaml tag whose json tag is.
+func fieldIndex(section any, key string) int {
+	t := reflect.TypeOf(section).Elem()
 	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Tag.Get("yaml") == key {
-			return v.Field(i)
+		if t.Field(i).Tag.Get("yaml") == key {
+			return i
 		}
 	}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name == key && f.Tag.Get("yaml") == "" {
-			return v.Field(i)
+			return i
 		}
 	}
 	panic(fmt.Sprintf("pipeline: %T has no field for %q", section, key))
 }
 
+// field returns the field of section that holds key.
+func field(section any, key string) reflect.Value {
+	return reflect.ValueOf(section).Elem().Field(fieldIndex(section, key))
+}
+
 // jsonKey is the json tag of the field holding key: the setting's name in
 // a fingerprint.
 func jsonKey(section any, key string) string {
-	v := reflect.ValueOf(section).Elem()
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Tag.Get("yaml") == key || (name == key && f.Tag.Get("yaml") == "") {
-			return name
-		}
-	}
-	return key
+	f := reflect.TypeOf(section).Elem().Field(fieldIndex(section, key))
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	return name
 }
 
 // setDefaults sets every setting of the stage specs to its default.
@@ -85,21 +83,12 @@ func (c *RunConfig) stageRecord(stage string, into map[string]any, skip ...strin
 		}
 		sec := c.sectionOf(stage)
 		for _, s := range st.Settings {
-			if !s.Output || contains(skip, s.Key) {
+			if !s.Output || slices.Contains(skip, s.Key) {
 				continue
 			}
 			into[jsonKey(sec, s.Key)] = field(sec, s.Key).Interface()
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // SettingField is the field of a run config section (a pointer to

@@ -62,9 +62,14 @@ type LoaderConfig struct {
 // 5% of each task, chosen by the FNV-1a hash of its doc_id, whatever the
 // seed, so that every run validates on the same rows.
 func HeldOut(docID string) bool {
+	return docHash(docID)%1000 < DefaultHoldoutPerMille
+}
+
+// docHash is the FNV-1a 64 hash of a doc_id, which decides its holdout.
+func docHash(docID string) uint64 {
 	h := fnv.New64a()
 	io.WriteString(h, docID)
-	return h.Sum64()%1000 < DefaultHoldoutPerMille
+	return h.Sum64()
 }
 
 // example is one training example of a task.
@@ -640,9 +645,7 @@ func (s *taskStream) ensureHeldOut() error {
 					continue
 				}
 				n++
-				h := fnv.New64a()
-				io.WriteString(h, ids.Value(i))
-				if v := h.Sum64(); best == "" || v < bestH || (v == bestH && ids.Value(i) < best) {
+				if v := docHash(ids.Value(i)); best == "" || v < bestH || (v == bestH && ids.Value(i) < best) {
 					best, bestH = ids.Value(i), v
 				}
 			}
