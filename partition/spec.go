@@ -1,6 +1,7 @@
 package partition
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -14,9 +15,9 @@ var Settings = spec.Stage{
 	Name: "partition",
 	Help: "clustering into K sub-tasks (robustdata partition)",
 	Settings: []spec.Setting{
-		{Key: "k", Default: "", Output: true, Check: validK, Allow: "a whole number of sub-tasks or auto",
+		{Key: "k", Default: "", Output: true, Check: validK, Allow: kAllowed,
 			Help: "number of sub-tasks K, or auto to choose it by silhouette in --k-range (required)"},
-		{Key: "k_range", Default: "2:64", Output: true, Check: validKRange, Allow: `"MIN:MAX" with 2 <= MIN <= MAX`,
+		{Key: "k_range", Default: "2:64", Output: true, Check: validKRange, Allow: kRangeAllowed,
 			Help: "range of K tried by --k auto, MIN:MAX"},
 		{Key: "sample", Default: DefaultSample, Min: 2, Output: true,
 			Help: "rows k-means is fitted on, drawn uniformly from the whole input"},
@@ -31,21 +32,41 @@ var Settings = spec.Stage{
 	},
 }
 
+// What the k and k_range settings allow.
+const (
+	kAllowed      = "a whole number of at least 1, or auto"
+	kRangeAllowed = "MIN:MAX with 2 <= MIN <= MAX"
+)
+
+// ParseK reads the k setting ("8", or "auto" with kRange "MIN:MAX"): K,
+// or 0 and the range K is chosen in; an error says which is wrong.
+func ParseK(k, kRange string) (kk, kMin, kMax int, err error) {
+	if k == "auto" {
+		lo, hi, ok := strings.Cut(kRange, ":")
+		a, err1 := strconv.Atoi(lo)
+		b, err2 := strconv.Atoi(hi)
+		if !ok || err1 != nil || err2 != nil || a < 2 || b < a {
+			return 0, 0, 0, fmt.Errorf("--k-range must be %s, not %q", kRangeAllowed, kRange)
+		}
+		return 0, a, b, nil
+	}
+	n, err := strconv.Atoi(k)
+	if err != nil || n < 1 {
+		return 0, 0, 0, fmt.Errorf("--k must be %s, not %q", kAllowed, k)
+	}
+	return n, 0, 0, nil
+}
+
 func validK(v any) bool {
 	s, _ := v.(string)
-	if s == "auto" {
-		return true
-	}
-	k, err := strconv.Atoi(s)
-	return err == nil && k >= 1
+	_, _, _, err := ParseK(s, "2:2")
+	return err == nil
 }
 
 func validKRange(v any) bool {
 	s, _ := v.(string)
-	lo, hi, ok := strings.Cut(s, ":")
-	a, err1 := strconv.Atoi(lo)
-	b, err2 := strconv.Atoi(hi)
-	return ok && err1 == nil && err2 == nil && a >= 2 && b >= a
+	_, _, _, err := ParseK("auto", s)
+	return err == nil
 }
 
 func validWeight(v any) bool {

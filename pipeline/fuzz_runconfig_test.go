@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/robustdata/robustdata/pipeline/stream"
+	"github.com/robustdata/robustdata/train"
 )
 
 // FuzzRunConfig feeds arbitrary bytes to ParseRunConfig: no panic, no
@@ -110,9 +111,10 @@ func FuzzRunConfig(f *testing.F) {
 			t.Errorf("accepted tasks pos with objective %s", tr.Objective)
 		}
 		names := map[string]bool{}
-		for _, d := range cfg.Eval.Downstream {
-			if strings.TrimSpace(d.Name) == "" || d.Path == "" || d.LabelCol == "" || names[d.Name] {
-				t.Errorf("accepted downstream %+v", d)
+		for _, item := range cfg.Eval.Downstream {
+			d, err := train.ParseDownstream(item)
+			if err != nil || strings.TrimSpace(d.Name) == "" || d.Path == "" || d.LabelCol == "" || names[d.Name] {
+				t.Errorf("accepted downstream %q", item)
 			}
 			names[d.Name] = true
 		}

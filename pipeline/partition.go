@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -316,26 +315,6 @@ func TaskMeta(sc *arrow.Schema) (int, string) {
 		hash = md.Values()[i]
 	}
 	return k, hash
-}
-
-// ParseK parses the K setting: a whole number of at least 1, or "auto"
-// with kRange MIN:MAX (2 <= MIN <= MAX) to choose K by silhouette. It
-// returns K, or kMin and kMax for auto; its errors are UsageErrors.
-func ParseK(k, kRange string) (kk, kMin, kMax int, err error) {
-	if k == "auto" {
-		lo, hi, ok := strings.Cut(kRange, ":")
-		a, err1 := strconv.Atoi(lo)
-		b, err2 := strconv.Atoi(hi)
-		if !ok || err1 != nil || err2 != nil || a < 2 || b < a {
-			return 0, 0, 0, Usagef("--k-range must be MIN:MAX with 2 <= MIN <= MAX, not %q", kRange)
-		}
-		return 0, a, b, nil
-	}
-	n, err := strconv.Atoi(k)
-	if err != nil || n < 1 {
-		return 0, 0, 0, Usagef("--k must be a whole number of at least 1, or auto, not %q", k)
-	}
-	return n, 0, 0, nil
 }
 
 // ShardJob is one run of the shard stage: rows that carry their task

@@ -19,7 +19,7 @@ func ConfigReference() string {
 	b.WriteString("changes the output is part of its stage's fingerprint: changing it reruns the stage and the\n")
 	b.WriteString("stages after it.\n\n")
 	b.WriteString("## Run\n\n| key | what it does |\n|---|---|\n")
-	for _, k := range []string{"output", "seed", "inputs.paths", "inputs.text_col", "inputs.label_col", "eval.downstream", "report"} {
+	for _, k := range []string{"output", "seed", "inputs.paths", "inputs.text_col", "inputs.label_col", "report.enabled"} {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", k, cell(runConfigHelp[k]))
 	}
 	for _, st := range StageSpecs {

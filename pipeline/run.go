@@ -130,7 +130,7 @@ func Run(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (sum *Ru
 
 	start := time.Now()
 	sum = &RunSummary{Root: r.root}
-	if cfg.Report {
+	if cfg.Report.Enabled {
 		sum.Report = filepath.Join(r.root, dataset.HTMLReportFile)
 	}
 	defer func() { sum.Seconds = seconds(time.Since(start)) }()
@@ -195,6 +195,7 @@ type chain struct {
 	cfg    *RunConfig
 	root   string // the output root as the stages are given it
 	h      *record.FileHasher
+	sets   []train.Downstream // eval.downstream, parsed; paths as written
 	stages []*chainStage
 }
 
@@ -210,7 +211,7 @@ func newChain(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (*c
 		if fromIdx < 0 {
 			return nil, 0, Usagef("--from must be %s or %s, not %q", strings.Join(StageGroups[:len(StageGroups)-1], ", "), StageGroups[len(StageGroups)-1], opts.From)
 		}
-		if opts.From == "report" && !cfg.Report {
+		if opts.From == "report" && !cfg.Report.Enabled {
 			return nil, 0, Usagef("--from report, but %s has report: false", cfg.Path)
 		}
 	}
@@ -225,9 +226,12 @@ func newChain(ctx context.Context, env Env, cfg *RunConfig, opts RunOptions) (*c
 	if err != nil {
 		return nil, 0, err
 	}
+	if r.sets, err = train.ParseDownstreams(cfg.Eval.Downstream); err != nil {
+		return nil, 0, UsageError{err}
+	}
 	var downstream [][]stream.Input
 	var featurize []bool
-	for _, d := range cfg.Eval.Downstream {
+	for _, d := range r.sets {
 		ins, err := r.expand([]string{d.Path})
 		if err != nil {
 			return nil, 0, err
@@ -377,7 +381,7 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	}
 	r.stages = append([]*chainStage{features, partition}, runs...)
 	r.stages = append(r.stages, eval)
-	if r.cfg.Report {
+	if r.cfg.Report.Enabled {
 		r.stages = append(r.stages, r.reportStage(partition, eval, runs))
 	}
 	return nil
@@ -557,7 +561,7 @@ func (r *chain) evalStage(featuresStage, partitionStage *chainStage, runs []*cha
 	evalOutputs := []string{"eval/eval.json"}
 	evalUpstream := append([]string{"dataset/manifest.json"}, runInputs...)
 	usedNames := map[string]bool{}
-	for i, d := range cfg.Eval.Downstream {
+	for i, d := range r.sets {
 		path := cfg.Resolve(d.Path)
 		if featurize[i] {
 			name := fileName(d.Name)
@@ -626,10 +630,12 @@ func (r *chain) reportStage(partitionStage, evalStage *chainStage, runs []*chain
 	}
 	reportInputs = append(reportInputs, "eval/eval.json")
 	rjob := ReportJob{Dir: r.root, Output: filepath.Join(r.root, report.FileName),
-		Options: report.Options{SampleRows: report.DefaultSampleRows, Log: r.env.log()}}
+		Options: report.Options{SampleRows: r.cfg.Report.Sample, LabelCol: r.cfg.Report.LabelCol, Log: r.env.log()}}
+	rconf := r.base("report")
+	r.cfg.stageRecord("report", rconf)
 	return &chainStage{
 		name: "report", group: 4, record: ".robustdata-stage.report.json",
-		deps: append([]*chainStage{partitionStage, evalStage}, runs...), config: r.base("report"), job: rjob,
+		deps: append([]*chainStage{partitionStage, evalStage}, runs...), config: rconf, job: rjob,
 		exec: func(ctx context.Context) error {
 			if err := report.Write(ctx, rjob.Dir, rjob.Output, rjob.Options); err != nil {
 				return err

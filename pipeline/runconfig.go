@@ -19,6 +19,7 @@ import (
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/spec"
+	"github.com/robustdata/robustdata/report"
 	"github.com/robustdata/robustdata/train"
 
 	"github.com/robustdata/robustdata/pipeline/stream"
@@ -52,7 +53,7 @@ type RunConfig struct {
 	Train     RunTrain     `json:"train"`
 	Eval      RunEval      `json:"eval"`
 	// Report writes OUTPUT/report.html with `robustdata report OUTPUT`.
-	Report bool `json:"report"`
+	Report RunReport `json:"report"`
 }
 
 // RunInputs is the inputs section: the corpus.
@@ -109,21 +110,27 @@ type RunTrain struct {
 	Window          int      `json:"window"`
 	Hidden          int      `json:"hidden"`
 	Embed           int      `json:"embed"`
+	Samples         int      `json:"samples"`
 	VectorCol       string   `json:"vector_col"`
 	// TextCol defaults to inputs.text_col.
 	TextCol string `json:"text_col"`
 }
 
-// RunEval is the eval section.
+// RunEval is the eval section (train.EvalSettings).
 type RunEval struct {
-	Downstream []RunDownstream `json:"downstream,omitempty"`
+	// Downstream are labelled sets NAME=PATH[:LABELCOL], paths as
+	// written (relative to the config's folder).
+	Downstream []string `json:"downstream,omitempty"`
 }
 
-// RunDownstream is one labelled downstream set, NAME=PATH[:LABELCOL] as
-// the eval command's --downstream takes it; Path as written.
-type RunDownstream struct {
-	Name     string `json:"name"`
-	Path     string `json:"path"`
+// RunReport is the report section (report.Settings): `report: false`
+// leaves the report out, `report: true` writes it with the defaults.
+type RunReport struct {
+	// Enabled writes OUTPUT/report.html.
+	Enabled bool `json:"enabled"`
+	// Sample and LabelCol are the report command's --sample and
+	// --label-col (empty: inputs.label_col).
+	Sample   int    `json:"sample"`
 	LabelCol string `json:"label_col"`
 }
 
@@ -133,7 +140,7 @@ var RunStrategies = []string{"erm", "uniform", "minimax", "group-dro", "doremi"}
 // DefaultRunConfig returns the settings of a config that sets nothing but
 // the required keys: the defaults of the stage commands' flags.
 func DefaultRunConfig() RunConfig {
-	c := RunConfig{Seed: 1, Inputs: RunInputs{TextCol: schema.TextColumn}, Report: true}
+	c := RunConfig{Seed: 1, Inputs: RunInputs{TextCol: schema.TextColumn}, Report: RunReport{Enabled: true}}
 	c.setDefaults()
 	c.Train.Strategies = []string{"minimax"}
 	return c
@@ -204,8 +211,8 @@ func ParseRunConfig(name string, data []byte) (*RunConfig, error) {
 		{"train", func(v *yaml.Node) error {
 			return p.section(v, train.Settings, &cfg.Train, map[string]func(*yaml.Node) error{"strategies": p.strategies(&cfg.Train)})
 		}},
-		{"eval", func(v *yaml.Node) error { return p.eval(v, &cfg.Eval) }},
-		{"report", p.boolv(&cfg.Report, "report")},
+		{"eval", func(v *yaml.Node) error { return p.section(v, train.EvalSettings, &cfg.Eval, nil) }},
+		{"report", p.report(&cfg.Report)},
 	})
 	if err != nil {
 		return nil, err
@@ -592,9 +599,26 @@ func (p *yparser) setting(s spec.Setting, key string, dst reflect.Value) func(v 
 				return err
 			}
 			val = b
+		case []string:
+			var list []string
+			if err := p.strList(&list, key)(v); err != nil {
+				return err
+			}
+			if msg := s.Validate(list); msg != "" {
+				for _, item := range list {
+					if s.Validate([]string{item}) != "" {
+						return p.fail(v, "%s: must be %s, got %q", key, msg, item)
+					}
+				}
+				return p.fail(v, "%s: must be %s, got %s", key, msg, spec.Format(list))
+			}
+			val = list
 		default:
 			var str string
-			if err := p.str(&str, key)(v); err != nil {
+			// Empty is allowed where it is the default (the setting's help
+			// says what it means).
+			emptyDefault := s.Default == "" && v.Kind == yaml.ScalarNode && v.ShortTag() == "!!str" && v.Value == ""
+			if err := p.str(&str, key)(v); err != nil && !emptyDefault {
 				return err
 			}
 			if msg := s.Validate(str); msg != "" {
@@ -667,49 +691,6 @@ func (p *yparser) strategies(t *RunTrain) func(v *yaml.Node) error {
 	}
 }
 
-func (p *yparser) eval(n *yaml.Node, e *RunEval) error {
-	_, err := p.mapping(n, "eval", []yfield{
-		{"downstream", func(v *yaml.Node) error {
-			var list []string
-			if err := p.strList(&list, "eval.downstream")(v); err != nil {
-				return err
-			}
-			names := map[string]bool{}
-			for _, s := range list {
-				d, ok := ParseRunDownstream(s)
-				if !ok {
-					return p.fail(v, "eval.downstream: must be NAME=PATH[:LABELCOL], got %q", s)
-				}
-				if names[d.Name] {
-					return p.fail(v, "eval.downstream: the name %q is used twice", d.Name)
-				}
-				names[d.Name] = true
-				e.Downstream = append(e.Downstream, d)
-			}
-			return nil
-		}},
-	})
-	return err
-}
-
-// ParseRunDownstream splits NAME=PATH[:LABELCOL] the way the eval
-// command's --downstream does (the label column after the last colon,
-// "label" by default).
-func ParseRunDownstream(s string) (RunDownstream, bool) {
-	name, rest, ok := strings.Cut(s, "=")
-	if !ok || strings.TrimSpace(name) == "" || rest == "" {
-		return RunDownstream{}, false
-	}
-	d := RunDownstream{Name: name, Path: rest, LabelCol: "label"}
-	if i := strings.LastIndex(rest, ":"); i > 0 {
-		d.Path, d.LabelCol = rest[:i], rest[i+1:]
-	}
-	if d.Path == "" || d.LabelCol == "" {
-		return RunDownstream{}, false
-	}
-	return d, true
-}
-
 // closest returns the candidate within edit distance 2 of s, if any
 // (editDistance is in schemaspec.go).
 func closest(s string, candidates []string) string {
@@ -720,4 +701,16 @@ func closest(s string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+// report takes the report section: a mapping of report.Settings (and
+// enabled, true when left out), or true or false alone.
+func (p *yparser) report(r *RunReport) func(v *yaml.Node) error {
+	return func(v *yaml.Node) error {
+		if v.Kind == yaml.ScalarNode {
+			return p.boolv(&r.Enabled, "report")(v)
+		}
+		r.Enabled = true
+		return p.section(v, report.Settings, r, map[string]func(*yaml.Node) error{"enabled": p.boolv(&r.Enabled, "report.enabled")})
+	}
 }

@@ -23,9 +23,7 @@ var runConfigHelp = map[string]string{
 	"inputs.label_col":  "a label column the report compares the tasks with (empty: none)",
 	"train.strategies":  "any of erm, uniform, minimax, group-dro, doremi (doremi needs erm listed: its reference)",
 	"partition.weights": "weights of the two feature blocks in the k-means distance",
-	"eval":              "evaluation of the runs (robustdata eval)",
-	"eval.downstream":   "labelled downstream sets, each {name, path, label_col}, probed with each run's model",
-	"report":            "write OUTPUT/report.html",
+	"report.enabled":    "write OUTPUT/report.html (report: false alone leaves it out too)",
 }
 
 // configHelp says what a run config key does: its stage spec's help, else
@@ -49,7 +47,7 @@ func configHelp(key string) string {
 // runConfigForm shows the form of the keys whose default is an empty list
 // (which the example leaves out, as a comment).
 var runConfigForm = map[string]string{
-	"eval.downstream": "[{name: apps, path: apps.parquet, label_col: label}]",
+	"eval.downstream": `["apps=apps.parquet:label"]`,
 }
 
 // ExampleRunConfig returns a complete run config: every key with its

@@ -44,11 +44,14 @@ train:
   window: 16
   hidden: 32
   embed: 16
+  samples: 64
   vector_col: emb
   text_col: body2
 eval:
   downstream: ["a=down/a.parquet", "b=down/b.parquet:cat"]
-report: false
+report:
+  sample: 500
+  label_col: topic2
 `
 
 func TestRunConfigEveryKey(t *testing.T) {
@@ -67,12 +70,9 @@ func TestRunConfigEveryKey(t *testing.T) {
 		Train: RunTrain{Objective: "masked-token", Tasks: "pos",
 			Strategies: []string{"erm", "minimax", "doremi", "group-dro", "uniform"}, // erm first
 			Steps:      40, Patience: 5, EvalEvery: 20, PerTaskBatch: 8, LR: 2e-3, Temperature: 0.5, Smoothing: 0.5, Eta: 0.02,
-			CheckpointEvery: 10, Vocab: 1024, Window: 16, Hidden: 32, Embed: 16, VectorCol: "emb", TextCol: "body2"},
-		Eval: RunEval{Downstream: []RunDownstream{
-			{Name: "a", Path: "down/a.parquet", LabelCol: "label"},
-			{Name: "b", Path: "down/b.parquet", LabelCol: "cat"},
-		}},
-		Report: false,
+			CheckpointEvery: 10, Vocab: 1024, Window: 16, Hidden: 32, Embed: 16, Samples: 64, VectorCol: "emb", TextCol: "body2"},
+		Eval:   RunEval{Downstream: []string{"a=down/a.parquet", "b=down/b.parquet:cat"}},
+		Report: RunReport{Enabled: true, Sample: 500, LabelCol: "topic2"},
 	}
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("parsed:\n%+v\nwant:\n%+v", *cfg, want)
@@ -95,7 +95,7 @@ func TestRunConfigDefaults(t *testing.T) {
 	if !reflect.DeepEqual(*cfg, want) {
 		t.Errorf("parsed:\n%+v\nwant:\n%+v", *cfg, want)
 	}
-	if cfg.SeedSet || cfg.Seed != 1 || !cfg.Report || cfg.Train.Strategies[0] != "minimax" || cfg.Features.Dim != 96 ||
+	if cfg.SeedSet || cfg.Seed != 1 || !cfg.Report.Enabled || cfg.Report.Sample != 2000 || cfg.Train.Samples != 1024 || cfg.Train.Strategies[0] != "minimax" || cfg.Features.Dim != 96 ||
 		cfg.Partition.Sample != 200000 || cfg.Shard.MaxBytes != 268435456 || cfg.Train.Steps != 5000 || cfg.Train.Patience != 3 || cfg.Train.EvalEvery != 100 {
 		t.Errorf("defaults: %+v", cfg)
 	}
@@ -165,7 +165,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{"number in list", "output: out\ninputs: {paths: [a, 3]}\npartition: {k: 2}\n", 2, []string{"inputs.paths: expected a list of strings, got number 3"}},
 		{"k zero", head + "partition: {k: 0}\n", 3, []string{"partition.k: must be at least 1, got 0"}},
 		{"k word", head + "partition: {k: many}\n", 3, []string{"partition.k: expected a whole number of sub-tasks or auto"}},
-		{"k_range", head + "partition: {k: auto, k_range: \"1:5\"}\n", 3, []string{"partition.k_range: must be \"MIN:MAX\""}},
+		{"k_range", head + "partition: {k: auto, k_range: \"1:5\"}\n", 3, []string{"partition.k_range: must be MIN:MAX with 2 <= MIN <= MAX, got \"1:5\""}},
 		{"dim range", head + "partition: {k: 2}\nfeatures: {dim: 5000}\n", 4, []string{"features.dim: must be 1..4096, got 5000"}},
 		{"semantic", head + "partition: {k: 2}\nfeatures: {semantic: bert}\n", 4, []string{"features.semantic: must be lsa, vectors=FILE or column=NAME"}},
 		{"smoothing", head + "partition: {k: 2}\ntrain: {smoothing: 1}\n", 4, []string{"train.smoothing: must be in [0, 1)"}},
@@ -179,7 +179,7 @@ func TestRunConfigErrors(t *testing.T) {
 		{"strategy twice", head + "partition: {k: 2}\ntrain: {strategies: [erm, erm]}\n", 4, []string{`"erm" listed twice`}},
 		{"doremi alone", head + "partition: {k: 2}\ntrain:\n  strategies: [minimax, doremi]\n", 5, []string{"doremi needs the erm run"}},
 		{"downstream", head + "partition: {k: 2}\neval: {downstream: [nonsense]}\n", 4, []string{"eval.downstream: must be NAME=PATH[:LABELCOL]"}},
-		{"downstream twice", head + "partition: {k: 2}\neval: {downstream: [a=x, a=y]}\n", 4, []string{`the name "a" is used twice`}},
+		{"downstream twice", head + "partition: {k: 2}\neval: {downstream: [a=x, a=y]}\n", 4, []string{`eval.downstream: must be NAME=PATH[:LABELCOL] items with distinct names, got ["a=x", "a=y"]`}},
 		{"stdin", "output: out\ninputs: {paths: [\"-\"]}\npartition: {k: 2}\n", 2, []string{"standard input"}},
 		{"duplicate key", head + "partition: {k: 2}\nseed: 1\nseed: 2\n", 5, []string{`duplicate key "seed" (first at line 4)`}},
 		{"duplicate nested", head + "partition:\n  k: 2\n  k: 3\n", 5, []string{`duplicate key "k" in partition (first at line 4)`}},
@@ -238,20 +238,47 @@ func TestRunConfigLoad(t *testing.T) {
 	}
 }
 
-func TestRunConfigDownstream(t *testing.T) {
-	for in, want := range map[string]RunDownstream{
-		"a=x.parquet":         {Name: "a", Path: "x.parquet", LabelCol: "label"},
-		"a=x.parquet:cat":     {Name: "a", Path: "x.parquet", LabelCol: "cat"},
-		"a=dir/x=1.parquet:c": {Name: "a", Path: "dir/x=1.parquet", LabelCol: "c"},
+func TestRunConfigReport(t *testing.T) {
+	base := "output: out\ninputs: {paths: [a.parquet]}\npartition: {k: 3}\n"
+	for in, want := range map[string]RunReport{
+		"report: false":                       {Enabled: false, Sample: 2000},
+		"report: true":                        {Enabled: true, Sample: 2000},
+		"report: {sample: 10}":                {Enabled: true, Sample: 10},
+		"report: {enabled: false, sample: 7}": {Enabled: false, Sample: 7},
+		"report: {label_col: cat}":            {Enabled: true, Sample: 2000, LabelCol: "cat"},
 	} {
-		got, ok := ParseRunDownstream(in)
-		if !ok || got != want {
-			t.Errorf("%q: %+v %v, want %+v", in, got, ok, want)
+		cfg, err := ParseRunConfig("p.yaml", []byte(base+in+"\n"))
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if cfg.Report != want {
+			t.Errorf("%s: %+v, want %+v", in, cfg.Report, want)
 		}
 	}
-	for _, bad := range []string{"x.parquet", "=x", "a=", "a=x:"} {
-		if _, ok := ParseRunDownstream(bad); ok {
-			t.Errorf("%q accepted", bad)
+	for in, msg := range map[string]string{
+		"report: {sample: 0}":   "report.sample: must be at least 1, got 0",
+		"report: {samples: 10}": "unknown key",
+		"report: 3":             "report",
+	} {
+		_, err := ParseRunConfig("p.yaml", []byte(base+in+"\n"))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%s: %v, want %q", in, err, msg)
+		}
+	}
+}
+
+func TestRunConfigDownstreamErrors(t *testing.T) {
+	base := "output: out\ninputs: {paths: [a.parquet]}\npartition: {k: 3}\n"
+	for in, msg := range map[string]string{
+		`eval: {downstream: ["a=x.parquet", "b=x"]}`:           "",
+		`eval: {downstream: ["a=x.parquet", "x.parquet"]}`:     `eval.downstream: must be NAME=PATH[:LABELCOL] items with distinct names, got "x.parquet"`,
+		`eval: {downstream: ["a=x.parquet:"]}`:                 `got "a=x.parquet:"`,
+		`eval: {downstream: ["a=x.parquet", "a=y.parquet:c"]}`: `must be NAME=PATH[:LABELCOL] items with distinct names, got ["a=x.parquet", "a=y.parquet:c"]`,
+	} {
+		_, err := ParseRunConfig("p.yaml", []byte(base+in+"\n"))
+		if (msg == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), msg)) {
+			t.Errorf("%s: %v, want %q", in, err, msg)
 		}
 	}
 }

@@ -10,12 +10,13 @@ import (
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/spec"
+	"github.com/robustdata/robustdata/report"
 	"github.com/robustdata/robustdata/train"
 )
 
 // StageSpecs are the stage sections of a run config, in order, as each
 // stage declares its settings.
-var StageSpecs = []spec.Stage{features.Settings, partition.Settings, dataset.Settings, train.Settings}
+var StageSpecs = []spec.Stage{features.Settings, partition.Settings, dataset.Settings, train.Settings, train.EvalSettings, report.Settings}
 
 // sectionOf returns the RunConfig section a stage spec describes.
 func (c *RunConfig) sectionOf(stage string) any {
@@ -28,6 +29,10 @@ func (c *RunConfig) sectionOf(stage string) any {
 		return &c.Shard
 	case "train":
 		return &c.Train
+	case "eval":
+		return &c.Eval
+	case "report":
+		return &c.Report
 	}
 	panic("pipeline: no run config section " + stage)
 }
@@ -104,11 +109,11 @@ func FeaturesConfig(textCol string, f RunFeatures) features.Config {
 
 // PartitionConfig is the partition stage's configuration of a run
 // config's partition section, reading textCol and measuring against
-// labelCol; K is parsed (see ParseK).
+// labelCol; K is parsed (see partition.ParseK).
 func PartitionConfig(p RunPartition, textCol, labelCol string) (partition.Config, error) {
-	k, kMin, kMax, err := ParseK(p.K, p.KRange)
+	k, kMin, kMax, err := partition.ParseK(p.K, p.KRange)
 	if err != nil {
-		return partition.Config{}, err
+		return partition.Config{}, UsageError{err}
 	}
 	return partition.Config{K: k, KMin: kMin, KMax: kMax, Sample: p.Sample, Restarts: p.Restarts, MaxIter: p.MaxIter,
 		PatternWeight: p.PatternWeight, SemanticWeight: p.SemanticWeight, LabelCol: labelCol, TextCol: textCol}, nil
@@ -119,6 +124,6 @@ func PartitionConfig(p RunPartition, textCol, labelCol string) (partition.Config
 func TrainConfig(t RunTrain, strategy string) train.Config {
 	return train.Config{Strategy: strategy, Objective: t.Objective, Tasks: t.Tasks, Steps: t.Steps, PerTask: t.PerTaskBatch,
 		LR: t.LR, Temp: t.Temperature, Smoothing: t.Smoothing, Eta: t.Eta, Hidden: t.Hidden, Vocab: t.Vocab,
-		Embed: t.Embed, Samples: train.DefaultSamples, Window: t.Window, VectorCol: t.VectorCol, TextCol: t.TextCol,
+		Embed: t.Embed, Samples: t.Samples, Window: t.Window, VectorCol: t.VectorCol, TextCol: t.TextCol,
 		CheckpointEvery: t.CheckpointEvery, Patience: t.Patience, EvalEvery: t.EvalEvery}
 }

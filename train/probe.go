@@ -32,17 +32,35 @@ type Downstream struct {
 }
 
 // ParseDownstream parses NAME=PATH[:LABELCOL] (label column "label" when
-// not given).
+// not given; the text after the last colon is the label column).
 func ParseDownstream(s string) (Downstream, error) {
 	name, rest, ok := strings.Cut(s, "=")
-	if !ok || name == "" || rest == "" {
-		return Downstream{}, fmt.Errorf("--downstream must be NAME=PATH[:LABELCOL], not %q", s)
-	}
 	d := Downstream{Name: name, Path: rest, LabelCol: "label"}
 	if i := strings.LastIndex(rest, ":"); i > 0 {
 		d.Path, d.LabelCol = rest[:i], rest[i+1:]
 	}
+	if !ok || strings.TrimSpace(name) == "" || d.Path == "" || d.LabelCol == "" {
+		return Downstream{}, fmt.Errorf("--downstream must be NAME=PATH[:LABELCOL], not %q", s)
+	}
 	return d, nil
+}
+
+// ParseDownstreams parses a list of NAME=PATH[:LABELCOL], each name once.
+func ParseDownstreams(list []string) ([]Downstream, error) {
+	out := make([]Downstream, 0, len(list))
+	seen := map[string]bool{}
+	for _, s := range list {
+		d, err := ParseDownstream(s)
+		if err != nil {
+			return nil, err
+		}
+		if seen[d.Name] {
+			return nil, fmt.Errorf("--downstream: the name %q is used twice", d.Name)
+		}
+		seen[d.Name] = true
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // maxProbeRows bounds the rows of a downstream set that are probed.

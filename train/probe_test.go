@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -44,5 +45,29 @@ func TestReadDownstreamCountsUnlabelled(t *testing.T) {
 		if l != "x" && l != "y" {
 			t.Fatalf("label %d = %q", i, l)
 		}
+	}
+}
+
+func TestParseDownstream(t *testing.T) {
+	for in, want := range map[string]Downstream{
+		"a=x.parquet":         {Name: "a", Path: "x.parquet", LabelCol: "label"},
+		"a=x.parquet:cat":     {Name: "a", Path: "x.parquet", LabelCol: "cat"},
+		"a=dir/x=1.parquet:c": {Name: "a", Path: "dir/x=1.parquet", LabelCol: "c"},
+	} {
+		got, err := ParseDownstream(in)
+		if err != nil || got != want {
+			t.Errorf("%q: %+v %v, want %+v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"x.parquet", "=x", " =x", "a=", "a=x:"} {
+		if _, err := ParseDownstream(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := ParseDownstreams([]string{"a=x", "b=y:c", "a=z"}); err == nil || !strings.Contains(err.Error(), `"a" is used twice`) {
+		t.Errorf("a name twice: %v", err)
+	}
+	if got, err := ParseDownstreams([]string{"a=x", "b=y:c"}); err != nil || len(got) != 2 || got[1].LabelCol != "c" {
+		t.Errorf("two sets: %+v %v", got, err)
 	}
 }

@@ -43,6 +43,8 @@ var Settings = spec.Stage{
 			Help: "hidden units"},
 		{Key: "embed", Default: DefaultEmbed, Min: 1, Output: true,
 			Help: "masked-token: embedding size"},
+		{Key: "samples", Default: DefaultSamples, Min: -1, Output: true,
+			Help: "masked-token: negatives of the sampled softmax that trains the output layer (-1, or a vocab under 4 times it: the exact softmax; 0: the default); evaluation always uses the exact softmax"},
 		{Key: "vector_col", Default: schema.SemanticColumn, Output: true,
 			Help: "masked-regression: the vector column"},
 		{Key: "text_col", Default: "", Output: true,

@@ -11,9 +11,8 @@ import (
 
 func newReportCmd(e *env) *cobra.Command {
 	var (
-		output   string
-		sample   int
-		labelCol string
+		output string
+		sec    = pipeline.DefaultRunConfig().Report
 	)
 	cmd := &cobra.Command{
 		Use:   "report DIR [-o FILE]",
@@ -26,11 +25,11 @@ func newReportCmd(e *env) *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if sample < 1 {
-				return usagef("--sample must be at least 1")
+			if err := checkSettings(report.Settings, &sec, nil); err != nil {
+				return err
 			}
 			dir := args[0]
-			opts := report.Options{SampleRows: sample, LabelCol: labelCol, Log: e.log}
+			opts := report.Options{SampleRows: sec.Sample, LabelCol: sec.LabelCol, Log: e.log}
 			if output == "-" {
 				html, err := report.Build(cmd.Context(), dir, opts)
 				if err != nil {
@@ -54,7 +53,6 @@ func newReportCmd(e *env) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVarP(&output, "output", "o", "", "the HTML file to write (default DIR/report.html; - for standard output)")
-	f.IntVar(&sample, "sample", report.DefaultSampleRows, "most rows drawn evenly from the shards for the projection, terms and examples")
-	f.StringVar(&labelCol, "label-col", "", "the label column to compare the tasks with (default: the partition's, else \"label\" when the shards have it)")
+	bindSettings(cmd, report.Settings, &sec, nil)
 	return cmd
 }

@@ -873,7 +873,7 @@ func TestRunQuickstartConfig(t *testing.T) {
 	if got := cfg.OutputDir(); got != filepath.Clean("../../out/quickstart") {
 		t.Errorf("output %q", got)
 	}
-	if cfg.Partition.K != "12" || cfg.Train.Steps != 300 || !slices.Equal(cfg.Train.Strategies, []string{"erm", "minimax"}) || !cfg.Report {
+	if cfg.Partition.K != "12" || cfg.Train.Steps != 300 || !slices.Equal(cfg.Train.Strategies, []string{"erm", "minimax"}) || !cfg.Report.Enabled {
 		t.Errorf("quickstart config: %+v", cfg)
 	}
 }

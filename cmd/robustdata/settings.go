@@ -47,6 +47,15 @@ func checkSettings(st spec.Stage, sec any, rename map[string]string, keys ...str
 			if f.Kind() == reflect.String {
 				shown = strconv.Quote(shown)
 			}
+			if f.Kind() == reflect.Slice {
+				// A list: name the item that is wrong, or the list.
+				for _, item := range f.Interface().([]string) {
+					if s.Validate([]string{item}) != "" {
+						shown = strconv.Quote(item)
+						break
+					}
+				}
+			}
 			return usagef("--%s must be %s, not %s", name, msg, shown)
 		}
 	}
@@ -62,6 +71,8 @@ func (f settingValue) String() string {
 		return strconv.FormatFloat(f.v.Float(), 'g', -1, 64)
 	case reflect.String:
 		return f.v.String()
+	case reflect.Slice:
+		return spec.Format(f.v.Interface())
 	}
 	return fmt.Sprint(f.v.Interface())
 }
@@ -86,11 +97,19 @@ func (f settingValue) Set(s string) error {
 			return err
 		}
 		f.v.SetBool(b)
+	case reflect.Slice: // a list flag takes one item a time
+		f.v.Set(reflect.Append(f.v, reflect.ValueOf(s)))
 	default:
 		f.v.SetString(s)
 	}
 	return nil
 }
 
-// Type is the flag's type in help: int, int64, float64, bool or string.
-func (f settingValue) Type() string { return f.v.Kind().String() }
+// Type is the flag's type in help: int, int64, float64, bool, string or
+// stringArray (a list, one item a flag).
+func (f settingValue) Type() string {
+	if f.v.Kind() == reflect.Slice {
+		return "stringArray"
+	}
+	return f.v.Kind().String()
+}

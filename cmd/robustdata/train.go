@@ -28,7 +28,7 @@ func newTrainCmd(e *env) *cobra.Command {
 				return err
 			}
 			set := pipeline.TrainConfig(sec, cfg.Strategy)
-			set.Dataset, set.Reference, set.Samples, set.Resume, set.Overwrite = cfg.Dataset, cfg.Reference, cfg.Samples, cfg.Resume, cfg.Overwrite
+			set.Dataset, set.Reference, set.Resume, set.Overwrite = cfg.Dataset, cfg.Reference, cfg.Resume, cfg.Overwrite
 			cfg = set
 			if err := pipeline.CheckTrain(&cfg); err != nil {
 				return err
@@ -48,7 +48,6 @@ func newTrainCmd(e *env) *cobra.Command {
 	bindSettings(cmd, train.Settings, &sec, nil)
 	f.StringVar(&cfg.Strategy, "strategy", "minimax", "how task losses are weighed: erm, uniform, minimax, group-dro or doremi")
 	f.StringVar(&cfg.Reference, "reference", "", "doremi: the run folder of a reference run (for example an erm run)")
-	f.IntVar(&cfg.Samples, "samples", train.DefaultSamples, "masked-token: negatives of the sampled softmax that trains the output layer (-1, or a --vocab under 4 times it: the exact softmax); evaluation always uses the exact softmax")
 	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
 	f.BoolVar(&cfg.Overwrite, "overwrite", false, "replace the run -o already holds (without it, or --resume, train refuses such a folder)")
 	return cmd
@@ -56,9 +55,9 @@ func newTrainCmd(e *env) *cobra.Command {
 
 func newEvalCmd(e *env) *cobra.Command {
 	var (
-		shards     string
-		asJSON     bool
-		downstream []string
+		shards string
+		asJSON bool
+		sec    = pipeline.DefaultRunConfig().Eval
 	)
 	cmd := &cobra.Command{
 		Use:   "eval --shards DIR [--downstream NAME=PATH[:LABELCOL]]... RUNDIR...",
@@ -68,13 +67,9 @@ func newEvalCmd(e *env) *cobra.Command {
 			if shards == "" || len(args) == 0 {
 				return usagef("eval needs --shards DIR and at least one RUNDIR")
 			}
-			var sets []train.Downstream
-			for _, d := range downstream {
-				ds, err := train.ParseDownstream(d)
-				if err != nil {
-					return usageError{Err: err}
-				}
-				sets = append(sets, ds)
+			sets, err := train.ParseDownstreams(sec.Downstream)
+			if err != nil {
+				return usageError{Err: err}
 			}
 			results, err := pipeline.Eval(cmd.Context(), e.stageEnv(nil), shards, args, sets)
 			if err != nil {
@@ -86,7 +81,7 @@ func newEvalCmd(e *env) *cobra.Command {
 			return pipeline.WriteEvalTable(e.stdout, args, results)
 		},
 	}
-	cmd.Flags().StringArrayVar(&downstream, "downstream", nil, "a labelled downstream set NAME=PATH[:LABELCOL] to fit a linear probe on (repeatable)")
+	bindSettings(cmd, train.EvalSettings, &sec, nil)
 	cmd.Flags().StringVar(&shards, "shards", "", "the dataset whose held-out rows the runs are evaluated on")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
 	return cmd

@@ -21,7 +21,8 @@ type Setting struct {
 	// Flag is the CLI flag's name when it is not Key with "_" as "-".
 	Flag string
 	// Default is the value when nothing sets it: an int, int64, float64,
-	// string or bool, which is also the setting's type.
+	// string, bool or []string (a list, empty by default, that a flag
+	// takes one item at a time), which is also the setting's type.
 	Default any
 	// Min and Max bound a number (Max 0: no upper bound).
 	Min, Max float64
@@ -37,6 +38,12 @@ type Setting struct {
 	// it; Min, Max and Choices are not used.
 	Check func(v any) bool
 	Allow string
+}
+
+// IsList tells whether the setting is a list of strings.
+func (s Setting) IsList() bool {
+	_, ok := s.Default.([]string)
+	return ok
 }
 
 // FlagName is the setting's CLI flag name.
@@ -165,6 +172,12 @@ func Format(v any) string {
 		return x
 	case float64:
 		return num(x)
+	case []string:
+		quoted := make([]string, len(x))
+		for i, item := range x {
+			quoted[i] = strconv.Quote(item)
+		}
+		return "[" + strings.Join(quoted, ", ") + "]"
 	}
 	return fmt.Sprint(v)
 }

@@ -34,6 +34,12 @@
 // Memory is bounded by the batch size (WithBatchRows, WithBatchBytes) and
 // the Parquet row-group buffer (WithRowGroupBytes), never by the input size.
 //
+// JSONL is one of its formats beside Parquet and Arrow IPC, not a package
+// of its own: a JSONL reader is a Source like the others and needs what
+// they share (the options, the schema checks across files, --limit, the
+// bad-row rejects, progress, *DataError with line and column); a separate
+// package would import this one and this one's Open would import it back.
+//
 // It imports only pipeline/schema and internal packages: every stage and
 // the orchestrator import it (internal/layers checks the direction).
 package stream
