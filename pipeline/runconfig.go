@@ -605,12 +605,7 @@ func (p *yparser) setting(s spec.Setting, key string, dst reflect.Value) func(v 
 				return err
 			}
 			if msg := s.Validate(list); msg != "" {
-				for _, item := range list {
-					if s.Validate([]string{item}) != "" {
-						return p.fail(v, "%s: must be %s, got %q", key, msg, item)
-					}
-				}
-				return p.fail(v, "%s: must be %s, got %s", key, msg, spec.Format(list))
+				return p.fail(v, "%s: must be %s, got %s", key, msg, s.Show(list))
 			}
 			val = list
 		default:

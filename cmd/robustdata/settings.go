@@ -21,11 +21,7 @@ func bindSettings(cmd *cobra.Command, st spec.Stage, sec any, rename map[string]
 		if s.Flag == "-" || (len(keys) > 0 && !slices.Contains(keys, s.Key)) {
 			continue
 		}
-		name := s.FlagName()
-		if r, ok := rename[s.Key]; ok {
-			name = r
-		}
-		cmd.Flags().Var(settingValue{pipeline.SettingField(sec, s.Key)}, name, s.Help)
+		cmd.Flags().Var(settingValue{pipeline.SettingField(sec, s.Key)}, flagName(s, rename), s.Help)
 	}
 }
 
@@ -37,29 +33,20 @@ func checkSettings(st spec.Stage, sec any, rename map[string]string, keys ...str
 		if s.Flag == "-" || (len(keys) > 0 && !slices.Contains(keys, s.Key)) {
 			continue
 		}
-		name := s.FlagName()
-		if r, ok := rename[s.Key]; ok {
-			name = r
-		}
-		f := pipeline.SettingField(sec, s.Key)
-		if msg := s.Validate(f.Interface()); msg != "" {
-			shown := settingValue{f}.String()
-			if f.Kind() == reflect.String {
-				shown = strconv.Quote(shown)
-			}
-			if f.Kind() == reflect.Slice {
-				// A list: name the item that is wrong, or the list.
-				for _, item := range f.Interface().([]string) {
-					if s.Validate([]string{item}) != "" {
-						shown = strconv.Quote(item)
-						break
-					}
-				}
-			}
-			return usagef("--%s must be %s, not %s", name, msg, shown)
+		v := pipeline.SettingField(sec, s.Key).Interface()
+		if msg := s.Validate(v); msg != "" {
+			return usagef("--%s must be %s, not %s", flagName(s, rename), msg, s.Show(v))
 		}
 	}
 	return nil
+}
+
+// flagName is s's flag name, or rename's for it.
+func flagName(s spec.Setting, rename map[string]string) string {
+	if r, ok := rename[s.Key]; ok {
+		return r
+	}
+	return s.FlagName()
 }
 
 // settingValue is a pflag.Value bound to a settings field.

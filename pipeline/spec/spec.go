@@ -162,6 +162,23 @@ func toFloat(v any) (float64, bool) {
 // num writes a bound as a number is written in YAML.
 func num(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
+// Show writes a value s refuses as an error message quotes it: a string
+// quoted, a list by its first item that is wrong on its own (else the
+// whole list), a number as it is.
+func (s Setting) Show(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case []string:
+		for _, item := range x {
+			if s.Validate([]string{item}) != "" {
+				return strconv.Quote(item)
+			}
+		}
+	}
+	return Format(v)
+}
+
 // Format writes a value as the reference and the example config show it.
 func Format(v any) string {
 	switch x := v.(type) {

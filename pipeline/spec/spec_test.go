@@ -34,3 +34,35 @@ func TestValidate(t *testing.T) {
 		t.Error("Lookup")
 	}
 }
+
+func TestListSetting(t *testing.T) {
+	noX := func(v any) bool {
+		for _, s := range v.([]string) {
+			if s == "x" {
+				return false
+			}
+		}
+		return true
+	}
+	list := Setting{Key: "sets", Default: []string(nil), Check: noX, Allow: "items but x"}
+	if !list.IsList() || (Setting{Default: "a"}).IsList() {
+		t.Error("IsList")
+	}
+	if got := list.Validate([]string{"a", "x"}); got != "items but x" {
+		t.Errorf("Validate: %q", got)
+	}
+	if got := list.Validate([]string{"a", "b"}); got != "" {
+		t.Errorf("Validate: %q", got)
+	}
+	for v, want := range map[*[]string]string{{"a", "x", "b"}: `"x"`, {"a"}: `["a"]`, {}: `[]`} {
+		if got := list.Show(*v); got != want {
+			t.Errorf("Show(%q) = %s, want %s", *v, got, want)
+		}
+	}
+	if got := (Setting{Default: "a"}).Show("b c"); got != `"b c"` {
+		t.Errorf("Show of a string: %s", got)
+	}
+	if got := Format(0.5); got != "0.5" {
+		t.Errorf("Format: %s", got)
+	}
+}
