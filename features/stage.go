@@ -209,13 +209,18 @@ func PrepareFrom(ctx context.Context, rd stream.Reader, cfg Config, source strin
 
 // Sample reads rd to its end and returns a uniform random sample of k of
 // its usable texts (not null, not blank, not rejected upstream), each cut
-// to its first 64 KiB, and the number of usable texts seen.
+// to its first 64 KiB, and the number of usable texts seen. The sample is
+// the bottom k of a seeded hash of each text (stream.BottomK), in that
+// hash's order: the same texts in the same order whatever the order of
+// the input rows or files, so the model fitted on it is too. (Equal texts
+// share a key and are interchangeable; two different texts whose 64-bit
+// keys collide at the sample's edge are the only order-dependent case.)
 func Sample(ctx context.Context, rd stream.Reader, textCol string, k int, seed uint64, source string) ([][]byte, int64, error) {
 	idx, err := textIndex(rd.Schema(), textCol, source)
 	if err != nil {
 		return nil, 0, err
 	}
-	res := stream.NewReservoir(k, seed)
+	res := stream.NewBottomK(k)
 	var sample [][]byte
 	for {
 		if err := ctx.Err(); err != nil {
@@ -238,11 +243,11 @@ func Sample(ctx context.Context, rd stream.Reader, textCol string, k int, seed u
 			if len(trimSpace(t)) == 0 {
 				continue
 			}
-			slot, keep := res.Offer()
+			t = cutUTF8(t, maxSampleText)
+			slot, keep := res.Offer(stream.SampleKey(seed, t), "")
 			if !keep {
 				continue
 			}
-			t = cutUTF8(t, maxSampleText)
 			c := append([]byte(nil), t...)
 			if slot == len(sample) {
 				sample = append(sample, c)
@@ -251,7 +256,11 @@ func Sample(ctx context.Context, rd stream.Reader, textCol string, k int, seed u
 			}
 		}
 	}
-	return sample, res.Seen(), nil
+	ordered := make([][]byte, len(sample))
+	for i, slot := range res.Order() {
+		ordered[i] = sample[slot]
+	}
+	return ordered, res.Seen(), nil
 }
 
 // cutUTF8 cuts b to at most n bytes at a rune boundary.

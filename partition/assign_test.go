@@ -673,7 +673,8 @@ func TestDrawSample(t *testing.T) {
 		cfg.Mem = mem
 		return DrawSample(context.Background(), rd, k, seed, cfg, "in.parquet")
 	}
-	t.Run("k above the rows keeps every usable row in order", func(t *testing.T) {
+	t.Run("k above the rows keeps every usable row, in hash order", func(t *testing.T) {
+		var firstIDs []string
 		for _, src := range []*recsReader{
 			newRecsReader(t, mem, asgSpec{}, rows, 30),
 			newSlicedReader(t, mem, asgSpec{}, rows, 3, 77, 150),
@@ -685,7 +686,25 @@ func TestDrawSample(t *testing.T) {
 			if s.Usable != int64(len(usable)) || len(s.IDs) != len(usable) {
 				t.Fatalf("Usable %d, %d rows kept; want %d", s.Usable, len(s.IDs), len(usable))
 			}
+			// Batches of another size and slicing: the same rows in the
+			// same order.
+			if firstIDs == nil {
+				firstIDs = s.IDs
+			} else if !slices.Equal(s.IDs, firstIDs) {
+				t.Fatalf("another batching gives another sample order")
+			}
+			byID := map[string]int{}
 			for i, r := range usable {
+				byID[r.id] = i
+			}
+			kept := map[string]bool{}
+			for i, id := range s.IDs {
+				j, ok := byID[id]
+				if !ok || kept[id] {
+					t.Fatalf("sample row %d: doc_id %q not a usable row, or kept twice", i, id)
+				}
+				kept[id] = true
+				r := usable[j]
 				label := r.label
 				if r.nullLabel {
 					label = ""

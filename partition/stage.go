@@ -9,6 +9,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"unsafe"
 
 	"github.com/robustdata/robustdata/pipeline/schema"
 
@@ -133,6 +134,10 @@ func SampleSeed(seed uint64) uint64 { return seed ^ 0x7061727469746e }
 
 // DrawSample reads rd to its end and keeps a uniform sample of k usable
 // rows (not rejected) with their features, text start, label and doc_id.
+// The sample is the bottom k of a seeded hash of each row's features
+// (ties broken by doc_id), in that order (stream.BottomK): the same rows
+// in the same order whatever the order of the input rows or files, so the
+// k-means fit on it is the same too.
 func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg Config, source string) (*Sample, error) {
 	cfg.defaults()
 	sc := rd.Schema()
@@ -151,7 +156,7 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 			Err: fmt.Errorf("no such string label column; the input has %s", fieldNames(sc))}
 	}
 	ii := optionalString(sc, schema.DocIDColumn)
-	res := stream.NewReservoir(k, seed)
+	res := stream.NewBottomK(k)
 	// The sampled rows' features, flat and row-major, straight into the
 	// matrices' backing arrays.
 	var (
@@ -208,19 +213,43 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 			if err := checkFinite(rec, ii, i, pr, sr, source); err != nil {
 				return nil, err
 			}
-			slot, keep := res.Offer()
+			id := stream.StringAt(rec, ii, i, 1<<10)
+			slot, keep := res.Offer(stream.SampleKey(seed, float32Bytes(pr), float32Bytes(sr)), id)
 			if !keep {
 				continue
 			}
-			put(slot, pr, sr, stream.StringAt(rec, ti, i, snippetBytes), stream.StringAt(rec, li, i, 1<<10), stream.StringAt(rec, ii, i, 1<<10))
+			put(slot, pr, sr, stream.StringAt(rec, ti, i, snippetBytes), stream.StringAt(rec, li, i, 1<<10), id)
 		}
 	}
 	n := len(texts)
 	if n == 0 {
 		return nil, &stream.DataError{Source: source, Row: -1, Err: errors.New("no usable row to partition (every row is rejected or the input is empty)")}
 	}
+	stream.Permute(res.Order(), func(i, j int) {
+		swapRows(pat, pdim, i, j)
+		swapRows(sem, sdim, i, j)
+		texts[i], texts[j] = texts[j], texts[i]
+		labels[i], labels[j] = labels[j], labels[i]
+		ids[i], ids[j] = ids[j], ids[i]
+	})
 	return &Sample{Pattern: mat.NewDense(n, pdim, pat), Semantic: mat.NewDense(n, sdim, sem),
 		Texts: texts, Labels: labels, IDs: ids, Usable: res.Seen(), Source: source}, nil
+}
+
+// swapRows exchanges rows i and j of a row-major matrix of width d.
+func swapRows(m []float64, d, i, j int) {
+	a, b := m[i*d:(i+1)*d], m[j*d:(j+1)*d]
+	for c := range a {
+		a[c], b[c] = b[c], a[c]
+	}
+}
+
+// float32Bytes is the bytes of v, as they are in memory.
+func float32Bytes(v []float32) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), 4*len(v))
 }
 
 // checkFinite refuses a row whose features hold NaN or an infinity,

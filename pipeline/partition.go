@@ -7,7 +7,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -78,6 +80,9 @@ func LoadPartitionModel(path string, k, kMax int, kFlag string, dim int) (*parti
 // written to the output, or sharded into a dataset folder with the model
 // and the report beside the shards.
 func Partition(ctx context.Context, env Env, job PartitionJob, model *partition.Model) error {
+	if job.Dir {
+		job.Inputs = datasetOrder(job.Inputs)
+	}
 	cfg := job.Config
 	cfg.Seed, cfg.Log = env.Seed, env.log()
 	prog := env.progress()
@@ -337,6 +342,7 @@ type ShardJob struct {
 // input has none: train holds rows out by it and verify checks it is
 // unique.
 func Shard(ctx context.Context, env Env, job ShardJob) error {
+	job.Inputs = datasetOrder(job.Inputs)
 	prog := env.progress()
 	prog.Bytes("shard", InputBytes(job.Inputs))
 	defer prog.End()
@@ -361,4 +367,16 @@ func Shard(ctx context.Context, env Env, job ShardJob) error {
 		prov.Stages = nil
 	}
 	return WriteShards(ctx, env, rd, job.Output, job.Shard, prov, k, hash, nil, stream.WithCompression(job.Compression))
+}
+
+// datasetOrder is the order a dataset reads its inputs in: by name, so
+// that the same files given in another order (-i b -i a, or a list a
+// scheduler wrote) make the same shards, byte for byte, and the same
+// manifest. (The models do not depend on the order anyway: their samples
+// are drawn by hash, see stream.BottomK.) A stream output keeps the order
+// given: its rows follow the input's.
+func datasetOrder(inputs []stream.Input) []stream.Input {
+	out := slices.Clone(inputs)
+	slices.SortStableFunc(out, func(a, b stream.Input) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

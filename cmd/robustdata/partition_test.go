@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -218,5 +219,50 @@ func TestPartitionDirCompression(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPartitionInputOrder checks that the same files given in another
+// order make the same dataset, byte for byte (models, shards, manifest),
+// and the same features model: the samples are drawn by hash, and a
+// dataset reads its inputs by name.
+func TestPartitionInputOrder(t *testing.T) {
+	dir := t.TempDir()
+	corpus := smallCorpus(t)
+	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", corpus, "--limit", "700", "-o", a); code != 0 {
+		t.Fatal(stderr)
+	}
+	// b: other rows, of the same columns.
+	synth := filepath.Join(dir, "synth.parquet")
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "synth", "--docs", "900", "--tasks", "3", "-o", synth); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, _, stderr := runCLI(t, context.Background(), nil, false, "-q", "cat", "-i", synth, "--columns", "text,label", "-o", b); code != 0 {
+		t.Fatal(stderr)
+	}
+	var first map[string][]byte
+	var firstModel []byte
+	for i, order := range [][]string{{a, b}, {b, a}} {
+		out := filepath.Join(dir, fmt.Sprintf("ds%d", i)) + "/"
+		fm := filepath.Join(dir, fmt.Sprintf("f%d.model", i))
+		args := []string{"-q", "partition", "-i", order[0], "-i", order[1], "--k", "5", "--dim", "16", "--vocab", "4000",
+			"--features-sample", "600", "--sample", "1000", "--features-model-out", fm, "-o", out}
+		if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
+			t.Fatal(stderr)
+		}
+		model, err := os.ReadFile(fm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds := datasetFiles(t, out)
+		if first == nil {
+			first, firstModel = ds, model
+			continue
+		}
+		if !bytes.Equal(model, firstModel) {
+			t.Error("-i b -i a fits another features model than -i a -i b")
+		}
+		sameDataset(t, first, ds, "-i b -i a")
 	}
 }
