@@ -57,10 +57,14 @@ func qualityNMI(t *testing.T, open func() (stream.Reader, error), semantic strin
 // the labelled corpora of scripts/bench-quality.sh (the shipped ones and
 // the 20,000-document synthetic one; K = the number of labels): the mean
 // NMI over seeds 1-3 must stay above a floor a little below the mean
-// measured for issue 18 (README, Sub-tasks: quality), which is above the
-// best scikit-learn variant on every corpus: fortunes 0.193 (scikit-learn
-// 0.162), AppStream 0.423 (0.405), man pages 0.430 (0.359), Python library
-// 0.663 (0.632), Fashion-MNIST 0.595 (0.594), synthetic 0.981 (0.823).
+// measured since the samples are drawn by hash (issue 17): fortunes 0.189,
+// AppStream 0.411, man pages 0.397, Python library 0.652, Fashion-MNIST
+// 0.583, synthetic 0.980 (scikit-learn's best variant: 0.162, 0.405,
+// 0.359, 0.632, 0.594, 0.823). The issue 18 figures (0.193, 0.423, 0.430,
+// 0.663, 0.595, 0.981) came from reservoir samples whose fit depended on
+// the order of the rows: the same build on the same files shuffled gave
+// man pages 0.407 and Fashion-MNIST 0.576-0.612 by seed, where the
+// hash-drawn sample gives the same figure in any order.
 func TestQualityFloors(t *testing.T) {
 	longtest.Skip(t, "fits features and k-means on six labelled corpora, seeds 1-3 (about 20 s on 2 cores)")
 	file := func(path string) func() (stream.Reader, error) {
@@ -79,10 +83,10 @@ func TestQualityFloors(t *testing.T) {
 		floor    float64
 	}{
 		{"fortunes", file("../examples/data/fortunes.parquet"), "", 43, 0.18},
-		{"appstream", file("../examples/data/appstream.parquet"), "", 13, 0.41},
-		{"manpages", file("../examples/data/manpages.parquet"), "", 7, 0.42},
-		{"pylib", file("../examples/data/pylib.parquet"), "", 25, 0.65},
-		{"fashion-mnist", file("../examples/data/fashion-mnist-test.parquet"), "column=pixels", 10, 0.585},
+		{"appstream", file("../examples/data/appstream.parquet"), "", 13, 0.40},
+		{"manpages", file("../examples/data/manpages.parquet"), "", 7, 0.38},
+		{"pylib", file("../examples/data/pylib.parquet"), "", 25, 0.64},
+		{"fashion-mnist", file("../examples/data/fashion-mnist-test.parquet"), "column=pixels", 10, 0.575},
 		{"synth-20k", synthetic, "", 8, 0.97},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
