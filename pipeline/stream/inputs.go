@@ -25,6 +25,17 @@ type Input struct {
 	Format Format
 	// Codec is the whole-file compression told by the extension.
 	Codec Codec
+	// Groups, when set (End > 0), is the range of a Parquet file's row
+	// groups read: a work unit's share of the file (see SplitUnits).
+	Groups RowGroups
+}
+
+// RowGroups is the row groups [First, End) of a Parquet file, and the
+// file's row number of the range's first row, which doc_id values count
+// from. The zero value is the whole file.
+type RowGroups struct {
+	First, End int
+	FirstRow   int64
 }
 
 // Streamed tells whether the input can be read only once: standard

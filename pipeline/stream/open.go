@@ -201,7 +201,7 @@ func (m *multiReader) Read() (arrow.RecordBatch, error) {
 				}
 				m.cur = rd
 			}
-			m.curRow = 0
+			m.curRow = m.inputs[m.idx].Groups.FirstRow
 		}
 		rec, err := m.cur.Read()
 		if errors.Is(err, io.EOF) {
@@ -331,7 +331,11 @@ func openRaw(ctx context.Context, in Input, c *config, hint *arrow.Schema) (Read
 	}
 	format := in.Format
 	if format == FormatParquet && in.Codec == CodecNone && st.Mode().IsRegular() {
-		return openParquet(ctx, in.Name, newCountingFile(f, c.progress), f, c)
+		return openParquet(ctx, in.Name, newCountingFile(f, c.progress), f, c, in.Groups)
+	}
+	if in.Groups.End > 0 {
+		f.Close()
+		return nil, dataErr(in.Name, "a range of row groups needs an uncompressed regular Parquet file")
 	}
 	if format == FormatIPCFile && in.Codec == CodecNone && st.Mode().IsRegular() {
 		rd, err := newIPCFileReader(in.Name, newCountingFile(f, c.progress), f, c)
@@ -403,7 +407,7 @@ func openStream(ctx context.Context, in Input, br *bufio.Reader, closer io.Close
 			return nil, fmt.Errorf("robustdata/pipeline: spooling %s to a temporary file: %w", in.Name, err)
 		}
 		if format == FormatParquet {
-			return openParquet(ctx, in.Name, f, f, c)
+			return openParquet(ctx, in.Name, f, f, c, in.Groups)
 		}
 		rd, err := newIPCFileReader(in.Name, f, f, c)
 		if err != nil {
@@ -418,8 +422,8 @@ func openParquet(ctx context.Context, name string, src interface {
 	io.ReaderAt
 	io.Seeker
 	io.Reader
-}, closer io.Closer, c *config) (Reader, error) {
-	rd, err := newParquetReader(ctx, name, src, closer, c)
+}, closer io.Closer, c *config, groups RowGroups) (Reader, error) {
+	rd, err := newParquetReader(ctx, name, src, closer, c, groups)
 	if err != nil {
 		closer.Close()
 		return nil, err

@@ -28,12 +28,13 @@ type parquetReader struct {
 	err       error
 
 	// Decoding: row groups are decoded by `decoders` lanes (goroutines
-	// started at the first Read), row group rg by lane rg%decoders, and
+	// started at the first Read), row group rg by lane (rg-first)%decoders, and
 	// handed out in file order; a batch never spans two row groups.
 	src       parquet.ReaderAtSeeker
 	fr        *pqarrow.FileReader
 	leaves    []int
-	rowGroups int
+	first     int // the first row group read
+	rowGroups int // the end of the row groups read
 	decoders  int
 	lanes     []*lane
 	stop      context.CancelFunc
@@ -68,7 +69,7 @@ func readProps(mem memory.Allocator) *parquet.ReaderProperties {
 // columns read in this goroutine (Parallel: false): pqarrow's parallel
 // reader reads them in goroutines of its own, where a panic ends the
 // process.
-func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config) (rd *parquetReader, err error) {
+func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config, groups RowGroups) (rd *parquetReader, err error) {
 	g := newLeakGuard(c.mem)
 	var pf *file.Reader
 	g.watch()
@@ -84,12 +85,12 @@ func newParquetReader(ctx context.Context, name string, src parquet.ReaderAtSeek
 			g.freeLost()
 		}
 	}()
-	return openParquetFile(ctx, name, src, closer, c, g, &pf)
+	return openParquetFile(ctx, name, src, closer, c, groups, g, &pf)
 }
 
 // openParquetFile is newParquetReader, reading through the allocator g;
 // *pfp is set to the file reader once there is one.
-func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config, g *leakGuard, pfp **file.Reader) (*parquetReader, error) {
+func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeker, closer io.Closer, c *config, groups RowGroups, g *leakGuard, pfp **file.Reader) (*parquetReader, error) {
 	pf, err := file.NewParquetReader(src, file.WithReadProps(readProps(g)))
 	if err != nil {
 		return nil, &DataError{Source: name, Row: -1, Err: fmt.Errorf("not a valid Parquet file: %w", err)}
@@ -115,6 +116,13 @@ func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeke
 			leaves = appendLeaves(leaves, &fr.Manifest.Fields[idx[0]])
 		}
 	}
+	first, end := 0, pf.MetaData().NumRowGroups()
+	if groups.End > 0 {
+		if groups.First < 0 || groups.First >= groups.End || groups.End > end {
+			return fail(&DataError{Source: name, Row: -1, Err: fmt.Errorf("row groups %d..%d asked for, the file has %d (did it change since the work was split?)", groups.First, groups.End-1, end)})
+		}
+		first, end = groups.First, groups.End
+	}
 	// Bound a batch by bytes as well as rows: a batch of 8192 rows of
 	// 100 KB documents would otherwise hold 800 MB.
 	batch := int64(c.batchRows)
@@ -139,7 +147,7 @@ func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeke
 		}
 	}
 	fr.Props.BatchSize = batch
-	if md.NumRows == 0 {
+	if md.NumRows == 0 || first == end {
 		sc := full
 		if columns != nil {
 			sc = projectSchema(full, columns)
@@ -148,14 +156,14 @@ func openParquetFile(ctx context.Context, name string, src parquet.ReaderAtSeeke
 	}
 	// The schema of the selected columns, from a reader of the first row
 	// group (readers of every row group give the same).
-	rr, err := fr.GetRecordReader(ctx, leaves, []int{0})
+	rr, err := fr.GetRecordReader(ctx, leaves, []int{first})
 	if err != nil {
 		return fail(&DataError{Source: name, Row: -1, Err: fmt.Errorf("reading Parquet columns: %w", err)})
 	}
 	sc := rr.Schema()
 	rr.Release()
 	return &parquetReader{name: name, closer: closer, pf: pf, schema: sc, projected: columns != nil, guard: g,
-		src: src, fr: fr, leaves: leaves, rowGroups: md.NumRowGroups(), decoders: min(c.decoders, md.NumRowGroups())}, nil
+		src: src, fr: fr, leaves: leaves, first: first, rg: first, rowGroups: end, decoders: min(c.decoders, end-first)}, nil
 }
 
 func (r *parquetReader) Schema() *arrow.Schema { return r.schema }
@@ -234,7 +242,7 @@ func (r *parquetReader) decode(ctx context.Context, l *lane, w int) {
 	corrupt := func(err error) laneItem {
 		return laneItem{err: &DataError{Source: r.name, Row: -1, Err: fmt.Errorf("corrupt Parquet data: %w", err)}}
 	}
-	for rg := w; rg < r.rowGroups; rg += r.decoders {
+	for rg := r.first + w; rg < r.rowGroups; rg += r.decoders {
 		var rr pqarrow.RecordReader
 		l.guard.watch()
 		err := recoverCall(func() (err error) {
@@ -297,9 +305,9 @@ func (r *parquetReader) Read() (arrow.RecordBatch, error) {
 			return nil, err
 		}
 	}
-	// Row groups in file order: row group rg is lane rg%decoders's.
+	// Row groups in file order: row group rg is lane (rg-first)%decoders's.
 	for r.rg < r.rowGroups {
-		it, ok := <-r.lanes[r.rg%r.decoders].items
+		it, ok := <-r.lanes[(r.rg-r.first)%r.decoders].items
 		switch {
 		case !ok:
 			r.err = fmt.Errorf("reading %s: decoding stopped", r.name)
