@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"io"
 
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
@@ -21,5 +22,20 @@ func WriteResampled(ctx context.Context, env Env, mix *train.Mixture, shards, ou
 		return err
 	}
 	env.log().Info("mix: wrote resampled dataset", "dir", out, "rows", man.TotalRows, "per_task", counts)
+	return nil
+}
+
+// WriteMixFiles writes a mixture's Megatron-LM blend list to blend (every
+// path after prefix) and its JSON to asJSON, each atomically; "" skips
+// one.
+func WriteMixFiles(mix *train.Mixture, blend, prefix, asJSON string) error {
+	if blend != "" {
+		if err := stream.WriteFileAtomic(blend, func(w io.Writer) error { return mix.WriteBlend(w, prefix) }); err != nil {
+			return err
+		}
+	}
+	if asJSON != "" {
+		return stream.WriteFileAtomic(asJSON, mix.WriteJSON)
+	}
 	return nil
 }

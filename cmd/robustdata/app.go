@@ -254,7 +254,8 @@ func (e *env) showProgress() bool {
 
 // outputFlags are the flags of every command that writes a data stream.
 type outputFlags struct {
-	// dirOK: -o may also name a dataset folder (DIR/), as partition's does.
+	// dirOK: -o may also name a folder (DIR/): partition's dataset, or the
+	// parts of features --split.
 	dirOK         bool
 	output        string
 	compression   string
@@ -282,7 +283,7 @@ func (o *outputFlags) options(e *env) ([]stream.Option, error) {
 	if o.rowGroupRows < 1 || o.rowGroupBytes < 1 {
 		return nil, usagef("--row-group-rows and --row-group-bytes must be at least 1")
 	}
-	if o.output != "-" {
+	if o.output != "-" && !(o.dirOK && stream.IsDirOutput(o.output)) {
 		if f, _ := stream.FormatOf(o.output); f == stream.FormatUnknown {
 			if filepath.Ext(o.output) == "" {
 				hint := ""

@@ -77,10 +77,11 @@ func (f *featureFlags) job(e *env, inputs []stream.Input, opts []stream.Option) 
 
 func newFeaturesCmd(e *env) *cobra.Command {
 	var (
-		in   inputFlags
-		out  outputFlags
-		ff   featureFlags
-		list bool
+		in    inputFlags
+		out   outputFlags
+		ff    featureFlags
+		list  bool
+		split string
 	)
 	cmd := &cobra.Command{
 		Use:   "features [-i IN]... [-o OUT]",
@@ -99,6 +100,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			out.dirOK = split != ""
 			oopts, err := out.options(e)
 			if err != nil {
 				return err
@@ -107,7 +109,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := pipeline.CheckOutputs([]string{out.output, ff.modelOut}, false, inputs, expanded, ff.reads()...); err != nil {
+			if err := pipeline.CheckOutputs([]string{out.output, ff.modelOut}, split != "", inputs, expanded, ff.reads()...); err != nil {
 				return err
 			}
 			job, err := ff.job(e, expanded, iopts)
@@ -116,6 +118,10 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			}
 			prog := e.newProgress()
 			defer prog.End()
+			if split != "" {
+				_, err := pipeline.FeaturesUnit(cmd.Context(), e.stageEnv(prog), job, split, out.output, append(iopts, oopts...))
+				return err
+			}
 			rd, err := pipeline.Features(cmd.Context(), e.stageEnv(prog), job)
 			if err != nil {
 				return err
@@ -127,5 +133,6 @@ func newFeaturesCmd(e *env) *cobra.Command {
 	out.register(cmd)
 	ff.register(cmd)
 	cmd.Flags().BoolVar(&list, "list", false, "list the pattern features (index, name, definition) and exit")
+	cmd.Flags().StringVar(&split, "split", "", "run work unit I of N (I/N, from 0) with a saved --model: -o DIR/ gets DIR/part-I-of-N.parquet and a completion marker; a complete unit is not run again")
 	return cmd
 }

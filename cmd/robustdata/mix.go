@@ -1,8 +1,6 @@
 package main
 
 import (
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/pipeline"
@@ -50,15 +48,8 @@ func newMixCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if blend != "" {
-				if err := stream.WriteFileAtomic(blend, func(w io.Writer) error { return mix.WriteBlend(w, prefix) }); err != nil {
-					return err
-				}
-			}
-			if asJSON != "" {
-				if err := stream.WriteFileAtomic(asJSON, mix.WriteJSON); err != nil {
-					return err
-				}
+			if err := pipeline.WriteMixFiles(mix, blend, prefix, asJSON); err != nil {
+				return err
 			}
 			if out != "" {
 				if err := pipeline.WriteResampled(cmd.Context(), e.stageEnv(nil), mix, shards, out, rows, workers, overwrite, codec); err != nil {

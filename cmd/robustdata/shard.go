@@ -35,8 +35,7 @@ func (s *shardFlags) check() error {
 	if err := checkSettings(dataset.Settings, &s.sec, nil); err != nil {
 		return err
 	}
-	switch {
-	case s.tasks < 0:
+	if s.tasks < 0 {
 		return usagef("--tasks must be at least 0 (0: read K from the input), not %d", s.tasks)
 	}
 	return nil

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFeaturesSplit runs features --split I/N for every unit and checks
+// that the parts, read as one folder, are the rows of the whole job (doc_ids
+// and features included), that a complete unit is not run again, that a
+// part without its marker is written again, and the usage errors.
+func TestFeaturesSplit(t *testing.T) {
+	dir := t.TempDir()
+	corpus := smallCorpus(t)
+	// Two inputs, one of several row groups.
+	a, b := filepath.Join(dir, "a.parquet"), filepath.Join(dir, "b.parquet")
+	cli := func(args ...string) (int, string) {
+		t.Helper()
+		code, _, stderr := runCLI(t, context.Background(), nil, false, args...)
+		return code, stderr
+	}
+	if code, stderr := cli("-q", "cat", "-i", corpus, "--limit", "900", "--row-group-rows", "150", "-o", a); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stderr := cli("-q", "cat", "-i", corpus, "--limit", "300", "-o", b); code != 0 {
+		t.Fatal(stderr)
+	}
+	model := filepath.Join(dir, "f.model")
+	whole := filepath.Join(dir, "whole.jsonl")
+	feat := []string{"--dim", "8", "--vocab", "2000", "--sample", "500"}
+	if code, stderr := cli(append([]string{"-q", "features", "-i", a, "-i", b, "--model-out", model, "-o", whole}, feat...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	parts := filepath.Join(dir, "parts") + "/"
+	unit := func(i string) (int, string) {
+		return cli("features", "--model", model, "-i", b, "-i", a, "--split", i+"/4", "-o", parts)
+	}
+	for _, i := range []string{"0", "1", "2", "3"} {
+		if code, stderr := unit(i); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	joined := func() []byte {
+		out := filepath.Join(dir, "joined.jsonl")
+		if code, stderr := cli("-q", "cat", "-i", parts, "-o", out); code != 0 {
+			t.Fatal(stderr)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	want, err := os.ReadFile(whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := joined(); !bytes.Equal(got, want) {
+		t.Fatalf("the parts hold %d bytes of JSONL, the whole job %d: they differ", len(got), len(want))
+	}
+	part := filepath.Join(parts, "part-00001-of-00004.parquet")
+	marker := filepath.Join(parts, "_unit-00001-of-00004.json")
+	st, err := os.Stat(part)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Complete: not run again.
+	old := st.ModTime().Add(-time.Hour)
+	os.Chtimes(part, old, old)
+	if code, stderr := unit("1"); code != 0 || !strings.Contains(stderr, "complete already") {
+		t.Fatalf("rerun of a complete unit: %d %s", code, stderr)
+	}
+	if st, _ := os.Stat(part); !st.ModTime().Equal(old) {
+		t.Error("a complete unit's part was written again")
+	}
+	// A part without its marker (a worker killed) is written again, the
+	// same.
+	os.Remove(marker)
+	if code, stderr := unit("1"); code != 0 || strings.Contains(stderr, "complete already") {
+		t.Fatalf("a unit without its marker: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(marker); err != nil {
+		t.Fatal("no marker after the unit ran again")
+	}
+	if got := joined(); !bytes.Equal(got, want) {
+		t.Fatal("the unit written again differs")
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"features", "-i", a, "--split", "0/2", "-o", parts}, "--split 0/2 needs --model"},
+		{[]string{"features", "-i", a, "--model", model, "--split", "2/2", "-o", parts}, "--split must be I/N with 0 <= I < N"},
+		{[]string{"features", "-i", a, "--model", model, "--split", "0/2", "-o", filepath.Join(dir, "x.parquet")}, "give -o DIR/"},
+	} {
+		if code, stderr := cli(c.args...); code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
