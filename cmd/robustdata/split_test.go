@@ -40,10 +40,17 @@ func TestFeaturesSplit(t *testing.T) {
 	unit := func(i string) (int, string) {
 		return cli("features", "--model", model, "-i", b, "-i", a, "--split", i+"/4", "-o", parts)
 	}
-	for _, i := range []string{"0", "1", "2", "3"} {
+	for _, i := range []string{"0", "1", "2"} {
 		if code, stderr := unit(i); code != 0 {
 			t.Fatal(stderr)
 		}
+	}
+	// Unit 3 has not run: the folder is not read as if it were whole.
+	if code, stderr := cli("-q", "cat", "-i", parts, "-o", filepath.Join(dir, "early.jsonl")); code != 3 || !strings.Contains(stderr, "work unit 3/4 is not complete") {
+		t.Fatalf("reading an incomplete split: exit %d, %s", code, stderr)
+	}
+	if code, stderr := unit("3"); code != 0 {
+		t.Fatal(stderr)
 	}
 	joined := func() []byte {
 		out := filepath.Join(dir, "joined.jsonl")

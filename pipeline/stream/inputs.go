@@ -6,7 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -149,11 +151,15 @@ func expandPath(path string, fromGlob bool) ([]Input, error) {
 		return []Input{{Name: path, Path: path, Size: size, Format: f, Codec: c}}, nil
 	}
 	var out []Input
+	units := map[string][]string{} // folder: its work units' markers and parts
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		name := d.Name()
+		if unitFile.MatchString(name) && !d.IsDir() {
+			units[filepath.Dir(p)] = append(units[filepath.Dir(p)], name)
+		}
 		if p != path && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
 			if d.IsDir() {
 				return filepath.SkipDir
@@ -181,6 +187,11 @@ func expandPath(path string, fromGlob bool) ([]Input, error) {
 		}
 		return nil, FileError(path, err)
 	}
+	for dir, names := range units {
+		if err := checkUnits(dir, names); err != nil {
+			return nil, err
+		}
+	}
 	if len(out) == 0 {
 		return nil, dataErr(path, "folder holds no Parquet, Arrow or JSONL file")
 	}
@@ -207,3 +218,35 @@ func FileError(path string, err error) *DataError {
 
 // describe is a short name for error messages: the input's name.
 func (in Input) String() string { return fmt.Sprintf("%s (%s)", in.Name, in.Format) }
+
+// unitFile matches the files of a split's work units: a part
+// (part-00002-of-00008.parquet) or a completion marker
+// (_unit-00002-of-00008.json).
+var unitFile = regexp.MustCompile(`^(part|_unit)-(\d+)-of-(\d+)\.(parquet|json)$`)
+
+// checkUnits refuses a folder of work units that is not complete: a split
+// read before every unit finished would look like the whole input. Every
+// unit 0..N-1 must have its marker, all of the same N, and every part its
+// marker.
+func checkUnits(dir string, names []string) error {
+	markers := map[int]bool{}
+	count := -1
+	for _, name := range names {
+		m := unitFile.FindStringSubmatch(name)
+		i, _ := strconv.Atoi(m[2])
+		n, _ := strconv.Atoi(m[3])
+		if count >= 0 && n != count {
+			return dataErr(dir, "work units of two splits (of %d and of %d) in one folder: read one split's folder", count, n)
+		}
+		count = n
+		if m[1] == "_unit" && m[4] == "json" {
+			markers[i] = true
+		}
+	}
+	for i := range count {
+		if !markers[i] {
+			return dataErr(dir, "work unit %d/%d is not complete (no _unit-%05d-of-%05d.json): run it (--split %d/%d) before reading the folder", i, count, i, count, i, count)
+		}
+	}
+	return nil
+}

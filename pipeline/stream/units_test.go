@@ -2,8 +2,10 @@ package stream
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -126,5 +128,36 @@ func TestParseSplit(t *testing.T) {
 		if _, err := ParseSplit(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// TestExpandRefusesIncompleteUnits checks that a folder of work units is
+// read only once every unit has its completion marker.
+func TestExpandRefusesIncompleteUnits(t *testing.T) {
+	mem := checkedMem(t)
+	recs := makeBatches(t, mem, 20, 20)
+	defer releaseAll(recs)
+	dir := t.TempDir()
+	for _, name := range []string{"part-00000-of-00003.parquet", "part-00002-of-00003.parquet"} {
+		writeFile(t, filepath.Join(dir, name), testSchema(), recs, WithAllocator(mem))
+	}
+	mark := func(name string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("{}"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark("_unit-00000-of-00003.json")
+	mark("_unit-00002-of-00003.json")
+	if _, err := ExpandInputs([]string{dir}); err == nil || !strings.Contains(err.Error(), "work unit 1/3 is not complete") {
+		t.Fatalf("a folder without unit 1's marker: %v", err)
+	}
+	mark("_unit-00001-of-00003.json") // unit 1 had no rows: no part
+	ins, err := ExpandInputs([]string{dir})
+	if err != nil || len(ins) != 2 {
+		t.Fatalf("a complete split: %v %v", ins, err)
+	}
+	mark("_unit-00000-of-00002.json")
+	if _, err := ExpandInputs([]string{dir}); err == nil || !strings.Contains(err.Error(), "two splits") {
+		t.Fatalf("two splits in one folder: %v", err)
 	}
 }
