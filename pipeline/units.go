@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/record"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
@@ -33,26 +34,71 @@ func UnitMarker(dir string, split stream.Split) string {
 	return filepath.Join(dir, fmt.Sprintf("_unit-%05d-of-%05d.json", split.Index, split.Count))
 }
 
-// FeaturesUnit runs work unit I of N (splitArg "I/N", see stream.ParseSplit) of the features
-// stage (stream.SplitUnits cuts the job's inputs): it applies the job's
-// saved model (a split never fits one: every unit must apply the same) to
-// the unit's rows, writes them to UnitPart(dir) and then its completion
-// marker, a record of the unit's inputs (names, sizes, modification times,
-// row groups), the model's sha256, the settings and the part's sha256. A
-// unit whose marker matches is complete and is not run again; a part
-// without its marker (a worker stopped) is written again. Reading dir
-// afterwards gives the rows and doc_ids of the whole job over its inputs
-// in name order.
+// FeaturesUnit runs work unit I of N (splitArg "I/N", see
+// stream.ParseSplit) of the features stage: it applies the job's saved
+// model (a split never fits one: every unit must apply the same) to the
+// unit's rows (stream.SplitUnits cuts the job's inputs) and writes them as
+// RunUnit says. Reading dir afterwards gives the rows and doc_ids of the
+// whole job over its inputs in name order.
 func FeaturesUnit(ctx context.Context, env Env, job FeaturesJob, splitArg string, dir string, opts []stream.Option) (UnitResult, error) {
-	split, err := stream.ParseSplit(splitArg)
-	if err != nil {
-		return UnitResult{}, UsageError{err}
-	}
 	if job.Model == "" {
-		return UnitResult{}, Usagef("--split %s needs --model: fit the features model once (features --model-out on the corpus or a sample of it), then apply it in every unit", split)
+		return UnitResult{}, Usagef("--split %s needs --model: fit the features model once (features --model-out on the corpus or a sample of it), then apply it in every unit", splitArg)
 	}
 	if job.ModelOut != "" {
 		return UnitResult{}, Usagef("--split applies a saved model: --model-out has nothing to save")
+	}
+	settings := map[string]any{"features": job.Config.Record(), "seed": env.Seed}
+	return RunUnit(ctx, env, "features", job.Inputs, splitArg, dir, []string{job.Model}, settings,
+		func(ctx context.Context, unit []stream.Input, part string) (int64, error) {
+			job.Inputs = unit
+			rd, err := Features(ctx, env, job)
+			if err != nil {
+				return 0, err
+			}
+			return WriteStream(ctx, rd, part, opts)
+		})
+}
+
+// PartitionUnit runs work unit I of N (splitArg "I/N") of the partition
+// stage with a saved model: the unit's rows with their task, written as
+// RunUnit says into the job's Output folder. The shards of the whole are
+// then written by the shard stage over that folder (robustdata shard -i
+// DIR/ -o DATASET/).
+func PartitionUnit(ctx context.Context, env Env, job PartitionJob, model *partition.Model, splitArg string) (UnitResult, error) {
+	if model == nil {
+		return UnitResult{}, Usagef("--split %s needs --model: fit the partition model once (partition --model-out), then apply it in every unit", splitArg)
+	}
+	if job.ModelOut != "" || job.Features.ModelOut != "" || job.Report != "" {
+		return UnitResult{}, Usagef("--split applies saved models: --model-out, --features-model-out and --report have nothing to write")
+	}
+	models := []string{job.Model}
+	if job.Features.Model != "" {
+		models = append(models, job.Features.Model)
+	}
+	dir := job.Output
+	settings := map[string]any{"features": job.Features.Config.Record(), "label_col": job.Config.LabelCol, "text_col": job.Config.TextCol, "seed": env.Seed}
+	return RunUnit(ctx, env, "partition", job.Inputs, splitArg, dir, models, settings,
+		func(ctx context.Context, unit []stream.Input, part string) (int64, error) {
+			job.Inputs, job.Features.Inputs, job.Output, job.Dir = unit, unit, part, false
+			return -1, Partition(ctx, env, job, model)
+		})
+}
+
+// RunUnit runs work unit I of N (splitArg "I/N") of a row-wise stage over
+// inputs: run writes the unit's inputs (stream.SplitUnits; none for an
+// empty unit, which run is not called for) to UnitPart(dir) and returns
+// its rows (-1: not counted); then RunUnit writes the unit's completion
+// marker, a record of its inputs (names, sizes, modification times, row
+// groups), the sha256 of the model files, the settings and the part's
+// sha256. A unit whose marker matches is complete and is not run again; a
+// part without its marker (a worker stopped) is written again. A folder of
+// units is read as an input only when every unit is complete (see
+// stream.ExpandInputs).
+func RunUnit(ctx context.Context, env Env, stage string, inputs []stream.Input, splitArg, dir string, models []string, settings map[string]any,
+	run func(ctx context.Context, unit []stream.Input, part string) (int64, error)) (UnitResult, error) {
+	split, err := stream.ParseSplit(splitArg)
+	if err != nil {
+		return UnitResult{}, UsageError{err}
 	}
 	if dir == "" || !stream.IsDirOutput(dir) {
 		return UnitResult{}, Usagef("--split writes its unit's part and marker into a folder: give -o DIR/ (with the slash), not %q", dir)
@@ -60,13 +106,13 @@ func FeaturesUnit(ctx context.Context, env Env, job FeaturesJob, splitArg string
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return UnitResult{}, fmt.Errorf("creating %s: %w", dir, err)
 	}
-	units, err := stream.SplitUnits(job.Inputs, split.Count)
+	units, err := stream.SplitUnits(inputs, split.Count)
 	if err != nil {
 		return UnitResult{}, err
 	}
 	unit := units[split.Index]
 	res := UnitResult{Marker: UnitMarker(dir, split)}
-	fp, err := unitFingerprint(ctx, "features", unit, split, job.Model, map[string]any{"config": job.Config, "seed": env.Seed})
+	fp, err := unitFingerprint(ctx, stage, unit, split, models, settings)
 	if err != nil {
 		return res, err
 	}
@@ -78,22 +124,17 @@ func FeaturesUnit(ctx context.Context, env Env, job FeaturesJob, splitArg string
 			if len(unit) > 0 {
 				res.Part = UnitPart(dir, split)
 			}
-			env.log().Info("features: unit complete already", "split", split.String(), "marker", res.Marker)
+			env.log().Info(stage+": unit complete already", "split", split.String(), "marker", res.Marker)
 			return res, nil
 		}
 	}
 	if err := os.Remove(res.Marker); err != nil && !os.IsNotExist(err) {
 		return res, fmt.Errorf("removing %s: %w", res.Marker, err)
 	}
-	done := &record.StageCompletion{Stage: "features unit " + split.String(), Fingerprint: fp}
+	done := &record.StageCompletion{Stage: stage + " unit " + split.String(), Fingerprint: fp}
 	if len(unit) > 0 {
 		res.Part = UnitPart(dir, split)
-		job.Inputs = unit
-		rd, err := Features(ctx, env, job)
-		if err != nil {
-			return res, err
-		}
-		if res.Rows, err = WriteStream(ctx, rd, res.Part, opts); err != nil {
+		if res.Rows, err = run(ctx, unit, res.Part); err != nil {
 			return res, err
 		}
 		sum, err := h.Output(ctx, filepath.Base(res.Part))
@@ -105,14 +146,14 @@ func FeaturesUnit(ctx context.Context, env Env, job FeaturesJob, splitArg string
 	if err := record.WriteStageRecord(res.Marker, done); err != nil {
 		return res, fmt.Errorf("writing %s: %w", res.Marker, err)
 	}
-	env.log().Info("features: unit done", "split", split.String(), "rows", res.Rows, "part", res.Part)
+	env.log().Info(stage+": unit done", "split", split.String(), "rows", res.Rows, "part", res.Part)
 	return res, nil
 }
 
 // unitFingerprint identifies a unit's work: its inputs (name, size,
-// modification time, row groups), the split, the model file's sha256 and
+// modification time, row groups), the split, the model files' sha256 and
 // the settings.
-func unitFingerprint(ctx context.Context, stage string, unit []stream.Input, split stream.Split, model string, config map[string]any) (record.StageFingerprint, error) {
+func unitFingerprint(ctx context.Context, stage string, unit []stream.Input, split stream.Split, models []string, config map[string]any) (record.StageFingerprint, error) {
 	var ins []record.FileSum
 	for _, in := range unit {
 		st, err := os.Stat(in.Path)
@@ -121,11 +162,15 @@ func unitFingerprint(ctx context.Context, stage string, unit []stream.Input, spl
 		}
 		ins = append(ins, record.FileSum{Path: fmt.Sprintf("%s#%d-%d@%d", in.Name, in.Groups.First, in.Groups.End, st.ModTime().UnixNano()), Bytes: st.Size()})
 	}
-	sum, err := record.NewFileHasher("").File(ctx, model, model)
-	if err != nil {
-		return record.StageFingerprint{}, err
+	var sums []string
+	for _, m := range models {
+		sum, err := record.NewFileHasher("").File(ctx, m, m)
+		if err != nil {
+			return record.StageFingerprint{}, err
+		}
+		sums = append(sums, sum.SHA256)
 	}
-	cfg := map[string]any{"stage": stage, "split": split.String(), "model_sha256": sum.SHA256, "tool_version": stream.ToolVersion}
+	cfg := map[string]any{"stage": stage, "split": split.String(), "models_sha256": sums, "tool_version": stream.ToolVersion}
 	for k, v := range config {
 		cfg[k] = v
 	}

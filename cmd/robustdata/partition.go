@@ -23,6 +23,7 @@ type partitionFlags struct {
 	model    string
 	modelOut string
 	report   string
+	split    string
 }
 
 func (p *partitionFlags) register(cmd *cobra.Command) {
@@ -35,6 +36,7 @@ func (p *partitionFlags) register(cmd *cobra.Command) {
 	f.StringVar(&p.model, "model", "", "assign with a partition model saved by --model-out instead of fitting one")
 	f.StringVar(&p.modelOut, "model-out", "", "save the partition model (JSON) to this file (with -o DIR/ it is always in DIR/partition.json too)")
 	f.StringVar(&p.report, "report", "", "write the Markdown report to this file (with -o DIR/ it is always in DIR/report.md too)")
+	f.StringVar(&p.split, "split", "", "with --model: assign work unit I of N (I/N, from 0) into -o DIR/ (part-I-of-N.parquet and a completion marker; shard -i DIR/ then writes the dataset)")
 }
 
 // config checks the flags.
@@ -126,7 +128,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	if err := sf.check(); err != nil {
 		return err
 	}
-	if dirOut {
+	if dirOut && pf.split == "" {
 		if err := dataset.CheckTarget(out.output, sf.overwrite); err != nil {
 			return usageError{Err: err}
 		}
@@ -158,5 +160,9 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 		Shard: sf.settings()}
 	prog := e.newProgress()
 	defer prog.End()
+	if pf.split != "" {
+		_, err := pipeline.PartitionUnit(ctx, e.stageEnv(prog), job, model, pf.split)
+		return err
+	}
 	return pipeline.Partition(ctx, e.stageEnv(prog), job, model)
 }

@@ -97,6 +97,34 @@ func TestFeaturesSplit(t *testing.T) {
 	if got := joined(); !bytes.Equal(got, want) {
 		t.Fatal("the unit written again differs")
 	}
+	// partition --model --split over the features parts, then shard.
+	pmodel, full := filepath.Join(dir, "p.json"), filepath.Join(dir, "full.jsonl")
+	if code, stderr := cli("-q", "partition", "-i", parts, "--k", "3", "--sample", "800", "--model-out", pmodel, "-o", full); code != 0 {
+		t.Fatal(stderr)
+	}
+	tparts := filepath.Join(dir, "tparts") + "/"
+	for _, i := range []string{"1", "0", "2"} {
+		if code, stderr := cli("-q", "partition", "-i", parts, "--model", pmodel, "--split", i+"/3", "-o", tparts); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	if code, stderr := cli("-q", "cat", "-i", tparts, "-o", filepath.Join(dir, "tjoined.jsonl")); code != 0 {
+		t.Fatal(stderr)
+	}
+	tj, _ := os.ReadFile(filepath.Join(dir, "tjoined.jsonl"))
+	if fj, _ := os.ReadFile(full); len(fj) == 0 || !bytes.Equal(tj, fj) {
+		t.Fatalf("partition's units hold other rows than the whole (%d and %d bytes)", len(tj), len(fj))
+	}
+	ds := filepath.Join(dir, "ds") + "/"
+	if code, stderr := cli("-q", "shard", "-i", tparts, "-o", ds); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stderr := cli("verify", ds); code != 0 {
+		t.Fatal(stderr)
+	}
+	if code, stderr := cli("partition", "-i", parts, "--k", "3", "--split", "0/2", "-o", tparts); code != 2 || !strings.Contains(stderr, "needs --model") {
+		t.Errorf("partition --split without --model: exit %d, %s", code, stderr)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
