@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/robustdata/robustdata/internal/longtest"
 )
 
 // TestFeaturesSplit runs features --split I/N for every unit and checks
@@ -136,5 +140,49 @@ func TestFeaturesSplit(t *testing.T) {
 		if code, stderr := cli(c.args...); code != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
+	}
+}
+
+// TestSplitExample runs examples/split/run-local.sh with 1, 3 and 8 units
+// side by side (OS processes) on the shipped corpus and checks that every
+// row lands in the same task with the same task_distance.
+func TestSplitExample(t *testing.T) {
+	longtest.Skip(t, "the fortunes corpus through the split chain three times")
+	bin := binary(t)
+	dir := t.TempDir()
+	// The corpus in 16 row groups, so that units cut it.
+	corpus := filepath.Join(dir, "fortunes.parquet")
+	cmd := exec.Command(bin, "-q", "cat", "-i", "examples/data/fortunes.parquet", "--row-group-rows", "1000", "-o", corpus)
+	cmd.Dir = "../.."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	var first []byte
+	for _, n := range []string{"1", "3", "8"} {
+		out := filepath.Join(dir, "n"+n)
+		shell(t, bin, "examples/split/run-local.sh", corpus, out, n)
+		parts, _ := filepath.Glob(filepath.Join(out, "tasks", "part-*.parquet"))
+		if want, _ := strconv.Atoi(n); len(parts) != want {
+			t.Errorf("%s units wrote %d parts", n, len(parts))
+		}
+		rows := filepath.Join(dir, "rows"+n+".jsonl")
+		cmd := exec.Command(bin, "-q", "cat", "-i", filepath.Join(out, "tasks")+"/", "--columns", "doc_id,task,task_distance", "-o", rows)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		data, err := os.ReadFile(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = data
+			continue
+		}
+		if !bytes.Equal(data, first) {
+			t.Fatalf("%s units give other tasks or distances than 1", n)
+		}
+	}
+	if n := bytes.Count(first, []byte("\n")); n != 15217 {
+		t.Errorf("%d rows, want the corpus's 15217", n)
 	}
 }
