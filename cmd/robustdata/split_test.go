@@ -9,7 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
 	"time"
+
+	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/robustdata/robustdata/internal/longtest"
 )
@@ -184,5 +187,78 @@ func TestSplitExample(t *testing.T) {
 	}
 	if n := bytes.Count(first, []byte("\n")); n != 15217 {
 		t.Errorf("%d rows, want the corpus's 15217", n)
+	}
+	// examples/split/unit.sh as a Slurm array of 5 tasks and as the pods
+	// of examples/split/k8s-indexed-job.yaml (one after the other here),
+	// with the models fitted above: features and tasks in one pass.
+	manifest := struct {
+		Spec struct {
+			CompletionMode string `yaml:"completionMode"`
+			Completions    int    `yaml:"completions"`
+			Template       struct {
+				Spec struct {
+					Containers []struct {
+						Command []string `yaml:"command"`
+						Env     []struct{ Name, Value string }
+					}
+				}
+			}
+		}
+	}{}
+	data, err := os.ReadFile("../../examples/split/k8s-indexed-job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(data, &manifest); err != nil {
+		t.Fatal(err)
+	}
+	pod := manifest.Spec.Template.Spec.Containers[0]
+	units := ""
+	for _, e := range pod.Env {
+		if e.Name == "UNITS" {
+			units = e.Value
+		}
+	}
+	if manifest.Spec.CompletionMode != "Indexed" || units != strconv.Itoa(manifest.Spec.Completions) || len(pod.Command) != 4 || pod.Command[1] != "examples/split/unit.sh" {
+		t.Fatalf("the Indexed Job: mode %q, %d completions, UNITS %q, command %q", manifest.Spec.CompletionMode, manifest.Spec.Completions, units, pod.Command)
+	}
+	for _, sched := range []struct {
+		name  string
+		count int
+		env   func(i int) []string
+	}{
+		{"slurm", 5, func(i int) []string {
+			return []string{"SLURM_ARRAY_TASK_ID=" + strconv.Itoa(i), "SLURM_ARRAY_TASK_COUNT=5"}
+		}},
+		{"k8s", manifest.Spec.Completions, func(i int) []string { return []string{"JOB_COMPLETION_INDEX=" + strconv.Itoa(i), "UNITS=" + units} }},
+	} {
+		out := filepath.Join(dir, sched.name)
+		os.MkdirAll(out, 0o755)
+		for _, f := range []string{"features.model", "partition.json"} {
+			data, err := os.ReadFile(filepath.Join(dir, "n1", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(out, f), data, 0o644)
+		}
+		for i := range sched.count {
+			cmd := exec.Command("bash", "examples/split/unit.sh", corpus, out)
+			cmd.Dir = "../.."
+			cmd.Env = append(append(os.Environ(), "ROBUSTDATA="+bin), sched.env(i)...)
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s unit %d: %v\n%s", sched.name, i, err, b)
+			}
+		}
+		if got := shell(t, bin, "examples/split/unit.sh", corpus, out, "shard"); !strings.Contains(got, ": OK") {
+			t.Fatalf("%s: the shard step: %s", sched.name, got)
+		}
+		rows := filepath.Join(dir, sched.name+".jsonl")
+		cmd := exec.Command(bin, "-q", "cat", "-i", filepath.Join(out, "tasks")+"/", "--columns", "doc_id,task,task_distance", "-o", rows)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		if data, _ := os.ReadFile(rows); !bytes.Equal(data, first) {
+			t.Fatalf("%s: the units (features computed in partition) give other tasks or distances", sched.name)
+		}
 	}
 }
