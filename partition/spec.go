@@ -73,3 +73,24 @@ func validWeight(v any) bool {
 	f, _ := v.(float64)
 	return f >= 0 && f <= 1e6
 }
+
+// ParseWeights reads the --weights flag, pattern=P,semantic=S (either may
+// be left out: it keeps its value given), each a number in [0, 1e6].
+func ParseWeights(s string, pattern, semantic float64) (float64, float64, error) {
+	for _, part := range strings.Split(s, ",") {
+		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		w, err := strconv.ParseFloat(val, 64)
+		if !ok || err != nil || !validWeight(w) {
+			return 0, 0, fmt.Errorf("--weights must be pattern=P,semantic=S with non-negative numbers, not %q", s)
+		}
+		switch name {
+		case "pattern":
+			pattern = w
+		case "semantic":
+			semantic = w
+		default:
+			return 0, 0, fmt.Errorf("--weights: unknown block %q (pattern or semantic)", name)
+		}
+	}
+	return pattern, semantic, nil
+}

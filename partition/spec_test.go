@@ -36,3 +36,21 @@ func TestParseK(t *testing.T) {
 		}
 	}
 }
+
+func TestParseWeights(t *testing.T) {
+	p, s, err := ParseWeights("pattern=0.5,semantic=2", 1, 1)
+	if err != nil || p != 0.5 || s != 2 {
+		t.Errorf("both: %v %v %v", p, s, err)
+	}
+	if p, s, err := ParseWeights(" semantic=3", 0.2, 1); err != nil || p != 0.2 || s != 3 {
+		t.Errorf("one left out keeps its value: %v %v %v", p, s, err)
+	}
+	for bad, msg := range map[string]string{
+		"pattern=-1": "non-negative", "pattern": "non-negative", "pattern=1e7": "non-negative",
+		"style=1": `unknown block "style"`, "pattern=x": "non-negative",
+	} {
+		if _, _, err := ParseWeights(bad, 1, 1); err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", bad, err, msg)
+		}
+	}
+}

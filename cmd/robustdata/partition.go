@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/robustdata/robustdata/pipeline"
 
@@ -44,20 +42,9 @@ func (p *partitionFlags) config(e *env, workers int, textCol string) (partition.
 	if p.sec.K == "" && p.model == "" {
 		return partition.Config{}, usagef("--k is required: give a number of sub-tasks or auto")
 	}
-	for _, part := range strings.Split(p.weights, ",") {
-		name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-		w, err := strconv.ParseFloat(val, 64)
-		if !ok || err != nil || w < 0 || w > 1e6 {
-			return partition.Config{}, usagef("--weights must be pattern=P,semantic=S with non-negative numbers, not %q", p.weights)
-		}
-		switch name {
-		case "pattern":
-			p.sec.PatternWeight = w
-		case "semantic":
-			p.sec.SemanticWeight = w
-		default:
-			return partition.Config{}, usagef("--weights: unknown block %q (pattern or semantic)", name)
-		}
+	var err error
+	if p.sec.PatternWeight, p.sec.SemanticWeight, err = partition.ParseWeights(p.weights, p.sec.PatternWeight, p.sec.SemanticWeight); err != nil {
+		return partition.Config{}, usageError{Err: err}
 	}
 	sec := p.sec
 	if sec.K == "" {
