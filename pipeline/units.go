@@ -5,7 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow/go/arrow/memory"
+	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/record"
 	"github.com/robustdata/robustdata/pipeline/stream"
@@ -57,6 +62,62 @@ func FeaturesUnit(ctx context.Context, env Env, job FeaturesJob, splitArg string
 			}
 			return WriteStream(ctx, rd, part, opts)
 		})
+}
+
+// SampleUnit draws work unit I of N's share (splitArg "I/N") of the
+// features stage's sample: the bottom job.Config.Sample of a seeded hash
+// of the unit's usable texts (features.Sample), written as RunUnit says
+// as a Parquet file of one column, the text column, in hash order. The
+// features stage fitted on the folder of every unit's share (features -i
+// DIR/ --model-out M, with the same --sample and --seed) fits the model
+// the whole corpus would give: the bottom k of the union of the units'
+// bottom k is the whole's, so no machine reads the whole corpus.
+func SampleUnit(ctx context.Context, env Env, job FeaturesJob, splitArg, dir string, opts []stream.Option) (UnitResult, error) {
+	if job.Model != "" || job.ModelOut != "" {
+		return UnitResult{}, Usagef("--sample-only draws the sample a features model is fitted on: drop --model and --model-out")
+	}
+	cfg := job.Config.Record()
+	k, textCol := cfg["sample"].(int), cfg["text_col"].(string)
+	settings := map[string]any{"sample": k, "text_col": textCol, "seed": env.Seed}
+	return RunUnit(ctx, env, "sample", job.Inputs, splitArg, dir, nil, settings,
+		func(ctx context.Context, unit []stream.Input, part string) (int64, error) {
+			rd, err := stream.OpenInputs(ctx, unit, append(slices.Clone(job.Options), env.progress().Option())...)
+			if err != nil {
+				return 0, err
+			}
+			defer rd.Close()
+			texts, _, err := features.Sample(ctx, rd, textCol, k, env.Seed, SourceName(unit))
+			if err != nil {
+				return 0, err
+			}
+			return int64(len(texts)), writeTexts(part, textCol, texts, opts)
+		})
+}
+
+// writeTexts writes texts as a Parquet file of one string column.
+func writeTexts(path, col string, texts [][]byte, opts []stream.Option) error {
+	sc := arrow.NewSchema([]arrow.Field{{Name: col, Type: arrow.BinaryTypes.String}}, nil)
+	w, err := stream.Create(path, sc, opts...)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < len(texts) || start == 0; start += 8192 {
+		b := array.NewStringBuilder(memory.DefaultAllocator)
+		for _, t := range texts[start:min(start+8192, len(texts))] {
+			b.BinaryBuilder.Append(t)
+		}
+		arr := b.NewArray()
+		rec := array.NewRecordBatch(sc, []arrow.Array{arr}, int64(arr.Len()))
+		err := w.Write(rec)
+		rec.Release()
+		arr.Release()
+		b.Release()
+		if err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 // PartitionUnit runs work unit I of N (splitArg "I/N") of the partition

@@ -77,11 +77,11 @@ func (f *featureFlags) job(e *env, inputs []stream.Input, opts []stream.Option) 
 
 func newFeaturesCmd(e *env) *cobra.Command {
 	var (
-		in    inputFlags
-		out   outputFlags
-		ff    featureFlags
-		list  bool
-		split string
+		in               inputFlags
+		out              outputFlags
+		ff               featureFlags
+		list, sampleOnly bool
+		split            string
 	)
 	cmd := &cobra.Command{
 		Use:   "features [-i IN]... [-o OUT]",
@@ -100,7 +100,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out.dirOK = split != ""
+			out.dirOK = split != "" || sampleOnly
 			oopts, err := out.options(e)
 			if err != nil {
 				return err
@@ -109,7 +109,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := pipeline.CheckOutputs([]string{out.output, ff.modelOut}, split != "", inputs, expanded, ff.reads()...); err != nil {
+			if err := pipeline.CheckOutputs([]string{out.output, ff.modelOut}, out.dirOK, inputs, expanded, ff.reads()...); err != nil {
 				return err
 			}
 			job, err := ff.job(e, expanded, iopts)
@@ -118,8 +118,12 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			}
 			prog := e.newProgress()
 			defer prog.End()
-			if split != "" {
-				_, err := pipeline.FeaturesUnit(cmd.Context(), e.stageEnv(prog), job, split, out.output, append(iopts, oopts...))
+			if split != "" || sampleOnly {
+				unit := pipeline.FeaturesUnit
+				if sampleOnly {
+					unit = pipeline.SampleUnit
+				}
+				_, err := unit(cmd.Context(), e.stageEnv(prog), job, split, out.output, append(iopts, oopts...))
 				return err
 			}
 			rd, err := pipeline.Features(cmd.Context(), e.stageEnv(prog), job)
@@ -134,5 +138,6 @@ func newFeaturesCmd(e *env) *cobra.Command {
 	ff.register(cmd)
 	cmd.Flags().BoolVar(&list, "list", false, "list the pattern features (index, name, definition) and exit")
 	cmd.Flags().StringVar(&split, "split", "", "run work unit I of N (I/N, from 0) with a saved --model: -o DIR/ gets DIR/part-I-of-N.parquet and a completion marker; a complete unit is not run again")
+	cmd.Flags().BoolVar(&sampleOnly, "sample-only", false, "with --split: write the unit's share of the sample the model is fitted on (the --sample texts of smallest seeded hash) into -o DIR/; features -i DIR/ --model-out M then fits what the whole corpus would")
 	return cmd
 }

@@ -262,3 +262,46 @@ func TestSplitExample(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleSplit checks that the features model fitted on the folder of
+// every unit's share of the sample (features --split I/N --sample-only) is
+// the model fitted on the whole corpus, byte for byte.
+func TestSampleSplit(t *testing.T) {
+	dir := t.TempDir()
+	corpus := smallCorpus(t)
+	a := filepath.Join(dir, "a.parquet")
+	cli := func(args ...string) (int, string) {
+		t.Helper()
+		code, _, stderr := runCLI(t, context.Background(), nil, false, args...)
+		return code, stderr
+	}
+	if code, stderr := cli("-q", "cat", "-i", corpus, "--limit", "1200", "--row-group-rows", "100", "-o", a); code != 0 {
+		t.Fatal(stderr)
+	}
+	feat := []string{"--dim", "8", "--vocab", "2000", "--sample", "300"}
+	whole := filepath.Join(dir, "whole.model")
+	if code, stderr := cli(append([]string{"-q", "features", "-i", a, "--model-out", whole, "-o", filepath.Join(dir, "w.parquet")}, feat...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	samples := filepath.Join(dir, "samples") + "/"
+	for _, i := range []string{"2", "0", "3", "1"} {
+		if code, stderr := cli(append([]string{"-q", "features", "-i", a, "--split", i + "/4", "--sample-only", "-o", samples}, feat...)...); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	merged := filepath.Join(dir, "merged.model")
+	if code, stderr := cli(append([]string{"-q", "features", "-i", samples, "--model-out", merged, "-o", filepath.Join(dir, "s.parquet")}, feat...)...); code != 0 {
+		t.Fatal(stderr)
+	}
+	w, _ := os.ReadFile(whole)
+	m, _ := os.ReadFile(merged)
+	if len(w) == 0 || !bytes.Equal(w, m) {
+		t.Fatalf("the model fitted on the units' samples (%d bytes) is not the whole corpus's (%d bytes)", len(m), len(w))
+	}
+	if code, stderr := cli("features", "-i", a, "--sample-only", "--model", whole, "--split", "0/2", "-o", samples); code != 2 || !strings.Contains(stderr, "drop --model") {
+		t.Errorf("--sample-only with --model: exit %d, %s", code, stderr)
+	}
+	if code, stderr := cli("features", "-i", a, "--sample-only", "-o", samples); code != 2 || !strings.Contains(stderr, "--split must be I/N") {
+		t.Errorf("--sample-only without --split: exit %d, %s", code, stderr)
+	}
+}
