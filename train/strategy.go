@@ -16,7 +16,8 @@ import (
 //	erm        w_k = n_k / Σ n          what training on the pooled corpus does
 //	uniform    w_k = 1/K
 //	minimax    w = softmax(L̃/μ)        the gradient of μ·log Σ_k exp(L̃_k/μ),
-//	                                    L̃ an exponential moving average of L
+//	                                    L̃ an exponential moving average of L;
+//	                                    optionally μ warms up from 10μ to μ
 //	group-dro  q_k ← q_k·exp(η·L_k)     normalised (Sagawa et al. 2020)
 //	doremi     α_k ← α_k·exp(η·max(L_k − Lref_k, 0)), normalised, then mixed
 //	           with the uniform: α ← (1−ε)·α + ε/K (Xie et al. 2023)
@@ -43,6 +44,10 @@ const (
 	// e in its weight; averaging over about 1/(1−β) = 10 steps damps that
 	// noise while following the real trend of the losses.
 	DefaultSmoothing = 0.9
+	// WarmupFactor is how many times μ minimax's temperature starts at
+	// when it warms up (StrategyConfig.Warmup): 10μ, close to the plain
+	// average while the task losses still fall together, down to μ.
+	WarmupFactor = 10.0
 	// DefaultGroupDROEta is group-dro's step η (Sagawa et al. 2020).
 	DefaultGroupDROEta = 0.01
 	// DefaultDoReMiEta is doremi's step η (Xie et al. 2023).
@@ -79,6 +84,11 @@ type StrategyConfig struct {
 	// smoothing (the weights follow the step's own losses). The usual
 	// value is DefaultSmoothing, 0.9; pass it explicitly.
 	Smoothing float64
+	// Warmup is the temperature's schedule: 0 keeps μ constant; N > 0
+	// lowers it geometrically from WarmupFactor·μ at the first step to μ
+	// at step N (μ_t = μ·WarmupFactor^(1 − t/N)), and keeps μ after. It
+	// must be ≥ 0.
+	Warmup int
 	// Eta is the step of group-dro (0 selects DefaultGroupDROEta, 0.01)
 	// and of doremi (0 selects DefaultDoReMiEta, 1); it must be ≥ 0.
 	Eta float64
@@ -148,6 +158,7 @@ type strategy struct {
 	fixed []float64 // erm, uniform: the constant weights
 
 	mu, beta float64 // minimax
+	warmup   int64   // minimax: steps over which μ falls from WarmupFactor·μ
 	relative bool    // minimax: μ relative to the mean smoothed loss
 	eta, eps float64 // group-dro (eta), doremi (eta, eps)
 	ref      []float64
@@ -164,7 +175,7 @@ var _ Strategy = (*strategy)(nil)
 // NewStrategy returns the strategy cfg.Name for k tasks. It checks the
 // configuration: the name is one of StrategyNames; k ≥ 1; erm's Sizes has k
 // non-negative entries, not all zero; minimax's Temperature is > 0 and
-// Smoothing in [0, 1); Eta ≥ 0; doremi's Epsilon in [0, 1] and Reference
+// Smoothing in [0, 1) and Warmup ≥ 0; Eta ≥ 0; doremi's Epsilon in [0, 1] and Reference
 // has k finite entries.
 func NewStrategy(k int, cfg StrategyConfig) (Strategy, error) {
 	if k < 1 {
@@ -218,7 +229,10 @@ func NewStrategy(k int, cfg StrategyConfig) (Strategy, error) {
 		if !finite(cfg.Smoothing) || cfg.Smoothing < 0 || cfg.Smoothing >= 1 {
 			return nil, bad("smoothing is %v, expected β in [0, 1) (default %v; 0 = no smoothing)", cfg.Smoothing, DefaultSmoothing)
 		}
-		s.mu, s.beta, s.relative = cfg.Temperature, cfg.Smoothing, cfg.Relative
+		if cfg.Warmup < 0 {
+			return nil, bad("temperature warm-up is %d steps, expected at least 0 (0: a constant μ)", cfg.Warmup)
+		}
+		s.mu, s.beta, s.relative, s.warmup = cfg.Temperature, cfg.Smoothing, cfg.Relative, int64(cfg.Warmup)
 		s.vec = make([]float64, k)
 	case "group-dro":
 		s.kind = kindGroupDRO
@@ -293,7 +307,7 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 			}
 		}
 		copy(s.vec, w)
-		mu := s.mu
+		mu := s.temperature()
 		if s.relative {
 			var mean float64
 			for _, v := range s.vec {
@@ -340,6 +354,15 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 	}
 	s.steps++
 	return w, nil
+}
+
+// temperature returns minimax's μ at the step s.steps: μ, or during a
+// warm-up of N steps μ·WarmupFactor^(1 − t/N).
+func (s *strategy) temperature() float64 {
+	if s.steps >= s.warmup {
+		return s.mu
+	}
+	return s.mu * math.Pow(WarmupFactor, 1-float64(s.steps)/float64(s.warmup))
 }
 
 // checkUpdate reports an exponent that overflowed (a loss near the largest
