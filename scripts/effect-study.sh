@@ -44,7 +44,9 @@
 #
 # VARIANTS adds runs beside the five strategies, at the same steps and
 # seeds, reusing the finished ones: NAME=STRATEGY:FLAGS, the flags
-# separated by commas.
+# separated by commas; @REF in them stands for the per-task references as
+# one reference run (ref/per-task: task k's loss is its reference's), so
+# "minimax-excess=minimax:--reference,@REF" weighs the excess losses.
 #
 # About 30 minutes on 2 shared cores (25 once the partitions are built).
 set -euo pipefail
@@ -137,6 +139,21 @@ for line in open(sys.argv[1]):
 		echo "== $c: reference $t" >&2
 		train "$ref/run" -i "$ref/ds" --strategy erm --seed 1 "${common[@]}" --steps "$MAX_STEPS" --patience "$PATIENCE" $EXTRA
 	done
+	# The K references as one reference run (its model.json: task 0's).
+	if [ ! -s "$cdir/ref/per-task/eval.json" ]; then
+		mkdir -p "$cdir/ref/per-task"
+		cp "$cdir/ref/task=000/run/model.json" "$cdir/ref/per-task/"
+		python3 - "$cdir/ref" "$K" >"$cdir/ref/per-task/eval.json" <<'PY'
+import json, os, sys
+d, K = sys.argv[1], int(sys.argv[2])
+tasks = []
+for k in range(K):
+    t = json.load(open(os.path.join(d, "task=%03d" % k, "run", "eval.json")))["tasks"][0]
+    tasks.append({"task": k, "rows": t["rows"], "loss": t["loss"]})
+losses = [t["loss"] for t in tasks]
+print(json.dumps({"tasks": tasks, "mean": sum(losses) / K, "worst": max(losses), "worst_task": losses.index(max(losses))}, indent=2))
+PY
+	fi
 	for s in $SEEDS; do
 		echo "== $c: seed $s erm (early stopping)" >&2
 		train "$cdir/s$s/erm" -i "$cdir/ds" --strategy erm --seed "$s" "${common[@]}" --steps "$MAX_STEPS" --patience "$PATIENCE" $EXTRA
@@ -154,6 +171,7 @@ for line in open(sys.argv[1]):
 			echo "== $c: seed $s $name ($n steps)" >&2
 			ref=()
 			[ "$st" = doremi ] && ref=(--reference "$cdir/s$s/erm")
+			flags=${flags//@REF/$cdir/ref/per-task}
 			train "$cdir/s$s/$name" -i "$cdir/ds" --strategy "$st" --seed "$s" "${common[@]}" --steps "$n" --patience 0 "${ref[@]}" $EXTRA ${flags//,/ }
 		done
 		if [ "$DOWNSTREAM" = 1 ]; then

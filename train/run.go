@@ -395,7 +395,7 @@ func (r *run) open(ctx context.Context) error {
 	}
 	cfg.DatasetManifest = mh[0].SHA256
 	r.scfg = StrategyConfig{Name: cfg.Strategy, Sizes: loader.Rows, Temperature: cfg.Temp, Warmup: cfg.TempWarmup, Smoothing: cfg.Smoothing, Eta: cfg.Eta, Relative: true}
-	if cfg.Strategy == "doremi" {
+	if cfg.Strategy == "doremi" || (cfg.Strategy == "minimax" && cfg.Reference != "") {
 		ref, err := referenceLosses(cfg.Reference, cfg, r.k)
 		if err != nil {
 			return err
@@ -808,7 +808,8 @@ func writeBytes(path string, data []byte) error {
 }
 
 // referenceLosses reads the per-task validation losses of a reference run
-// (doremi) and checks it is comparable: same tasks and model sizes.
+// (doremi; minimax's excess losses) and checks it is comparable: same
+// tasks and model sizes.
 func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 	if dir == "" {
 		return nil, errors.New("robustdata/train: doremi needs --reference RUNDIR (for example an erm run)")

@@ -1006,17 +1006,21 @@ func TestRunBadInput(t *testing.T) {
 			{"tasks", refK2, ObjectiveRegression, "reference run has 2 tasks", 0},
 			{"missing", filepath.Join(t.TempDir(), "nothing"), ObjectiveRegression, dataset.ModelJSON, 0},
 		} {
-			run := filepath.Join(t.TempDir(), "run")
-			cfg := rtCfg(ds, run, "doremi", tc.obj)
-			cfg.Reference = tc.ref
-			if tc.vocab != 0 {
-				cfg.Vocab = tc.vocab
+			// minimax reads an optional reference (its excess losses)
+			// through the same checks.
+			for _, strat := range []string{"doremi", "minimax"} {
+				run := filepath.Join(t.TempDir(), "run")
+				cfg := rtCfg(ds, run, strat, tc.obj)
+				cfg.Reference = tc.ref
+				if tc.vocab != 0 {
+					cfg.Vocab = tc.vocab
+				}
+				_, err := Run(ctx, cfg)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s %s: error %v, want one with %q", strat, tc.name, err, tc.want)
+				}
+				rtNoRun(t, run)
 			}
-			_, err := Run(ctx, cfg)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
-			}
-			rtNoRun(t, run)
 		}
 	})
 	t.Run("NaN", func(t *testing.T) {
@@ -1196,5 +1200,47 @@ func TestRunUnequalTasks(t *testing.T) {
 				t.Logf("seed %d: %s/erm worst %.3f, mean %.3f", seed, s, ev.Worst/erm.Worst, ev.Mean/erm.Mean)
 			}
 		}
+	}
+}
+
+// TestRunMinimaxExcess: minimax with a reference run weighs the losses in
+// excess of the reference's: the task that draws the most weight without
+// a reference gets none once the reference puts it far above its loss.
+func TestRunMinimaxExcess(t *testing.T) {
+	ds := rtSmall(t)
+	weights := func(reference string) dataset.Weights {
+		t.Helper()
+		cfg := rtCfg(ds, filepath.Join(t.TempDir(), "run"), "minimax", ObjectiveRegression)
+		cfg.Reference = reference
+		rtRun(t, cfg)
+		var w dataset.Weights
+		if err := readJSON(filepath.Join(cfg.RunDir, dataset.WeightsFile), &w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	plain := weights("")
+	top := 0
+	for k, w := range plain.Final {
+		if w > plain.Final[top] {
+			top = k
+		}
+	}
+	if plain.Final[top] < 0.5 {
+		t.Fatalf("without a reference the largest weight is %v (task %d): the test needs a task that draws most of it", plain.Final[top], top)
+	}
+	ref := filepath.Join(t.TempDir(), "ref")
+	rtRun(t, rtCfg(ds, ref, "erm", ObjectiveRegression))
+	var ev dataset.Eval
+	if err := readJSON(filepath.Join(ref, dataset.EvalFile), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Tasks[top].Loss += 100 // nothing of that task's loss is in excess
+	if err := writeJSON(filepath.Join(ref, dataset.EvalFile), &ev); err != nil {
+		t.Fatal(err)
+	}
+	excess := weights(ref)
+	if excess.Final[top] > 1e-6 || excess.Average[top] > 1e-6 {
+		t.Errorf("with a reference 100 above its loss task %d weighs %v (average %v), want about 0", top, excess.Final[top], excess.Average[top])
 	}
 }

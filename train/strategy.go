@@ -17,7 +17,8 @@ import (
 //	uniform    w_k = 1/K
 //	minimax    w = softmax(L̃/μ)        the gradient of μ·log Σ_k exp(L̃_k/μ),
 //	                                    L̃ an exponential moving average of L;
-//	                                    optionally μ warms up from 10μ to μ
+//	                                    optionally μ warms up from 10μ to μ,
+//	                                    and with a reference, L̃ − Lref (excess)
 //	group-dro  q_k ← q_k·exp(η·L_k)     normalised (Sagawa et al. 2020)
 //	doremi     α_k ← α_k·exp(η·max(L_k − Lref_k, 0)), normalised, then mixed
 //	           with the uniform: α ← (1−ε)·α + ε/K (Xie et al. 2023)
@@ -96,7 +97,12 @@ type StrategyConfig struct {
 	// selects DefaultDoReMiEpsilon, 1e-4.
 	Epsilon float64
 	// Reference holds, for doremi, a reference model's per-task losses,
-	// one per task (required for doremi).
+	// one per task (required for doremi). Minimax takes it too, optionally:
+	// then it weighs the excess losses, w = softmax((L̃ − Lref)/μ), the
+	// part of each task's loss above what the reference reached (DoReMi's
+	// measure), instead of the raw losses, whose irreducible part (some
+	// tasks are harder to predict than others) would draw the weight to
+	// the task that is hardest but no longer improvable.
 	Reference []float64
 }
 
@@ -174,7 +180,8 @@ var _ Strategy = (*strategy)(nil)
 
 // NewStrategy returns the strategy cfg.Name for k tasks. It checks the
 // configuration: the name is one of StrategyNames; k ≥ 1; erm's Sizes has k
-// non-negative entries, not all zero; minimax's Temperature is > 0 and
+// non-negative entries, not all zero; minimax's Temperature is > 0, its
+// Reference empty or of k finite entries, and
 // Smoothing in [0, 1) and Warmup ≥ 0; Eta ≥ 0; doremi's Epsilon in [0, 1] and Reference
 // has k finite entries.
 func NewStrategy(k int, cfg StrategyConfig) (Strategy, error) {
@@ -234,6 +241,17 @@ func NewStrategy(k int, cfg StrategyConfig) (Strategy, error) {
 		}
 		s.mu, s.beta, s.relative, s.warmup = cfg.Temperature, cfg.Smoothing, cfg.Relative, int64(cfg.Warmup)
 		s.vec = make([]float64, k)
+		if len(cfg.Reference) > 0 {
+			if len(cfg.Reference) != k {
+				return nil, bad("got %d reference losses, expected none or one per task (K = %d)", len(cfg.Reference), k)
+			}
+			for i, v := range cfg.Reference {
+				if !finite(v) {
+					return nil, bad("task %d reference loss is %v, expected a finite loss", i, v)
+				}
+			}
+			s.ref = append([]float64(nil), cfg.Reference...)
+		}
 	case "group-dro":
 		s.kind = kindGroupDRO
 		var err error
@@ -298,7 +316,8 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 		return w, nil
 	case kindMinimax:
 		// L̃ ← β·L̃ + (1−β)·L, starting from the first losses;
-		// w = softmax(L̃/μ).
+		// w = softmax(L̃/μ), or softmax((L̃ − Lref)/μ) with a reference
+		// (μ relative to the mean of L̃ either way).
 		for i, l := range losses {
 			if s.steps == 0 {
 				w[i] = l
@@ -317,7 +336,10 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 				mu *= mean
 			}
 		}
-		strategySoftmax(w, s.vec, mu)
+		for i := range s.ref {
+			w[i] = s.vec[i] - s.ref[i]
+		}
+		strategySoftmax(w, w, mu)
 	case kindGroupDRO:
 		// log q ← log q + η·L, shifted so that its maximum is 0 (q's
 		// normalisation, which also keeps log q bounded); q = softmax(log q).
