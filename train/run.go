@@ -576,7 +576,7 @@ func (r *run) validate() error {
 	}
 	// The weights the strategy has moved to, so that a log shows whether
 	// they move at all.
-	cfg.Log.Debug("train: validation", "step", r.end, "mean", r.last.Mean, "worst", r.last.Worst, "weights", r.weights)
+	cfg.Log.Info("train: validation", "step", r.end, "mean", r.last.Mean, "worst", r.last.Worst, "weights", r.weights)
 	return nil
 }
 

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -1242,5 +1244,25 @@ func TestRunMinimaxExcess(t *testing.T) {
 	excess := weights(ref)
 	if excess.Final[top] > 1e-6 || excess.Average[top] > 1e-6 {
 		t.Errorf("with a reference 100 above its loss task %d weighs %v (average %v), want about 0", top, excess.Final[top], excess.Average[top])
+	}
+}
+
+// TestRunLogsWeights: every validation logs the mean, the worst and the
+// weights the strategy has moved to.
+func TestRunLogsWeights(t *testing.T) {
+	ds := rtSmall(t)
+	var buf bytes.Buffer
+	cfg := rtCfg(ds, filepath.Join(t.TempDir(), "run"), "minimax", ObjectiveRegression)
+	cfg.Patience, cfg.EvalEvery = 5, 10
+	cfg.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	rtRun(t, cfg)
+	lines := regexp.MustCompile(`msg="train: validation" step=(\d+) mean=\S+ worst=\S+ weights="\[([0-9.e\- ]+)\]"`).FindAllStringSubmatch(buf.String(), -1)
+	if len(lines) != 2 { // steps 10 and 20; step 30 is the end, evaluated once
+		t.Fatalf("%d validation lines with weights, want 2:\n%s", len(lines), buf.String())
+	}
+	for _, m := range lines {
+		if n := len(strings.Fields(m[2])); n != 3 {
+			t.Errorf("step %s: %d weights %q, want one per task (3)", m[1], n, m[2])
+		}
 	}
 }
