@@ -48,7 +48,8 @@
 # one reference run (ref/per-task: task k's loss is its reference's), so
 # "minimax-excess=minimax:--reference,@REF" weighs the excess losses.
 #
-# About 30 minutes on 2 shared cores (25 once the partitions are built).
+# About 40 minutes on 2 shared cores with the probes (the man pages run to
+# the 800-step cap); each variant adds about 6 runs of a minute or two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rd=${ROBUSTDATA:-bin/robustdata}
