@@ -53,8 +53,9 @@ bench-quality:
 
 # Issue 19's effect study: erm, uniform, group-dro, doremi and minimax on
 # two real corpora (K = 8, seeds 1-3), worst-task, mean and worst-task
-# excess loss with the seed spread; 20-30 min on 2 cores, not part of
-# `make test`.
+# excess loss and downstream probe accuracy with the seed spread; about
+# 40 min on 2 shared cores, not part of `make test`. VARIANTS= adds knobs
+# (see the README's effect study).
 effect-study: build
 	scripts/effect-study.sh
 

@@ -103,6 +103,7 @@ type RunTrain struct {
 	PerTaskBatch    int      `json:"per_task_batch"`
 	LR              float64  `json:"lr"`
 	Temperature     float64  `json:"temperature"`
+	TempWarmup      int      `json:"temperature_warmup"`
 	Smoothing       float64  `json:"smoothing"`
 	Eta             float64  `json:"eta"`
 	CheckpointEvery int      `json:"checkpoint_every"`

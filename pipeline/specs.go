@@ -123,7 +123,7 @@ func PartitionConfig(p RunPartition, textCol, labelCol string) (partition.Config
 // section, with strategy.
 func TrainConfig(t RunTrain, strategy string) train.Config {
 	return train.Config{Strategy: strategy, Objective: t.Objective, Tasks: t.Tasks, Steps: t.Steps, PerTask: t.PerTaskBatch,
-		LR: t.LR, Temp: t.Temperature, Smoothing: t.Smoothing, Eta: t.Eta, Hidden: t.Hidden, Vocab: t.Vocab,
+		LR: t.LR, Temp: t.Temperature, TempWarmup: t.TempWarmup, Smoothing: t.Smoothing, Eta: t.Eta, Hidden: t.Hidden, Vocab: t.Vocab,
 		Embed: t.Embed, Samples: t.Samples, Window: t.Window, VectorCol: t.VectorCol, TextCol: t.TextCol,
 		CheckpointEvery: t.CheckpointEvery, Patience: t.Patience, EvalEvery: t.EvalEvery}
 }

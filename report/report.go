@@ -552,6 +552,9 @@ func training(runs []*run, evals []namedEval) (*trainingView, error) {
 				kv{"learning rate", strconv.FormatFloat(c.LR, 'g', -1, 64)}, kv{"seed", strconv.FormatUint(c.Seed, 10)})
 			if c.Strategy == "minimax" {
 				rv.Facts = append(rv.Facts, kv{"temperature", strconv.FormatFloat(c.Temp, 'g', -1, 64)}, kv{"smoothing", strconv.FormatFloat(c.Smoothing, 'g', -1, 64)})
+				if c.TempWarmup > 0 {
+					rv.Facts = append(rv.Facts, kv{"temperature warm-up", strconv.Itoa(c.TempWarmup) + " steps"})
+				}
 			}
 		}
 		if len(r.log) == 0 {

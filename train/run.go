@@ -62,8 +62,11 @@ type Config struct {
 	Strategy  string  `json:"strategy"`
 	Temp      float64 `json:"temperature"`
 	Smoothing float64 `json:"smoothing"`
-	Eta       float64 `json:"eta,omitempty"`
-	Reference string  `json:"reference,omitempty"`
+	// TempWarmup is minimax's temperature schedule: the steps over which
+	// μ falls from WarmupFactor·μ to Temp (0: Temp throughout).
+	TempWarmup int     `json:"temperature_warmup,omitempty"`
+	Eta        float64 `json:"eta,omitempty"`
+	Reference  string  `json:"reference,omitempty"`
 	// Steps is the most training steps (all of them when Patience is 0).
 	Steps int `json:"steps"`
 	// Patience turns early stopping on: every EvalEvery steps the model is
@@ -231,6 +234,9 @@ func (c *Config) Check() error {
 	default:
 		return fmt.Errorf("strategy %q: expected erm, uniform, minimax, group-dro or doremi", c.Strategy)
 	}
+	if c.TempWarmup < 0 {
+		return fmt.Errorf("temperature warm-up %d: expected at least 0 steps", c.TempWarmup)
+	}
 	if c.Patience < 0 || c.EvalEvery < 0 {
 		return fmt.Errorf("patience %d and eval-every %d: expected at least 0", c.Patience, c.EvalEvery)
 	}
@@ -388,8 +394,8 @@ func (r *run) open(ctx context.Context) error {
 		return err
 	}
 	cfg.DatasetManifest = mh[0].SHA256
-	r.scfg = StrategyConfig{Name: cfg.Strategy, Sizes: loader.Rows, Temperature: cfg.Temp, Smoothing: cfg.Smoothing, Eta: cfg.Eta, Relative: true}
-	if cfg.Strategy == "doremi" {
+	r.scfg = StrategyConfig{Name: cfg.Strategy, Sizes: loader.Rows, Temperature: cfg.Temp, Warmup: cfg.TempWarmup, Smoothing: cfg.Smoothing, Eta: cfg.Eta, Relative: true}
+	if cfg.Strategy == "doremi" || (cfg.Strategy == "minimax" && cfg.Reference != "") {
 		ref, err := referenceLosses(cfg.Reference, cfg, r.k)
 		if err != nil {
 			return err
@@ -568,7 +574,9 @@ func (r *run) validate() error {
 	if r.early.observe(r.end, r.last, cfg.Patience) {
 		cfg.Log.Info("train: early stop", "step", r.end, "best_step", r.early.bestStep, "best_mean", r.early.best)
 	}
-	cfg.Log.Debug("train: validation", "step", r.end, "mean", r.last.Mean, "worst", r.last.Worst)
+	// The weights the strategy has moved to, so that a log shows whether
+	// they move at all.
+	cfg.Log.Info("train: validation", "step", r.end, "mean", r.last.Mean, "worst", r.last.Worst, "weights", r.weights)
 	return nil
 }
 
@@ -800,7 +808,8 @@ func writeBytes(path string, data []byte) error {
 }
 
 // referenceLosses reads the per-task validation losses of a reference run
-// (doremi) and checks it is comparable: same tasks and model sizes.
+// (doremi; minimax's excess losses) and checks it is comparable: same
+// tasks and model sizes.
 func referenceLosses(dir string, cfg *Config, k int) ([]float64, error) {
 	if dir == "" {
 		return nil, errors.New("robustdata/train: doremi needs --reference RUNDIR (for example an erm run)")

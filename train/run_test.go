@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -1006,17 +1008,21 @@ func TestRunBadInput(t *testing.T) {
 			{"tasks", refK2, ObjectiveRegression, "reference run has 2 tasks", 0},
 			{"missing", filepath.Join(t.TempDir(), "nothing"), ObjectiveRegression, dataset.ModelJSON, 0},
 		} {
-			run := filepath.Join(t.TempDir(), "run")
-			cfg := rtCfg(ds, run, "doremi", tc.obj)
-			cfg.Reference = tc.ref
-			if tc.vocab != 0 {
-				cfg.Vocab = tc.vocab
+			// minimax reads an optional reference (its excess losses)
+			// through the same checks.
+			for _, strat := range []string{"doremi", "minimax"} {
+				run := filepath.Join(t.TempDir(), "run")
+				cfg := rtCfg(ds, run, strat, tc.obj)
+				cfg.Reference = tc.ref
+				if tc.vocab != 0 {
+					cfg.Vocab = tc.vocab
+				}
+				_, err := Run(ctx, cfg)
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("%s %s: error %v, want one with %q", strat, tc.name, err, tc.want)
+				}
+				rtNoRun(t, run)
 			}
-			_, err := Run(ctx, cfg)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("%s: error %v, want one with %q", tc.name, err, tc.want)
-			}
-			rtNoRun(t, run)
 		}
 	})
 	t.Run("NaN", func(t *testing.T) {
@@ -1195,6 +1201,68 @@ func TestRunUnequalTasks(t *testing.T) {
 				ev := run(s)
 				t.Logf("seed %d: %s/erm worst %.3f, mean %.3f", seed, s, ev.Worst/erm.Worst, ev.Mean/erm.Mean)
 			}
+		}
+	}
+}
+
+// TestRunMinimaxExcess: minimax with a reference run weighs the losses in
+// excess of the reference's: the task that draws the most weight without
+// a reference gets none once the reference puts it far above its loss.
+func TestRunMinimaxExcess(t *testing.T) {
+	ds := rtSmall(t)
+	weights := func(reference string) dataset.Weights {
+		t.Helper()
+		cfg := rtCfg(ds, filepath.Join(t.TempDir(), "run"), "minimax", ObjectiveRegression)
+		cfg.Reference = reference
+		rtRun(t, cfg)
+		var w dataset.Weights
+		if err := readJSON(filepath.Join(cfg.RunDir, dataset.WeightsFile), &w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	plain := weights("")
+	top := 0
+	for k, w := range plain.Final {
+		if w > plain.Final[top] {
+			top = k
+		}
+	}
+	if plain.Final[top] < 0.5 {
+		t.Fatalf("without a reference the largest weight is %v (task %d): the test needs a task that draws most of it", plain.Final[top], top)
+	}
+	ref := filepath.Join(t.TempDir(), "ref")
+	rtRun(t, rtCfg(ds, ref, "erm", ObjectiveRegression))
+	var ev dataset.Eval
+	if err := readJSON(filepath.Join(ref, dataset.EvalFile), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev.Tasks[top].Loss += 100 // nothing of that task's loss is in excess
+	if err := writeJSON(filepath.Join(ref, dataset.EvalFile), &ev); err != nil {
+		t.Fatal(err)
+	}
+	excess := weights(ref)
+	if excess.Final[top] > 1e-6 || excess.Average[top] > 1e-6 {
+		t.Errorf("with a reference 100 above its loss task %d weighs %v (average %v), want about 0", top, excess.Final[top], excess.Average[top])
+	}
+}
+
+// TestRunLogsWeights: every validation logs the mean, the worst and the
+// weights the strategy has moved to.
+func TestRunLogsWeights(t *testing.T) {
+	ds := rtSmall(t)
+	var buf bytes.Buffer
+	cfg := rtCfg(ds, filepath.Join(t.TempDir(), "run"), "minimax", ObjectiveRegression)
+	cfg.Patience, cfg.EvalEvery = 5, 10
+	cfg.Log = slog.New(slog.NewTextHandler(&buf, nil))
+	rtRun(t, cfg)
+	lines := regexp.MustCompile(`msg="train: validation" step=(\d+) mean=\S+ worst=\S+ weights="\[([0-9.e\- ]+)\]"`).FindAllStringSubmatch(buf.String(), -1)
+	if len(lines) != 2 { // steps 10 and 20; step 30 is the end, evaluated once
+		t.Fatalf("%d validation lines with weights, want 2:\n%s", len(lines), buf.String())
+	}
+	for _, m := range lines {
+		if n := len(strings.Fields(m[2])); n != 3 {
+			t.Errorf("step %s: %d weights %q, want one per task (3)", m[1], n, m[2])
 		}
 	}
 }

@@ -27,6 +27,8 @@ var Settings = spec.Stage{
 			Help: "Adam learning rate"},
 		{Key: "temperature", Default: DefaultTemperature, Output: true, Check: positive, Allow: "positive",
 			Help: "minimax temperature μ (small: the worst task; large: the average)"},
+		{Key: "temperature_warmup", Default: 0, Min: 0, Output: true,
+			Help: "minimax: steps over which the temperature falls from 10 times --temperature to it (0: constant)"},
 		{Key: "smoothing", Default: DefaultSmoothing, Output: true, Allow: "in [0, 1)",
 			Check: func(v any) bool { f, _ := v.(float64); return f >= 0 && f < 1 },
 			Help:  "minimax: weight of the past in the moving average of the task losses"},

@@ -16,7 +16,9 @@ import (
 //	erm        w_k = n_k / Σ n          what training on the pooled corpus does
 //	uniform    w_k = 1/K
 //	minimax    w = softmax(L̃/μ)        the gradient of μ·log Σ_k exp(L̃_k/μ),
-//	                                    L̃ an exponential moving average of L
+//	                                    L̃ an exponential moving average of L;
+//	                                    optionally μ warms up from 10μ to μ,
+//	                                    and with a reference, L̃ − Lref (excess)
 //	group-dro  q_k ← q_k·exp(η·L_k)     normalised (Sagawa et al. 2020)
 //	doremi     α_k ← α_k·exp(η·max(L_k − Lref_k, 0)), normalised, then mixed
 //	           with the uniform: α ← (1−ε)·α + ε/K (Xie et al. 2023)
@@ -43,6 +45,10 @@ const (
 	// e in its weight; averaging over about 1/(1−β) = 10 steps damps that
 	// noise while following the real trend of the losses.
 	DefaultSmoothing = 0.9
+	// WarmupFactor is how many times μ minimax's temperature starts at
+	// when it warms up (StrategyConfig.Warmup): 10μ, close to the plain
+	// average while the task losses still fall together, down to μ.
+	WarmupFactor = 10.0
 	// DefaultGroupDROEta is group-dro's step η (Sagawa et al. 2020).
 	DefaultGroupDROEta = 0.01
 	// DefaultDoReMiEta is doremi's step η (Xie et al. 2023).
@@ -79,6 +85,11 @@ type StrategyConfig struct {
 	// smoothing (the weights follow the step's own losses). The usual
 	// value is DefaultSmoothing, 0.9; pass it explicitly.
 	Smoothing float64
+	// Warmup is the temperature's schedule: 0 keeps μ constant; N > 0
+	// lowers it geometrically from WarmupFactor·μ at the first step to μ
+	// at step N (μ_t = μ·WarmupFactor^(1 − t/N)), and keeps μ after. It
+	// must be ≥ 0.
+	Warmup int
 	// Eta is the step of group-dro (0 selects DefaultGroupDROEta, 0.01)
 	// and of doremi (0 selects DefaultDoReMiEta, 1); it must be ≥ 0.
 	Eta float64
@@ -86,7 +97,12 @@ type StrategyConfig struct {
 	// selects DefaultDoReMiEpsilon, 1e-4.
 	Epsilon float64
 	// Reference holds, for doremi, a reference model's per-task losses,
-	// one per task (required for doremi).
+	// one per task (required for doremi). Minimax takes it too, optionally:
+	// then it weighs the excess losses, w = softmax((L̃ − Lref)/μ), the
+	// part of each task's loss above what the reference reached (DoReMi's
+	// measure), instead of the raw losses, whose irreducible part (some
+	// tasks are harder to predict than others) would draw the weight to
+	// the task that is hardest but no longer improvable.
 	Reference []float64
 }
 
@@ -148,6 +164,7 @@ type strategy struct {
 	fixed []float64 // erm, uniform: the constant weights
 
 	mu, beta float64 // minimax
+	warmup   int64   // minimax: steps over which μ falls from WarmupFactor·μ
 	relative bool    // minimax: μ relative to the mean smoothed loss
 	eta, eps float64 // group-dro (eta), doremi (eta, eps)
 	ref      []float64
@@ -163,8 +180,9 @@ var _ Strategy = (*strategy)(nil)
 
 // NewStrategy returns the strategy cfg.Name for k tasks. It checks the
 // configuration: the name is one of StrategyNames; k ≥ 1; erm's Sizes has k
-// non-negative entries, not all zero; minimax's Temperature is > 0 and
-// Smoothing in [0, 1); Eta ≥ 0; doremi's Epsilon in [0, 1] and Reference
+// non-negative entries, not all zero; minimax's Temperature is > 0, its
+// Reference empty or of k finite entries, and
+// Smoothing in [0, 1) and Warmup ≥ 0; Eta ≥ 0; doremi's Epsilon in [0, 1] and Reference
 // has k finite entries.
 func NewStrategy(k int, cfg StrategyConfig) (Strategy, error) {
 	if k < 1 {
@@ -218,8 +236,22 @@ func NewStrategy(k int, cfg StrategyConfig) (Strategy, error) {
 		if !finite(cfg.Smoothing) || cfg.Smoothing < 0 || cfg.Smoothing >= 1 {
 			return nil, bad("smoothing is %v, expected β in [0, 1) (default %v; 0 = no smoothing)", cfg.Smoothing, DefaultSmoothing)
 		}
-		s.mu, s.beta, s.relative = cfg.Temperature, cfg.Smoothing, cfg.Relative
+		if cfg.Warmup < 0 {
+			return nil, bad("temperature warm-up is %d steps, expected at least 0 (0: a constant μ)", cfg.Warmup)
+		}
+		s.mu, s.beta, s.relative, s.warmup = cfg.Temperature, cfg.Smoothing, cfg.Relative, int64(cfg.Warmup)
 		s.vec = make([]float64, k)
+		if len(cfg.Reference) > 0 {
+			if len(cfg.Reference) != k {
+				return nil, bad("got %d reference losses, expected none or one per task (K = %d)", len(cfg.Reference), k)
+			}
+			for i, v := range cfg.Reference {
+				if !finite(v) {
+					return nil, bad("task %d reference loss is %v, expected a finite loss", i, v)
+				}
+			}
+			s.ref = append([]float64(nil), cfg.Reference...)
+		}
 	case "group-dro":
 		s.kind = kindGroupDRO
 		var err error
@@ -284,7 +316,8 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 		return w, nil
 	case kindMinimax:
 		// L̃ ← β·L̃ + (1−β)·L, starting from the first losses;
-		// w = softmax(L̃/μ).
+		// w = softmax(L̃/μ), or softmax((L̃ − Lref)/μ) with a reference
+		// (μ relative to the mean of L̃ either way).
 		for i, l := range losses {
 			if s.steps == 0 {
 				w[i] = l
@@ -293,7 +326,7 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 			}
 		}
 		copy(s.vec, w)
-		mu := s.mu
+		mu := s.temperature()
 		if s.relative {
 			var mean float64
 			for _, v := range s.vec {
@@ -303,7 +336,10 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 				mu *= mean
 			}
 		}
-		strategySoftmax(w, s.vec, mu)
+		for i := range s.ref {
+			w[i] = s.vec[i] - s.ref[i]
+		}
+		strategySoftmax(w, w, mu)
 	case kindGroupDRO:
 		// log q ← log q + η·L, shifted so that its maximum is 0 (q's
 		// normalisation, which also keeps log q bounded); q = softmax(log q).
@@ -340,6 +376,15 @@ func (s *strategy) Weights(losses []float64) ([]float64, error) {
 	}
 	s.steps++
 	return w, nil
+}
+
+// temperature returns minimax's μ at the step s.steps: μ, or during a
+// warm-up of N steps μ·WarmupFactor^(1 − t/N).
+func (s *strategy) temperature() float64 {
+	if s.steps >= s.warmup {
+		return s.mu
+	}
+	return s.mu * math.Pow(WarmupFactor, 1-float64(s.steps)/float64(s.warmup))
 }
 
 // checkUpdate reports an exponent that overflowed (a loss near the largest

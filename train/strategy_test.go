@@ -117,6 +117,45 @@ func TestStrategyHandComputed(t *testing.T) {
 		// softmax([3,2,1]) is the same vector reversed.
 		assertWeights(t, "step 2", mustWeights(t, s, []float64{3, 2, 1}), []float64{want[2], want[1], want[0]}, tol)
 	})
+	t.Run("minimax excess", func(t *testing.T) {
+		// μ = 1, β = 0, reference [1, 0, 3], L = [1, 2, 3]: the excess
+		// L − Lref = [0, 2, 0]; w = [1, e², 1]/(2 + e²) =
+		// [0.1064667309, 0.7870665382, 0.1064667309]: the second task, not
+		// the third (the largest loss, but no more than its reference).
+		s := mustStrategy(t, 3, StrategyConfig{Name: "minimax", Temperature: 1, Reference: []float64{1, 0, 3}})
+		e2 := math.Exp(2)
+		assertWeights(t, "step 1", mustWeights(t, s, []float64{1, 2, 3}), []float64{1 / (2 + e2), e2 / (2 + e2), 1 / (2 + e2)}, tol)
+		// Relative: μ·mean L̃ = 1·2 = 2: w = [1, e, 1]/(2 + e).
+		r := mustStrategy(t, 3, StrategyConfig{Name: "minimax", Temperature: 1, Relative: true, Reference: []float64{1, 0, 3}})
+		e := math.E
+		assertWeights(t, "relative", mustWeights(t, r, []float64{1, 2, 3}), []float64{1 / (2 + e), e / (2 + e), 1 / (2 + e)}, tol)
+	})
+	t.Run("minimax warm-up", func(t *testing.T) {
+		// μ = 0.1, β = 0, warm-up 2 steps, L = [1, 2] at every step:
+		// step 1 μ = 0.1·10^(1−0/2) = 1: w = softmax([1,2]) = [1, e]/(1+e)
+		// = [0.2689414214, 0.7310585786]; step 2 μ = 0.1·10^(1−1/2) =
+		// 0.1·√10 = 0.316227766: w = [1, e^3.16227766]/(1+e^3.16227766);
+		// steps 3 and 4 μ = 0.1: w = [1, e¹⁰]/(1+e¹⁰).
+		s := mustStrategy(t, 2, StrategyConfig{Name: "minimax", Temperature: 0.1, Warmup: 2})
+		e := math.Exp(1 / (0.1 * math.Sqrt(10)))
+		for i, want := range [][]float64{
+			{0.2689414213699951, 0.7310585786300049},
+			{1 / (1 + e), e / (1 + e)},
+			{4.5397868702434395e-05, 0.9999546021312976},
+			{4.5397868702434395e-05, 0.9999546021312976},
+		} {
+			assertWeights(t, fmt.Sprintf("step %d", i+1), mustWeights(t, s, []float64{1, 2}), want, tol)
+		}
+		// The warm-up follows the step count of a restored state.
+		r := mustStrategy(t, 2, StrategyConfig{Name: "minimax", Temperature: 0.1, Warmup: 4})
+		mustWeights(t, r, []float64{1, 2})
+		st := r.State()
+		again := mustStrategy(t, 2, StrategyConfig{Name: "minimax", Temperature: 0.1, Warmup: 4})
+		if err := again.SetState(st); err != nil {
+			t.Fatal(err)
+		}
+		assertWeights(t, "resumed", mustWeights(t, again, []float64{1, 2}), mustWeights(t, r, []float64{1, 2}), 0)
+	})
 	t.Run("minimax smoothing", func(t *testing.T) {
 		// μ = 0.5, β = 0.5.
 		s := mustStrategy(t, 2, StrategyConfig{Name: "minimax", Temperature: 0.5, Smoothing: 0.5})
@@ -397,6 +436,9 @@ func TestStrategyBadConfig(t *testing.T) {
 		{"minimax NaN temperature", 3, StrategyConfig{Name: "minimax", Temperature: math.NaN()}, "temperature is NaN"},
 		{"minimax smoothing 1", 3, StrategyConfig{Name: "minimax", Temperature: 0.1, Smoothing: 1}, "smoothing is 1, expected β in [0, 1)"},
 		{"minimax negative smoothing", 3, StrategyConfig{Name: "minimax", Temperature: 0.1, Smoothing: -0.1}, "smoothing is -0.1"},
+		{"minimax reference length", 3, StrategyConfig{Name: "minimax", Temperature: 0.1, Reference: []float64{1, 2}}, "got 2 reference losses, expected none or one per task (K = 3)"},
+		{"minimax Inf reference", 3, StrategyConfig{Name: "minimax", Temperature: 0.1, Reference: []float64{1, 2, math.Inf(-1)}}, "task 2 reference loss is -Inf"},
+		{"minimax negative warm-up", 3, StrategyConfig{Name: "minimax", Temperature: 0.1, Warmup: -5}, "temperature warm-up is -5 steps, expected at least 0"},
 		{"group-dro negative eta", 3, StrategyConfig{Name: "group-dro", Eta: -0.01}, "eta is -0.01, expected a finite step ≥ 0 (0 selects the default 0.01)"},
 		{"group-dro Inf eta", 3, StrategyConfig{Name: "group-dro", Eta: math.Inf(1)}, "eta is +Inf"},
 		{"doremi no reference", 3, StrategyConfig{Name: "doremi"}, "got 0 reference losses, expected the reference model's loss on each task (K = 3)"},

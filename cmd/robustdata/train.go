@@ -47,7 +47,7 @@ func newTrainCmd(e *env) *cobra.Command {
 	f.StringVarP(&runDir, "output", "o", "", "the run folder to write")
 	bindSettings(cmd, train.Settings, &sec, nil)
 	f.StringVar(&cfg.Strategy, "strategy", "minimax", "how task losses are weighed: erm, uniform, minimax, group-dro or doremi")
-	f.StringVar(&cfg.Reference, "reference", "", "doremi: the run folder of a reference run (for example an erm run)")
+	f.StringVar(&cfg.Reference, "reference", "", "doremi: the run folder of a reference run (for example an erm run); minimax (optional): weigh the task losses in excess of that run's per-task validation losses")
 	f.BoolVar(&cfg.Resume, "resume", false, "continue the run in -o from its checkpoint")
 	f.BoolVar(&cfg.Overwrite, "overwrite", false, "replace the run -o already holds (without it, or --resume, train refuses such a folder)")
 	return cmd

@@ -156,6 +156,8 @@ func TestTrainUsage(t *testing.T) {
 		{"train", "-i", ds, "-o", out, "--smoothing", "many"},
 		{"train", "-i", ds, "-o", out, "--steps", "0"},
 		{"train", "-i", ds, "-o", out, "--temperature", "0"},
+		{"train", "-i", ds, "-o", out, "--temperature-warmup", "-1"},
+		{"train", "-i", ds, "-o", out, "--temperature-warmup", "2.5"},
 		{"train", "-i", ds, "-o", out, "--lr", "-1"},
 		{"train", "-i", ds, "-o", out, "--no-such-flag"},
 		{"eval", filepath.Join(t.TempDir(), "run")},
