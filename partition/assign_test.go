@@ -786,8 +786,12 @@ func TestDrawSample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(s.Texts[0]) > snippetBytes || !utf8.ValidString(s.Texts[0]) || !strings.HasPrefix(long[0].text, s.Texts[0]) || len(s.Texts[0]) < snippetBytes-1 {
-			t.Errorf("text of %d bytes kept as %d bytes (valid UTF-8 %v)", len(long[0].text), len(s.Texts[0]), utf8.ValidString(s.Texts[0]))
+		j := slices.Index(s.IDs, long[0].id)
+		if j < 0 {
+			t.Fatalf("the long row %q is not in the sample %q", long[0].id, s.IDs)
+		}
+		if len(s.Texts[j]) > snippetBytes || !utf8.ValidString(s.Texts[j]) || !strings.HasPrefix(long[0].text, s.Texts[j]) || len(s.Texts[j]) < snippetBytes-1 {
+			t.Errorf("text of %d bytes kept as %d bytes (valid UTF-8 %v)", len(long[0].text), len(s.Texts[j]), utf8.ValidString(s.Texts[j]))
 		}
 	})
 	for _, tc := range []struct {

@@ -57,9 +57,9 @@ func qualityNMI(t *testing.T, open func() (stream.Reader, error), semantic strin
 // the labelled corpora of scripts/bench-quality.sh (the shipped ones and
 // the 20,000-document synthetic one; K = the number of labels): the mean
 // NMI over seeds 1-3 must stay above a floor a little below the mean
-// measured since the samples are drawn by hash (issue 17): fortunes 0.189,
-// AppStream 0.411, man pages 0.397, Python library 0.652, Fashion-MNIST
-// 0.583, synthetic 0.980 (scikit-learn's best variant: 0.162, 0.405,
+// measured since the samples are drawn by hash (issue 17): fortunes 0.194,
+// AppStream 0.408, man pages 0.423, Python library 0.657, Fashion-MNIST
+// 0.579, synthetic 0.980 (scikit-learn's best variant: 0.162, 0.405,
 // 0.359, 0.632, 0.594, 0.823). The issue 18 figures (0.193, 0.423, 0.430,
 // 0.663, 0.595, 0.981) came from reservoir samples whose fit depended on
 // the order of the rows: the same build on the same files shuffled gave

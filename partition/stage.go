@@ -134,10 +134,12 @@ func SampleSeed(seed uint64) uint64 { return seed ^ 0x7061727469746e }
 
 // DrawSample reads rd to its end and keeps a uniform sample of k usable
 // rows (not rejected) with their features, text start, label and doc_id.
-// The sample is the bottom k of a seeded hash of each row's features
-// (ties broken by doc_id), in that order (stream.BottomK): the same rows
-// in the same order whatever the order of the input rows or files, so the
-// k-means fit on it is the same too.
+// The sample is the bottom k of a seeded hash of each row's text (of its
+// feature values when there is no text column), ties broken by doc_id, in
+// that order (stream.BottomK): the same rows in the same order whatever
+// the order of the input rows or files, so the k-means fit on it is the
+// same too; and the same rows a features.RowTap draws from the raw texts
+// in the features pass.
 func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg Config, source string) (*Sample, error) {
 	cfg.defaults()
 	sc := rd.Schema()
@@ -201,6 +203,10 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 			return nil, err
 		}
 		rej := stream.Rejects(rec)
+		var textCol *array.String
+		if ti >= 0 {
+			textCol, _ = rec.Column(ti).(*array.String)
+		}
 		pv := rec.Column(pi).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 		sv := rec.Column(si).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 		pOff := rec.Column(pi).Data().Offset() * pdim
@@ -214,7 +220,11 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 				return nil, err
 			}
 			id := stream.StringAt(rec, ii, i, 1<<10)
-			slot, keep := res.Offer(stream.SampleKey(seed, float32Bytes(pr), float32Bytes(sr)), id)
+			key := stream.SampleKey(seed, float32Bytes(pr), float32Bytes(sr))
+			if textCol != nil {
+				key = stream.SampleKeyString(seed, textCol.Value(i))
+			}
+			slot, keep := res.Offer(key, id)
 			if !keep {
 				continue
 			}

@@ -42,6 +42,11 @@ func SampleKey(seed uint64, parts ...[]byte) uint64 {
 	return h
 }
 
+// SampleKeyString is SampleKey(seed, []byte(s)), without the copy.
+func SampleKeyString(seed uint64, s string) uint64 {
+	return mix64(mix64(seed) ^ xxhash.Sum64String(s))
+}
+
 // mix64 is splitmix64's finaliser.
 func mix64(x uint64) uint64 {
 	x ^= x >> 30

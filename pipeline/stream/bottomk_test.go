@@ -80,6 +80,17 @@ func TestBottomKUniform(t *testing.T) {
 	}
 }
 
+func TestSampleKeyString(t *testing.T) {
+	for _, s := range []string{"", "a", "some text é"} {
+		if SampleKeyString(9, s) != SampleKey(9, []byte(s)) {
+			t.Errorf("%q: the string and the bytes differ", s)
+		}
+	}
+	if SampleKey(1, []byte("a")) == SampleKey(2, []byte("a")) {
+		t.Error("the seed does not change the key")
+	}
+}
+
 func TestBottomKFewerThanK(t *testing.T) {
 	got, seen := sampleOf(10, 1, []string{"b", "a", "c"})
 	if len(got) != 3 || seen != 3 {
