@@ -222,7 +222,8 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 			id := stream.StringAt(rec, ii, i, 1<<10)
 			key := stream.SampleKey(seed, float32Bytes(pr), float32Bytes(sr))
 			if textCol != nil {
-				key = stream.SampleKeyString(seed, textCol.Value(i))
+				v := textCol.Value(i)
+				key = stream.SampleKeyText(seed, unsafe.Slice(unsafe.StringData(v), len(v)))
 			}
 			slot, keep := res.Offer(key, id)
 			if !keep {

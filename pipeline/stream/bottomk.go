@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"container/heap"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -42,9 +43,27 @@ func SampleKey(seed uint64, parts ...[]byte) uint64 {
 	return h
 }
 
-// SampleKeyString is SampleKey(seed, []byte(s)), without the copy.
-func SampleKeyString(seed uint64, s string) uint64 {
-	return mix64(mix64(seed) ^ xxhash.Sum64String(s))
+// MaxKeyText bounds the bytes of a text a sample key is computed from:
+// its first MaxKeyText bytes, cut back to a rune boundary (see
+// SampleKeyText), so that a text kept cut to that bound has the key of
+// the whole text.
+const MaxKeyText = 1 << 20
+
+// SampleKeyText is the sample key of a row whose identity is its text:
+// SampleKey(seed, CutText(text, MaxKeyText)).
+func SampleKeyText(seed uint64, text []byte) uint64 {
+	return SampleKey(seed, CutText(text, MaxKeyText))
+}
+
+// CutText cuts text to at most n bytes at a rune boundary.
+func CutText(text []byte, n int) []byte {
+	if len(text) <= n {
+		return text
+	}
+	for n > 0 && !utf8.RuneStart(text[n]) {
+		n--
+	}
+	return text[:n]
 }
 
 // mix64 is splitmix64's finaliser.

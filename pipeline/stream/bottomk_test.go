@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // sampleOf draws a bottom-k sample of items (their content as the key,
@@ -80,14 +82,21 @@ func TestBottomKUniform(t *testing.T) {
 	}
 }
 
-func TestSampleKeyString(t *testing.T) {
-	for _, s := range []string{"", "a", "some text é"} {
-		if SampleKeyString(9, s) != SampleKey(9, []byte(s)) {
-			t.Errorf("%q: the string and the bytes differ", s)
-		}
+func TestSampleKeyText(t *testing.T) {
+	long := []byte(strings.Repeat("é", MaxKeyText)) // 2 MiB
+	cut := CutText(long, MaxKeyText)
+	if len(cut) != MaxKeyText || !utf8.Valid(cut) {
+		t.Fatalf("cut to %d bytes (valid %v)", len(cut), utf8.Valid(cut))
 	}
-	if SampleKey(1, []byte("a")) == SampleKey(2, []byte("a")) {
-		t.Error("the seed does not change the key")
+	if SampleKeyText(9, long) != SampleKeyText(9, cut) {
+		t.Error("a text and its cut have other keys")
+	}
+	odd := append([]byte("x"), long...) // the bound falls inside a rune
+	if c := CutText(odd, MaxKeyText); len(c) != MaxKeyText-1 || !utf8.Valid(c) {
+		t.Errorf("cut inside a rune: %d bytes", len(c))
+	}
+	if SampleKeyText(1, []byte("a")) == SampleKeyText(2, []byte("a")) || SampleKeyText(1, []byte("a")) != SampleKey(1, []byte("a")) {
+		t.Error("seed or short text")
 	}
 }
 
