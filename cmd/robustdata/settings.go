@@ -25,7 +25,11 @@ func bindSettings(cmd *cobra.Command, st spec.Stage, sec any, rename map[string]
 		if r, ok := rename[s.Key]; ok {
 			name = r
 		}
-		cmd.Flags().Var(settingValue{pipeline.SettingField(sec, s.Key)}, name, s.Help)
+		v := settingValue{pipeline.SettingField(sec, s.Key)}
+		fl := cmd.Flags().VarPF(v, name, "", s.Help)
+		if v.isBool() {
+			fl.NoOptDefVal = "true" // --x means --x=true, as for pflag's own bool flags
+		}
 	}
 }
 
@@ -94,3 +98,6 @@ func (f settingValue) Set(s string) error {
 
 // Type is the flag's type in help: int, int64, float64, bool or string.
 func (f settingValue) Type() string { return f.v.Kind().String() }
+
+// isBool tells whether the setting is a bool.
+func (f settingValue) isBool() bool { return f.v.Kind() == reflect.Bool }
