@@ -76,9 +76,10 @@ func LoadPartitionModel(path string, k, kMax int, kFlag string, dim int) (*parti
 	return model, nil
 }
 
-// Partition runs the partition stage: inputs without feature columns go
-// through the features stage first (into a temporary spool read twice),
-// k-means is fitted on a sample (or model is used: from
+// Partition runs the partition stage: inputs without feature columns are
+// featurised on the way (the features model fitted in the first pass,
+// which also draws the k-means sample; every row's features recomputed in
+// the assign pass; no spool), k-means is fitted on a sample (or model is used: from
 // LoadPartitionModel), every row is assigned its task and the rows are
 // written to the output, or sharded into a dataset folder with the model
 // and the report beside the shards.
@@ -193,6 +194,9 @@ func Partition(ctx context.Context, env Env, job PartitionJob, model *partition.
 		// them (written into the staging folder); verify checks the model
 		// against the manifest's partition model hash.
 		beside := func(staging string) error {
+			// Every row is read and sharded: the assign step is over
+			// (its bar drawn at 100% before the report's log line).
+			prog.End()
 			if _, err := model.Save(filepath.Join(staging, dataset.ModelFile)); err != nil {
 				return err
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/robustdata/robustdata/features"
-	"github.com/robustdata/robustdata/internal/rowbench"
+	"github.com/robustdata/robustdata/pipeline/rowbench"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/schema"
@@ -20,7 +20,7 @@ import (
 
 // BenchmarkRowCost is the stage part of the per-row profile (issue 16,
 // scripts/bench-rows.sh; features/ has the tokenizer, pattern and
-// projection parts): on the short-document corpus of internal/rowbench,
+// projection parts): on the short-document corpus of pipeline/rowbench,
 // one worker, µs per row and CPU-s per GB of text of
 //
 //   - read: the Parquet corpus to Arrow batches (every column),
