@@ -11,9 +11,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/robustdata/robustdata/features"
-	"github.com/robustdata/robustdata/pipeline/rowbench"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/rowbench"
 	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
