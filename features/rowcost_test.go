@@ -6,14 +6,14 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/robustdata/robustdata/pipeline/rowbench"
 	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
+	"github.com/robustdata/robustdata/scripts/shortcorpus/rowbench"
 )
 
 // BenchmarkRowCost is the features part of the per-row profile (issue 16,
 // scripts/bench-rows.sh): on the short-document corpus of
-// pipeline/rowbench, one goroutine, it reports µs per row and CPU-s per
+// scripts/shortcorpus/rowbench, one goroutine, it reports µs per row and CPU-s per
 // GB of text of
 //
 //   - fit: fitting the LSA model on the default sample (a fixed cost:

@@ -13,14 +13,14 @@ import (
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
 	"github.com/robustdata/robustdata/pipeline/dataset"
-	"github.com/robustdata/robustdata/pipeline/rowbench"
 	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
+	"github.com/robustdata/robustdata/scripts/shortcorpus/rowbench"
 )
 
 // BenchmarkRowCost is the stage part of the per-row profile (issue 16,
 // scripts/bench-rows.sh; features/ has the tokenizer, pattern and
-// projection parts): on the short-document corpus of pipeline/rowbench,
+// projection parts): on the short-document corpus of scripts/shortcorpus/rowbench,
 // one worker, µs per row and CPU-s per GB of text of
 //
 //   - read: the Parquet corpus to Arrow batches (every column),

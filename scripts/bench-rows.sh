@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The per-row profile (issue 16): µs of CPU per row and CPU-seconds per GB
 # of text of every component of features and of partition + shard, on a
-# deterministic short-document corpus (pipeline/rowbench: the shipped
+# deterministic short-document corpus (scripts/shortcorpus/rowbench: the shipped
 # fortunes texts repeated with a " #copy" suffix, mean ≈ 170 bytes).
 #
 #   scripts/bench-rows.sh [PROFILE_DIR]

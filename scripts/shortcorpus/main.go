@@ -1,5 +1,5 @@
 // Command shortcorpus writes the deterministic short-document corpus of
-// the per-row benchmarks (pipeline/rowbench): the shipped fortunes texts
+// the per-row benchmarks (scripts/shortcorpus/rowbench): the shipped fortunes texts
 // repeated, copy c's texts ending with " #c".
 //
 //	go run ./scripts/shortcorpus -docs 4000000 -o /tmp/short-4m.parquet
@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/robustdata/robustdata/pipeline/rowbench"
+	"github.com/robustdata/robustdata/scripts/shortcorpus/rowbench"
 )
 
 func main() {
