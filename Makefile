@@ -14,7 +14,7 @@ OUT := out/quickstart
 TEST_TIMEOUT ?= 20m
 TEST_LONG_TIMEOUT ?= 30m
 
-.PHONY: build quickstart test test-long bench bench-features bench-suite bench-quality effect-study clean
+.PHONY: build quickstart test test-long bench bench-rows bench-features bench-suite bench-quality effect-study clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/robustdata
@@ -39,6 +39,11 @@ test-long:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./pipeline/stream/ ./features/
+
+# The per-row profile (issue 16): µs per row and CPU-s per GB per
+# component on a short-document corpus; PROFILE_DIR=DIR keeps CPU profiles.
+bench-rows:
+	scripts/bench-rows.sh $(PROFILE_DIR)
 
 bench-features:
 	scripts/bench-features.sh

@@ -203,9 +203,14 @@ func DrawSample(ctx context.Context, rd stream.Reader, k int, seed uint64, cfg C
 			return nil, err
 		}
 		rej := stream.Rejects(rec)
-		var textCol *array.String
-		if ti >= 0 {
-			textCol, _ = rec.Column(ti).(*array.String)
+		var textCol interface{ Value(int) string }
+		if idx := sc.FieldIndices(cfg.TextCol); len(idx) > 0 {
+			switch c := rec.Column(idx[0]).(type) {
+			case *array.String:
+				textCol = c
+			case *array.LargeString:
+				textCol = c
+			}
 		}
 		pv := rec.Column(pi).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()
 		sv := rec.Column(si).(*array.FixedSizeList).ListValues().(*array.Float32).Float32Values()

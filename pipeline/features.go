@@ -48,6 +48,22 @@ func Features(ctx context.Context, env Env, job FeaturesJob) (stream.Reader, err
 // already), saves it when asked, and applies it on rp's second pass,
 // recording the stage (and the model's hash) in the provenance.
 func featuresOver(ctx context.Context, env Env, rp *stream.Replay, first stream.Reader, job FeaturesJob, source string) (stream.Reader, error) {
+	model, err := featuresModel(ctx, env, rp, first, job, source)
+	if err != nil {
+		return nil, err
+	}
+	env.progress().Bytes("features", InputBytes(job.Inputs))
+	src, err := rp.Second()
+	if err != nil {
+		return nil, err
+	}
+	return applyFeatures(ctx, env, src, model, job, source)
+}
+
+// featuresModel loads the job's features model, or fits one on the first
+// pass of rp (first, when the caller has opened it already, read to its
+// end either way), and saves it when asked.
+func featuresModel(ctx context.Context, env Env, rp *stream.Replay, first stream.Reader, job FeaturesJob, source string) (*features.Model, error) {
 	cfg := job.Config
 	cfg.Seed, cfg.Log = env.Seed, env.log()
 	prog := env.progress()
@@ -74,11 +90,15 @@ func featuresOver(ctx context.Context, env Env, rp *stream.Replay, first stream.
 		}
 		env.log().Info("wrote features model", "path", job.ModelOut)
 	}
-	prog.Bytes("features", InputBytes(job.Inputs))
-	src, err := rp.Second()
-	if err != nil {
-		return nil, err
-	}
+	return model, nil
+}
+
+// applyFeatures returns src with the feature columns of model appended
+// (closing it closes src; on error src is closed), recording the stage
+// (and a loaded model's hash) in the provenance.
+func applyFeatures(ctx context.Context, env Env, src stream.Reader, model *features.Model, job FeaturesJob, source string) (stream.Reader, error) {
+	cfg := job.Config
+	cfg.Seed, cfg.Log = env.Seed, env.log()
 	record := cfg.Record()
 	if job.Model != "" {
 		h, err := stream.HashInputs(ctx, []stream.Input{{Name: job.Model, Path: job.Model}})
@@ -88,6 +108,7 @@ func featuresOver(ctx context.Context, env Env, rp *stream.Replay, first stream.
 		}
 		record["model_sha256"] = h[0].SHA256
 	}
+	var err error
 	if cfg.Provenance, err = stream.StageProvenance(ctx, src.Schema(), job.Inputs, env.Seed, "features", record); err != nil {
 		src.Close()
 		return nil, err

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
@@ -24,6 +25,9 @@ import (
 type ShardSettings struct {
 	// MaxRows and MaxBytes start a new shard file of a task.
 	MaxRows, MaxBytes int64
+	// KeepFeatures keeps the feature columns in the shards (see
+	// dataset.ShardOptions.KeepFeatures).
+	KeepFeatures bool
 	// Overwrite replaces an output folder that holds another dataset.
 	Overwrite bool
 }
@@ -73,9 +77,10 @@ func LoadPartitionModel(path string, k, kMax int, kFlag string, dim int) (*parti
 	return model, nil
 }
 
-// Partition runs the partition stage: inputs without feature columns go
-// through the features stage first (into a temporary spool read twice),
-// k-means is fitted on a sample (or model is used: from
+// Partition runs the partition stage: inputs without feature columns are
+// featurised on the way (the features model fitted in the first pass,
+// which also draws the k-means sample; every row's features recomputed in
+// the assign pass; no spool), k-means is fitted on a sample (or model is used: from
 // LoadPartitionModel), every row is assigned its task and the rows are
 // written to the output, or sharded into a dataset folder with the model
 // and the report beside the shards.
@@ -92,38 +97,35 @@ func Partition(ctx context.Context, env Env, job PartitionJob, model *partition.
 	opts := append(append([]stream.Option(nil), job.Options...), prog.Option(), stream.WithDocID(schema.DocIDColumn))
 	source := SourceName(job.Inputs)
 
-	// Inputs without features go through the features stage first, into
-	// a temporary Arrow file that the partition stage then reads twice.
+	// Inputs without features are featurised on the way (fusion, issue
+	// 16): the first pass fits the features model and draws the k-means
+	// sample, whose features are computed with it; the assign pass
+	// computes every row's features again from the model. No features
+	// spool is written.
 	rp := stream.NewReplay(ctx, job.Inputs, opts...)
 	defer rp.Close()
 	first, err := rp.First()
 	if err != nil {
 		return err
 	}
-	if !partition.HasFeatures(first.Schema()) {
+	fjob := job.Features
+	fjob.Inputs = job.Inputs
+	var (
+		sample *partition.Sample
+		fm     *features.Model
+	)
+	if partition.HasFeatures(first.Schema()) {
+		sample, err = partition.DrawSample(ctx, first, cfg.Sample, partition.SampleSeed(env.Seed), cfg, source)
+		first.Close()
+	} else {
 		if model != nil && job.Features.Model == "" {
 			first.Close()
 			return Usagef("--model %s assigns in the feature space it was fitted in, and these inputs have no features: give --features-model FILE (saved with --features-model-out when the partition model was fitted), or inputs that have feature columns", job.Model)
 		}
 		prog.Describe("features: sample")
-		spool, cleanup, err := featuresSpool(ctx, env, first, rp, job.Inputs, job.Features, source)
+		sample, fm, err = fusedSample(ctx, env, rp, first, fjob, cfg, source)
 		first.Close()
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		// The partition's two passes read the features spool.
-		total = InputBytes([]stream.Input{spool})
-		prog.Bytes("partition: sample", total)
-		rp = stream.NewReplay(ctx, []stream.Input{spool}, prog.Option())
-		defer rp.Close()
-		if first, err = rp.First(); err != nil {
-			return err
-		}
 	}
-
-	sample, err := partition.DrawSample(ctx, first, cfg.Sample, partition.SampleSeed(env.Seed), cfg, source)
-	first.Close()
 	if err != nil {
 		return err
 	}
@@ -149,6 +151,11 @@ func Partition(ctx context.Context, env Env, job PartitionJob, model *partition.
 	src, err := rp.Second()
 	if err != nil {
 		return err
+	}
+	if fm != nil {
+		if src, err = applyFeatures(ctx, env, src, fm, fjob, source); err != nil {
+			return err
+		}
 	}
 	prov, err := stream.StageProvenance(ctx, src.Schema(), job.Inputs, env.Seed, "partition", partitionRecord(cfg, job.KRange, model, hash))
 	if err != nil {
@@ -191,8 +198,18 @@ func Partition(ctx context.Context, env Env, job PartitionJob, model *partition.
 		// them (written into the staging folder); verify checks the model
 		// against the manifest's partition model hash.
 		beside := func(staging string) error {
+			// Every row is read and sharded: the assign step is over
+			// (its bar drawn at 100% before the report's log line).
+			prog.End()
 			if _, err := model.Save(filepath.Join(staging, dataset.ModelFile)); err != nil {
 				return err
+			}
+			if fm != nil {
+				// The features were computed on the way: their model
+				// goes beside the shards, which do not carry them.
+				if err := features.SaveModel(filepath.Join(staging, dataset.FeaturesModelFile), fm); err != nil {
+					return err
+				}
 			}
 			return report(filepath.Join(staging, dataset.ReportFile), filepath.Join(job.Output, dataset.ReportFile))
 		}
@@ -227,49 +244,121 @@ func partitionRecord(cfg partition.Config, kRange string, m *partition.Model, mo
 	return r
 }
 
-// featuresSpool runs the features stage over the inputs — fitting on
-// first, the first pass of rp — into a temporary Arrow file, and returns
-// it as an input with a function that removes it.
-func featuresSpool(ctx context.Context, env Env, first stream.Reader, rp *stream.Replay, inputs []stream.Input, job FeaturesJob, source string) (stream.Input, func(), error) {
-	job.Inputs = inputs
-	rd, err := featuresOver(ctx, env, rp, first, job, source)
+// fusedSample reads the first pass of a corpus without features (first,
+// of rp) once for both samples: the features model is fitted on it (or
+// loaded: job.Model) while a features.RowTap draws the k-means sample —
+// the rows partition.DrawSample would draw from the features stage's
+// output — whose features are then computed with the model. With an
+// embedding column (--semantic column=NAME), whose vectors the tap does
+// not keep, the k-means sample is drawn from a pass of the features stage
+// over rp instead. It returns the sample and the features model.
+func fusedSample(ctx context.Context, env Env, rp *stream.Replay, first stream.Reader, job FeaturesJob, cfg partition.Config, source string) (*partition.Sample, *features.Model, error) {
+	seed := partition.SampleSeed(env.Seed)
+	k := cfg.Sample
+	if k <= 0 {
+		k = partition.DefaultSample
+	}
+	semantic := job.Config.Semantic
+	if semantic == "" {
+		semantic = features.ModeLSA
+	}
+	mode, _, err := features.ParseSemantic(semantic)
 	if err != nil {
-		return stream.Input{}, nil, err
+		return nil, nil, UsageError{err}
+	}
+	if mode == features.ModeColumn {
+		fm, err := featuresModel(ctx, env, rp, first, job, source)
+		if err != nil {
+			return nil, nil, err
+		}
+		src, err := rp.Second()
+		if err != nil {
+			return nil, nil, err
+		}
+		rd, err := applyFeatures(ctx, env, src, fm, job, source)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer rd.Close()
+		sample, err := partition.DrawSample(ctx, rd, k, seed, cfg, source)
+		return sample, fm, err
+	}
+	textCol := job.Config.TextCol
+	if textCol == "" {
+		textCol = schema.TextColumn
+	}
+	if cfg.LabelCol != "" {
+		if idx := first.Schema().FieldIndices(cfg.LabelCol); len(idx) == 0 || first.Schema().Field(idx[0]).Type.ID() != arrow.STRING {
+			return nil, nil, &stream.DataError{Source: source, Row: -1, Column: cfg.LabelCol,
+				Err: fmt.Errorf("no such string label column; the input has %s", columnNames(first.Schema()))}
+		}
+	}
+	tap := features.NewRowTap(first, textCol, k, seed, cfg.LabelCol, schema.DocIDColumn)
+	fm, err := featuresModel(ctx, env, rp, tap, job, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	env.progress().Working("partition: features of the k-means sample")
+	mem := cfg.Mem
+	if mem == nil {
+		mem = memory.DefaultAllocator
+	}
+	sc, recs := tap.Batches(mem, textCol, stream.DefaultBatchRows)
+	fcfg := job.Config
+	fcfg.Seed, fcfg.Log = env.Seed, env.log()
+	rd, err := features.Apply(ctx, newBatchReader(sc, recs), fm, fcfg, source)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer rd.Close()
-	// The spool lives in a locked staging folder in TMPDIR, so that the
-	// spool of a killed run is swept by the next one.
-	stream.SweepStaging(os.TempDir(), featuresSpoolName)
-	stage, err := stream.NewStagingDir(filepath.Join(os.TempDir(), featuresSpoolName))
+	sample, err := partition.DrawSample(ctx, rd, k, seed, cfg, source)
 	if err != nil {
-		return stream.Input{}, nil, fmt.Errorf("creating the features spool: %w", err)
+		return nil, nil, err
 	}
-	path := filepath.Join(stage.Path, "features.arrows")
-	cleanup := func() { stage.Release() }
-	w, err := stream.Create(path, rd.Schema())
-	if err != nil {
-		cleanup()
-		return stream.Input{}, nil, err
-	}
-	if _, err := stream.Copy(ctx, w, rd); err != nil {
-		w.Abort()
-		cleanup()
-		return stream.Input{}, nil, err
-	}
-	if err := w.Close(); err != nil {
-		cleanup()
-		return stream.Input{}, nil, err
-	}
-	size := int64(-1)
-	if st, err := os.Stat(path); err == nil {
-		size = st.Size() // for the progress of the passes over it
-	}
-	return stream.Input{Name: inputs[0].Name, Path: path, Format: stream.FormatIPCStream, Size: size}, cleanup, nil
+	sample.Usable = tap.Seen()
+	return sample, fm, nil
 }
 
-// featuresSpoolName is the base of the features spool's staging folder in
-// TMPDIR.
-const featuresSpoolName = "robustdata-features"
+// columnNames lists a schema's column names for error messages.
+func columnNames(sc *arrow.Schema) string {
+	names := make([]string, sc.NumFields())
+	for i, f := range sc.Fields() {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// batchReader serves batches it owns (Close releases them).
+type batchReader struct {
+	schema *arrow.Schema
+	recs   []arrow.RecordBatch
+	next   int
+}
+
+var _ stream.Reader = (*batchReader)(nil)
+
+func newBatchReader(sc *arrow.Schema, recs []arrow.RecordBatch) *batchReader {
+	return &batchReader{schema: sc, recs: recs}
+}
+
+func (r *batchReader) Schema() *arrow.Schema { return r.schema }
+
+// Read returns the next batch, valid until Close.
+func (r *batchReader) Read() (arrow.RecordBatch, error) {
+	if r.next == len(r.recs) {
+		return nil, io.EOF
+	}
+	r.next++
+	return r.recs[r.next-1], nil
+}
+
+func (r *batchReader) Close() error {
+	for _, rec := range r.recs {
+		rec.Release()
+	}
+	r.recs, r.next = nil, 0
+	return nil
+}
 
 // discard is an arrio.Writer that drops batches.
 type discard struct{}
@@ -281,7 +370,7 @@ func (discard) Write(arrow.RecordBatch) error { return nil }
 // set, writes more files into the staging folder before it is published.
 func WriteShards(ctx context.Context, env Env, rd stream.Reader, dir string, s ShardSettings, prov *stream.Provenance, k int, modelHash string, beforePublish func(staging string) error, wopts ...stream.Option) error {
 	defer rd.Close()
-	config := map[string]any{"shard": map[string]any{"max_rows": s.MaxRows, "max_bytes": s.MaxBytes}}
+	config := map[string]any{"shard": map[string]any{"max_rows": s.MaxRows, "max_bytes": s.MaxBytes, "keep_features": s.KeepFeatures}}
 	m := dataset.Manifest{Config: config, PartitionModel: modelHash}
 	if prov != nil {
 		m.Inputs, m.Seed = prov.Inputs, prov.Seed
@@ -290,7 +379,7 @@ func WriteShards(ctx context.Context, env Env, rd stream.Reader, dir string, s S
 		}
 	}
 	man, err := dataset.WriteShards(ctx, rd, dir, dataset.ShardOptions{
-		Tasks: k, MaxRows: s.MaxRows, MaxBytes: s.MaxBytes, Overwrite: s.Overwrite,
+		Tasks: k, MaxRows: s.MaxRows, MaxBytes: s.MaxBytes, KeepFeatures: s.KeepFeatures, Overwrite: s.Overwrite,
 		Writer: wopts, Manifest: m, BeforePublish: beforePublish,
 	})
 	if errors.Is(err, dataset.ErrExists) {

@@ -17,6 +17,7 @@ import (
 	"github.com/robustdata/robustdata/pipeline/record"
 
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 	"github.com/robustdata/robustdata/report"
 	"github.com/robustdata/robustdata/train"
@@ -387,6 +388,18 @@ func (r *chain) build(corpus, vectors []stream.Input, downstream [][]stream.Inpu
 	return nil
 }
 
+// ShardKeepsFeatures tells whether the chain's shards keep the feature
+// columns: when the shard section asks for them (keep_features), or when
+// the chain's training reads one of them (masked-regression over the
+// semantic or pattern column, the vectors the probes of eval read too).
+func (c *RunConfig) ShardKeepsFeatures() bool {
+	if c.Shard.KeepFeatures {
+		return true
+	}
+	return len(c.Train.Strategies) > 0 && c.Train.Objective == train.ObjectiveRegression &&
+		(c.Train.VectorCol == schema.SemanticColumn || c.Train.VectorCol == schema.PatternColumn)
+}
+
 // base is the part of every stage's fingerprint config that is not a
 // setting of its own.
 func (r *chain) base(stage string) map[string]any {
@@ -456,11 +469,12 @@ func (r *chain) partitionStage(featuresStage *chainStage, fcfg features.Config) 
 	pjob := PartitionJob{
 		Features: FeaturesJob{Config: fcfg}, Config: pcfg, KRange: pc.KRange, Output: r.path("dataset") + string(filepath.Separator), Dir: true,
 		OutputOptions: []stream.Option{stream.WithCompression(stream.Zstd)},
-		Shard:         ShardSettings{MaxRows: cfg.Shard.MaxRows, MaxBytes: cfg.Shard.MaxBytes, Overwrite: true},
+		Shard:         ShardSettings{MaxRows: cfg.Shard.MaxRows, MaxBytes: cfg.Shard.MaxBytes, KeepFeatures: cfg.ShardKeepsFeatures(), Overwrite: true},
 	}
 	pconf := r.base("partition")
 	cfg.stageRecord("partition", pconf, "k_range")
 	cfg.stageRecord("shard", pconf)
+	pconf["keep_features"] = cfg.ShardKeepsFeatures()
 	pconf["label_col"] = cfg.Inputs.LabelCol
 	if pc.K == "auto" {
 		pconf["k_range"] = pc.KRange
@@ -622,7 +636,7 @@ func (r *chain) evalStage(featuresStage, partitionStage *chainStage, runs []*cha
 func (r *chain) reportStage(partitionStage, evalStage *chainStage, runs []*chainStage) *chainStage {
 	// 5. report.
 	var reportInputs []string
-	reportInputs = append(reportInputs, "dataset/manifest.json", "dataset/"+dataset.ModelFile, "dataset/report.md")
+	reportInputs = append(reportInputs, "dataset/manifest.json", "dataset/"+dataset.ModelFile, "dataset/report.md", "features/features.model")
 	for _, s := range r.cfg.Train.Strategies {
 		for _, f := range runFiles {
 			reportInputs = append(reportInputs, "runs/"+s+"/"+f)
@@ -630,7 +644,7 @@ func (r *chain) reportStage(partitionStage, evalStage *chainStage, runs []*chain
 	}
 	reportInputs = append(reportInputs, "eval/eval.json")
 	rjob := ReportJob{Dir: r.root, Output: filepath.Join(r.root, report.FileName),
-		Options: report.Options{SampleRows: r.cfg.Report.Sample, LabelCol: r.cfg.Report.LabelCol, Log: r.env.log()}}
+		Options: report.Options{SampleRows: r.cfg.Report.Sample, LabelCol: r.cfg.Report.LabelCol, FeaturesModel: r.path("features/features.model"), Log: r.env.log()}}
 	rconf := r.base("report")
 	r.cfg.stageRecord("report", rconf)
 	return &chainStage{

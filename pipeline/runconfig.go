@@ -89,6 +89,8 @@ type RunPartition struct {
 type RunShard struct {
 	MaxRows  int64 `json:"max_rows"`
 	MaxBytes int64 `json:"max_bytes"`
+	// KeepFeatures keeps the feature columns in the shards.
+	KeepFeatures bool `json:"keep_features"`
 }
 
 // RunTrain is the train section (the train command's flags); one run per

@@ -16,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 
@@ -36,6 +37,9 @@ const (
 	patternNamesKey = schema.PatternNamesKey
 	// keepTextBytes bounds the text kept per sampled row.
 	keepTextBytes = 2000
+	// maxFeatureText bounds the text a sampled row's recomputed features
+	// are computed from (as features.RowTap bounds the k-means sample's).
+	maxFeatureText = 1 << 20
 	// minPerTask is the smallest share of the sample a task gets (when it
 	// has that many rows), so that small tasks still show examples.
 	minPerTask = 5
@@ -53,6 +57,9 @@ type loaded struct {
 
 	textCol, labelCol, taskCol string
 	patternNames               []string
+	// fm, when set, recomputes the sampled rows' features (the shards
+	// carry none; see loadFeaturesModel).
+	fm *features.Model
 	// hasPattern and hasSemantic tell whether the shards have the
 	// feature columns (fixed_size_list<float32>).
 	hasPattern, hasSemantic bool
@@ -73,6 +80,9 @@ type sample struct {
 	texts    []string
 	ids      []string
 	dist     []float64 // task_distance, NaN when absent
+	// full are the sampled rows' whole texts, kept when the features are
+	// recomputed (loaded.fm).
+	full [][]byte
 }
 
 func (s *sample) len() int { return len(s.task) }
@@ -111,13 +121,115 @@ func readDataset(ctx context.Context, dir string, opts Options) (*loaded, error)
 	if err != nil {
 		return nil, err
 	}
+	d.loadFeaturesModel(sc, opts)
 	if err := d.columns(sc, opts, first); err != nil {
 		return nil, err
 	}
 	if err := d.read(ctx, sc, opts.SampleRows); err != nil {
 		return nil, err
 	}
+	if d.fm != nil {
+		if err := d.recomputeFeatures(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
+}
+
+// loadFeaturesModel loads the features model the sampled rows' features
+// are recomputed with, when the shards carry no feature column but have
+// their text: opts.FeaturesModel, else the dataset folder's
+// features.model. A model that cannot be loaded (or one of an embedding
+// column, which the shards may not have) is logged and left out: the
+// report then goes without the projection.
+func (d *loaded) loadFeaturesModel(sc *arrow.Schema, opts Options) {
+	if len(sc.FieldIndices(schema.PatternColumn)) > 0 || len(sc.FieldIndices(schema.SemanticColumn)) > 0 {
+		return
+	}
+	if idx := sc.FieldIndices(d.textCol); len(idx) == 0 || sc.Field(idx[0]).Type.ID() != arrow.STRING {
+		return
+	}
+	path := opts.FeaturesModel
+	if path == "" {
+		path = filepath.Join(d.dir, dataset.FeaturesModelFile)
+		if _, err := os.Stat(path); err != nil {
+			return
+		}
+	}
+	fm, err := features.LoadModel(path, features.Config{TextCol: d.textCol})
+	if err == nil && fm.Mode == features.ModeColumn {
+		err = errors.New("an embedding-column model: the shards may not have the column")
+	}
+	if err != nil {
+		opts.Log.Warn("report: the shards carry no features and the features model cannot be used: no projection", "model", path, "err", err)
+		return
+	}
+	d.fm = fm
+}
+
+// recomputeFeatures computes the sampled rows' pattern and semantic
+// features from their texts with d.fm, as the partition stage did.
+func (d *loaded) recomputeFeatures(ctx context.Context) error {
+	s := &d.sample
+	sc := arrow.NewSchema([]arrow.Field{{Name: d.textCol, Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	b := array.NewStringBuilder(memory.DefaultAllocator)
+	defer b.Release()
+	for _, t := range s.full {
+		b.BinaryBuilder.Append(t)
+	}
+	col := b.NewArray()
+	rec := array.NewRecordBatch(sc, []arrow.Array{col}, int64(col.Len()))
+	col.Release()
+	rd, err := features.Apply(ctx, &oneBatch{schema: sc, rec: rec}, d.fm, features.Config{TextCol: d.textCol, Workers: 1}, d.dir)
+	if err != nil {
+		rec.Release()
+		return err
+	}
+	defer rd.Close()
+	s.pdim, s.sdim = schema.NumPattern, d.fm.Dim
+	s.pattern, s.semantic = s.pattern[:0], s.semantic[:0]
+	for {
+		out, err := rd.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		pc := out.Column(out.Schema().FieldIndices(schema.PatternColumn)[0])
+		sm := out.Column(out.Schema().FieldIndices(schema.SemanticColumn)[0])
+		for i := range int(out.NumRows()) {
+			s.pattern = appendVector(s.pattern, pc, i, s.pdim)
+			s.semantic = appendVector(s.semantic, sm, i, s.sdim)
+		}
+	}
+	s.full = nil
+	return nil
+}
+
+// oneBatch serves one batch it owns (Close releases it).
+type oneBatch struct {
+	schema *arrow.Schema
+	rec    arrow.RecordBatch
+	done   bool
+}
+
+func (o *oneBatch) Schema() *arrow.Schema { return o.schema }
+
+func (o *oneBatch) Read() (arrow.RecordBatch, error) {
+	if o.done || o.rec == nil {
+		return nil, io.EOF
+	}
+	o.done = true
+	return o.rec, nil
+}
+
+func (o *oneBatch) Close() error {
+	if o.rec != nil {
+		o.rec.Release()
+		o.rec = nil
+	}
+	return nil
 }
 
 // configString returns man.Config[stage][key] (or man.Config[key] when
@@ -186,6 +298,12 @@ func (d *loaded) columns(sc *arrow.Schema, opts Options, source string) error {
 	if idx := sc.FieldIndices(schema.SemanticColumn); len(idx) > 0 && isFloatVector(sc.Field(idx[0]).Type) {
 		d.hasSemantic = true
 		d.sample.sdim = vectorLen(sc.Field(idx[0]).Type)
+	}
+	if d.fm != nil {
+		// Recomputed from the texts after the read (recomputeFeatures).
+		d.hasPattern, d.hasSemantic = true, true
+		d.sample.pdim, d.sample.sdim = schema.NumPattern, d.fm.Dim
+		d.patternNames = schema.PatternNames()
 	}
 	if d.model != nil && (d.model.K != d.k || d.model.PatternDim != d.sample.pdim || d.model.SemanticDim != d.sample.sdim) {
 		// A model of other tasks or features: not this dataset's.
@@ -379,6 +497,9 @@ func (d *loaded) readTask(ctx context.Context, t int, paths, cols []string, quot
 				s.semantic = appendVector(s.semantic, rec.Column(si), i, s.sdim)
 			}
 			s.texts = append(s.texts, stream.StringAt(rec, xi, i, keepTextBytes))
+			if d.fm != nil {
+				s.full = append(s.full, []byte(stream.StringAt(rec, xi, i, maxFeatureText)))
+			}
 			s.ids = append(s.ids, stream.StringAt(rec, ii, i, 256))
 			dist := math.NaN()
 			if di >= 0 {

@@ -54,6 +54,11 @@ type Options struct {
 	// TextCol names the text column. Default: the manifest's features
 	// text_col, else "text".
 	TextCol string
+	// FeaturesModel is a features model (features.SaveModel) to compute
+	// the sampled rows' features with when the shards carry none (issue
+	// 16: they carry them only with --keep-features). Default: the
+	// dataset folder's features.model when there is one.
+	FeaturesModel string
 	// Log receives progress messages. Default: none.
 	Log *slog.Logger
 }

@@ -176,7 +176,7 @@ func buildDataset(t *testing.T, dir string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = dataset.WriteShards(ctx, assigned, dir, dataset.ShardOptions{Tasks: m.K, Manifest: dataset.Manifest{
+	_, err = dataset.WriteShards(ctx, assigned, dir, dataset.ShardOptions{Tasks: m.K, KeepFeatures: true, Manifest: dataset.Manifest{
 		Inputs: inputs, Seed: 1, PartitionModel: hash,
 		Config: map[string]any{"partition": map[string]any{"k": float64(testK), "pattern_weight": m.PatternWeight, "label_col": "label", "model_sha256": hash}},
 	}})

@@ -198,7 +198,7 @@ func OpenLoader(ctx context.Context, cfg LoaderConfig) (*Loader, error) {
 	}
 	// The vector width, from the first shard's schema.
 	if cfg.Objective == ObjectiveRegression {
-		rd, err := stream.Open(ctx, []string{l.streams[0].shards[0]}, stream.WithColumns(cfg.VectorCol), stream.WithLimit(0))
+		rd, err := stream.Open(ctx, []string{l.streams[0].shards[0]}, stream.WithLimit(0))
 		if err != nil {
 			return nil, err
 		}
@@ -218,7 +218,12 @@ func (l *Loader) Manifest() *dataset.Manifest { return l.m }
 func vectorWidth(sc *arrow.Schema, col, source string) (int, error) {
 	idx := sc.FieldIndices(col)
 	if len(idx) == 0 {
-		return 0, &stream.DataError{Source: source, Row: -1, Column: col, Err: errors.New("no such vector column")}
+		err := errors.New("no such vector column")
+		if col == schema.SemanticColumn || col == schema.PatternColumn {
+			// Shards carry the feature columns only when asked (issue 16).
+			err = errors.New("no such vector column: shards carry the feature columns only when written with --keep-features (shard.keep_features: true in a run config); re-shard with it, or give --vector-col")
+		}
+		return 0, &stream.DataError{Source: source, Row: -1, Column: col, Err: err}
 	}
 	if fl, ok := sc.Field(idx[0]).Type.(*arrow.FixedSizeListType); ok {
 		return int(fl.Len()), nil

@@ -421,7 +421,10 @@ func WriteResampled(ctx context.Context, mix *Mixture, shards, out string, opts 
 	}}
 	man, err := dataset.WriteShards(ctx, rd, out, dataset.ShardOptions{
 		TaskColumn: taskCol, Tasks: len(counts), Overwrite: overwrite, Manifest: m,
-		Writer: []stream.Option{stream.WithCompression(codec)},
+		// A resampled dataset keeps the columns of its source's shards,
+		// feature columns included when they have them.
+		KeepFeatures: true,
+		Writer:       []stream.Option{stream.WithCompression(codec)},
 	})
 	return man, counts, err
 }

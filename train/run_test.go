@@ -156,7 +156,7 @@ func rtDataset(t testing.TB, dir string, sp rtSpec) *dataset.Manifest {
 	}
 	rd := &rtReader{schema: schema, recs: []arrow.RecordBatch{b.NewRecordBatch()}}
 	defer rd.Close()
-	m, err := dataset.WriteShards(context.Background(), rd, dir, dataset.ShardOptions{Tasks: k, MaxRows: sp.MaxRows})
+	m, err := dataset.WriteShards(context.Background(), rd, dir, dataset.ShardOptions{Tasks: k, MaxRows: sp.MaxRows, KeepFeatures: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +246,7 @@ func rtPartition(t testing.TB, inputs []string, dir string, k, dim, sample int) 
 		t.Fatal(err)
 	}
 	defer assigned.Close()
-	if _, err := dataset.WriteShards(ctx, assigned, dir, dataset.ShardOptions{Tasks: k}); err != nil {
+	if _, err := dataset.WriteShards(ctx, assigned, dir, dataset.ShardOptions{Tasks: k, KeepFeatures: true}); err != nil {
 		t.Fatal(err)
 	}
 	// The contingency, from the shards.

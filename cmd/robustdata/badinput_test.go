@@ -311,7 +311,7 @@ func newBadFixtures(t *testing.T, dir string) *badFixtures {
 	// is bad).
 	dsGood := f.dataset("full-disk")
 	badCLI(t, "partition", "-i", filepath.Join(f.dir, "good.parquet"), "--k", "3", "--sample", "400",
-		"--features-sample", "400", "--dim", "8", "--vocab", "2000", "--restarts", "1", "--label-col", "label", "-o", dsGood+"/")
+		"--features-sample", "400", "--dim", "8", "--vocab", "2000", "--restarts", "1", "--label-col", "label", "--keep-features", "-o", dsGood+"/")
 	for _, cls := range []string{"unreadable", "empty", "truncated", "wrong-format", "escaping-path"} {
 		badCopyTree(t, dsGood, f.dataset(cls))
 	}
@@ -339,7 +339,7 @@ func newBadFixtures(t *testing.T, dir string) *badFixtures {
 		if cls == "big-doc" && !longtest.Enabled() {
 			continue
 		}
-		badCLI(t, "shard", "-i", f.file(cls, true), "--tasks", "3", "-o", f.dataset(cls))
+		badCLI(t, "shard", "-i", f.file(cls, true), "--tasks", "3", "--keep-features", "-o", f.dataset(cls))
 	}
 	// Two small runs on the good dataset, one per objective, for eval.
 	badCLI(t, append([]string{"train", "-i", dsGood, "-o", filepath.Join(f.dir, "run-token")}, badTrainFlags("masked-token")...)...)
@@ -586,8 +586,9 @@ func (f *badFixtures) want(cmd, cls string) badWant {
 			return badWant{code: exitFailure, msg: []string{"file too large"}}
 		}
 		// The message names the file that could not be written: the
-		// output, or partition's features spool in TMPDIR.
-		file := map[string]string{"cat": "out.jsonl", "features": "out.parquet", "partition": ".robustdata-features.robustdata-tmp-",
+		// output (partition writes no features spool since issue 16: its
+		// first file is a shard).
+		file := map[string]string{"cat": "out.jsonl", "features": "out.parquet", "partition": "part-00000.parquet",
 			"shard": "part-00000.parquet", "report": "report.html"}[cmd]
 		return badWant{code: exitFailure, msg: []string{file, "file too large"}}
 	}

@@ -4,12 +4,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/robustdata/robustdata/pipeline"
-
-	"github.com/robustdata/robustdata/pipeline/schema"
-
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"text/tabwriter"
 
-	"github.com/robustdata/robustdata/pipeline"
-
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/features"
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/schema"
+	"github.com/robustdata/robustdata/pipeline/split"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -81,7 +81,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 		out              outputFlags
 		ff               featureFlags
 		list, sampleOnly bool
-		split            string
+		splitArg         string
 	)
 	cmd := &cobra.Command{
 		Use:   "features [-i IN]... [-o OUT]",
@@ -100,7 +100,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out.dirOK = split != "" || sampleOnly
+			out.dirOK = splitArg != "" || sampleOnly
 			oopts, err := out.options(e)
 			if err != nil {
 				return err
@@ -118,12 +118,12 @@ func newFeaturesCmd(e *env) *cobra.Command {
 			}
 			prog := e.newProgress()
 			defer prog.End()
-			if split != "" || sampleOnly {
-				unit := pipeline.FeaturesUnit
+			if splitArg != "" || sampleOnly {
+				unit := split.Features
 				if sampleOnly {
-					unit = pipeline.SampleUnit
+					unit = split.Sample
 				}
-				_, err := unit(cmd.Context(), e.stageEnv(prog), job, split, out.output, append(iopts, oopts...))
+				_, err := unit(cmd.Context(), e.stageEnv(prog), job, splitArg, out.output, append(iopts, oopts...))
 				return err
 			}
 			rd, err := pipeline.Features(cmd.Context(), e.stageEnv(prog), job)
@@ -137,7 +137,7 @@ func newFeaturesCmd(e *env) *cobra.Command {
 	out.register(cmd)
 	ff.register(cmd)
 	cmd.Flags().BoolVar(&list, "list", false, "list the pattern features (index, name, definition) and exit")
-	cmd.Flags().StringVar(&split, "split", "", "run work unit I of N (I/N, from 0) with a saved --model: -o DIR/ gets DIR/part-I-of-N.parquet and a completion marker; a complete unit is not run again")
+	cmd.Flags().StringVar(&splitArg, "split", "", "run work unit I of N (I/N, from 0) with a saved --model: -o DIR/ gets DIR/part-I-of-N.parquet and a completion marker; a complete unit is not run again")
 	cmd.Flags().BoolVar(&sampleOnly, "sample-only", false, "with --split: write the unit's share of the sample the model is fitted on (the --sample texts of smallest seeded hash) into -o DIR/; features -i DIR/ --model-out M then fits what the whole corpus would")
 	return cmd
 }

@@ -4,10 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/robustdata/robustdata/pipeline/inspect"
-
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline/inspect"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 

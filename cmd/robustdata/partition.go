@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 
-	"github.com/robustdata/robustdata/pipeline"
-
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/dataset"
+	"github.com/robustdata/robustdata/pipeline/split"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
@@ -148,7 +148,7 @@ func (e *env) runPartition(cmd *cobra.Command, args []string, in *inputFlags, ou
 	prog := e.newProgress()
 	defer prog.End()
 	if pf.split != "" {
-		_, err := pipeline.PartitionUnit(ctx, e.stageEnv(prog), job, model, pf.split)
+		_, err := split.Partition(ctx, e.stageEnv(prog), job, model, pf.split)
 		return err
 	}
 	return pipeline.Partition(ctx, e.stageEnv(prog), job, model)

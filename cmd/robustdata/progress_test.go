@@ -69,8 +69,8 @@ func TestProgressOnTerminal(t *testing.T) {
 		args  []string
 		steps []string // in order
 	}{
-		{"partition", []string{"partition", "-i", corpus, "--k", "3", "--dim", "16", "--vocab", "2000", "-o", ds + "/"},
-			[]string{"features: sample", "features: fit the lsa model", "features", "partition: sample", "partition: fit k-means", "partition: assign"}},
+		{"partition", []string{"partition", "-i", corpus, "--k", "3", "--dim", "16", "--vocab", "2000", "--keep-features", "-o", ds + "/"},
+			[]string{"features: sample", "features: fit the lsa model", "partition: features of the k-means sample", "partition: fit k-means", "partition: assign"}},
 		{"train", []string{"train", "-i", ds, "-o", filepath.Join(tmp, "run"), "--steps", "30", "--per-task-batch", "8", "--hidden", "8"},
 			[]string{"train"}},
 	} {

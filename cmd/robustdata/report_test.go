@@ -51,7 +51,7 @@ func buildReportRoot(t *testing.T, tmp string) string {
 		args []string
 	}{
 		{"synth", []string{"synth", "-q", "--docs", "800", "--tasks", "4", "--seed", "3", "-o", corpus}},
-		{"partition", []string{"partition", "-q", "-i", corpus, "--k", "4", "--dim", "32", "--label-col", "label", "-o", ds + "/"}},
+		{"partition", []string{"partition", "-q", "-i", corpus, "--k", "4", "--dim", "32", "--label-col", "label", "--keep-features", "-o", ds + "/"}},
 		{"train erm", []string{"train", "-q", "-i", ds, "-o", filepath.Join(root, "runs", "erm"), "--strategy", "erm", "--steps", "40", "--per-task-batch", "8", "--hidden", "16"}},
 		{"train minimax", []string{"train", "-q", "-i", ds, "-o", filepath.Join(root, "runs", "minimax"), "--strategy", "minimax", "--steps", "40", "--per-task-batch", "8", "--hidden", "16"}},
 	}

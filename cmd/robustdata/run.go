@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/configdoc"
 )
 
 func newRunCmd(e *env) *cobra.Command {
@@ -33,7 +34,7 @@ func newRunCmd(e *env) *cobra.Command {
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if example {
-				data, err := pipeline.ExampleRunConfig()
+				data, err := configdoc.Example()
 				if err != nil {
 					return err
 				}

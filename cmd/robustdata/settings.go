@@ -21,7 +21,11 @@ func bindSettings(cmd *cobra.Command, st spec.Stage, sec any, rename map[string]
 		if s.Flag == "-" || (len(keys) > 0 && !slices.Contains(keys, s.Key)) {
 			continue
 		}
-		cmd.Flags().Var(settingValue{pipeline.SettingField(sec, s.Key)}, flagName(s, rename), s.Help)
+		v := settingValue{pipeline.SettingField(sec, s.Key)}
+		fl := cmd.Flags().VarPF(v, flagName(s, rename), "", s.Help)
+		if v.isBool() {
+			fl.NoOptDefVal = "true" // --x means --x=true, as for pflag's own bool flags
+		}
 	}
 }
 
@@ -100,3 +104,6 @@ func (f settingValue) Type() string {
 	}
 	return f.v.Kind().String()
 }
+
+// isBool tells whether the setting is a bool.
+func (f settingValue) isBool() bool { return f.v.Kind() == reflect.Bool }

@@ -3,10 +3,9 @@ package main
 import (
 	"fmt"
 
-	"github.com/robustdata/robustdata/pipeline"
-
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/dataset"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
@@ -43,7 +42,7 @@ func (s *shardFlags) check() error {
 
 // settings are the shard settings of the flags.
 func (s *shardFlags) settings() pipeline.ShardSettings {
-	return pipeline.ShardSettings{MaxRows: s.sec.MaxRows, MaxBytes: s.sec.MaxBytes, Overwrite: s.overwrite}
+	return pipeline.ShardSettings{MaxRows: s.sec.MaxRows, MaxBytes: s.sec.MaxBytes, KeepFeatures: s.sec.KeepFeatures, Overwrite: s.overwrite}
 }
 
 func newShardCmd(e *env) *cobra.Command {

@@ -1,11 +1,10 @@
 package main
 
 import (
-	"github.com/robustdata/robustdata/pipeline"
-	"github.com/robustdata/robustdata/pipeline/schema"
-
 	"github.com/spf13/cobra"
 
+	"github.com/robustdata/robustdata/pipeline"
+	"github.com/robustdata/robustdata/pipeline/schema"
 	"github.com/robustdata/robustdata/train"
 )
 

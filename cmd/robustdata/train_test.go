@@ -31,7 +31,7 @@ func trDataset(t *testing.T) string {
 		ds := filepath.Join(dir, "ds") + "/"
 		for _, args := range [][]string{
 			{"-q", "synth", "--docs", "1500", "--tasks", "3", "--sizes", "50,30,20", "-o", corpus},
-			{"-q", "partition", "-i", corpus, "--k", "3", "--dim", "16", "--features-sample", "1500", "-o", ds},
+			{"-q", "partition", "-i", corpus, "--k", "3", "--dim", "16", "--features-sample", "1500", "--keep-features", "-o", ds},
 		} {
 			if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
 				t.Errorf("%v: exit %d: %s", args, code, stderr)
@@ -281,7 +281,7 @@ func TestTrainExistingRun(t *testing.T) {
 	corpus, ds2 := filepath.Join(dir, "synth.parquet"), filepath.Join(dir, "ds2")+"/"
 	for _, args := range [][]string{
 		{"-q", "synth", "--docs", "600", "--tasks", "2", "-o", corpus},
-		{"-q", "partition", "-i", corpus, "--k", "2", "--dim", "16", "--features-sample", "600", "-o", ds2},
+		{"-q", "partition", "-i", corpus, "--k", "2", "--dim", "16", "--features-sample", "600", "--keep-features", "-o", ds2},
 	} {
 		if code, _, stderr := runCLI(t, context.Background(), nil, false, args...); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
@@ -290,5 +290,31 @@ func TestTrainExistingRun(t *testing.T) {
 	code, _, stderr = runCLI(t, context.Background(), nil, false, "eval", "--shards", ds2, run)
 	if code != exitBadInput || !strings.Contains(stderr, "2 tasks") || !strings.Contains(stderr, "trained on 3") {
 		t.Errorf("eval on a dataset of 2 tasks: exit %d, stderr %q; want exit %d naming both counts", code, stderr, exitBadInput)
+	}
+}
+
+// TestTrainShardsWithoutFeatures: shards carry no feature columns unless
+// --keep-features (issue 16), and masked-regression over them says so
+// (exit 3, naming the flag); masked-token trains on their text.
+func TestTrainShardsWithoutFeatures(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	corpus, ds := filepath.Join(dir, "synth.parquet"), filepath.Join(dir, "ds")+"/"
+	for _, args := range [][]string{
+		{"-q", "synth", "--docs", "300", "--tasks", "2", "-o", corpus},
+		{"-q", "partition", "-i", corpus, "--k", "2", "--dim", "8", "-o", ds},
+	} {
+		if code, _, stderr := runCLI(t, ctx, nil, false, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	code, _, stderr := runCLI(t, ctx, nil, false, "-q", "train", "-i", ds, "-o", filepath.Join(dir, "reg"), "--steps", "2")
+	if code != exitBadInput || !strings.Contains(stderr, "--keep-features") {
+		t.Errorf("masked-regression on shards without features: exit %d, stderr %q; want exit %d naming --keep-features", code, stderr, exitBadInput)
+	}
+	code, _, stderr = runCLI(t, ctx, nil, false, "-q", "train", "-i", ds, "-o", filepath.Join(dir, "tok"), "--objective", "masked-token",
+		"--steps", "2", "--vocab", "256", "--embed", "8", "--hidden", "8", "--per-task-batch", "4", "--patience", "0")
+	if code != 0 {
+		t.Errorf("masked-token on shards without features: exit %d, stderr %q", code, stderr)
 	}
 }

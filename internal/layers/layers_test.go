@@ -34,8 +34,10 @@ func rank(pkg string) int {
 		return 7
 	case p == "pipeline":
 		return 8 // the orchestrator: on top of every stage
+	case p == "pipeline/configdoc" || p == "pipeline/split":
+		return 9 // built on the orchestrator, for the CLI
 	}
-	return 9 // cmd, scripts, examples: on top
+	return 10 // cmd, scripts, examples: on top
 }
 
 // TestLayering checks the module's import graph: nothing imports cmd,

@@ -72,6 +72,12 @@ type ShardOptions struct {
 	// takes over, above K ≈ MemoryBudget/2 MiB).
 	// Default: DefaultMemoryBudget (256 MiB).
 	MemoryBudget int64
+	// KeepFeatures keeps the feature columns (schema.PatternColumn and
+	// schema.SemanticColumn) of src in the shards. Without it the shards
+	// carry every other column of src — the input columns, task and
+	// task_distance — and a consumer that needs features recomputes them
+	// from the features model. Default: false.
+	KeepFeatures bool
 	// Overwrite replaces an output folder that already holds a dataset
 	// (a manifest.json). Without it such a folder is refused with an
 	// error wrapping ErrExists. A folder that is not empty and holds no
@@ -141,7 +147,8 @@ func ShardName(part int) string { return fmt.Sprintf("part-%05d.parquet", part) 
 //	dir/rejected/part-NNNNN.parquet   rows with a reject reason
 //	dir/manifest.json                 Manifest, written last
 //
-// Every shard has src's schema. The dataset is written into a staging
+// Every shard has src's schema, without its feature columns unless
+// opts.KeepFeatures. The dataset is written into a staging
 // folder beside dir ("dir.tmp-<random>") and renamed into place only when
 // complete, so that dir never holds a half-written dataset; on any error
 // or cancellation of ctx the staging folder is removed. See ShardOptions
@@ -290,6 +297,8 @@ type sharder struct {
 	taskCol   int
 	rejectCol int // -1: none
 	idCol     int // -1: none
+	// keep are the columns of the input the shards carry (nil: all).
+	keep      []int
 	writer    []stream.Option
 	rgBytes   int64       // row-group bytes of every shard writer
 	dests     []shardDest // k tasks, then the rejected rows
@@ -302,11 +311,12 @@ type sharder struct {
 }
 
 func newSharder(sc *arrow.Schema, dir string, opts *ShardOptions) (*sharder, error) {
-	s := &sharder{opts: opts, schema: sc, dir: dir, k: opts.Tasks, rejectCol: -1, idCol: -1,
+	s := &sharder{opts: opts, dir: dir, k: opts.Tasks, rejectCol: -1, idCol: -1,
 		reasons: map[string]int64{}, source: "input"}
 	if in := opts.Manifest.Inputs; len(in) == 1 {
 		s.source = in[0].Path
 	}
+	s.keep, s.schema = shardColumns(sc, opts.KeepFeatures)
 	idx := sc.FieldIndices(opts.TaskColumn)
 	if len(idx) == 0 {
 		return nil, &stream.DataError{Source: s.source, Row: -1, Column: opts.TaskColumn,
@@ -336,6 +346,37 @@ func newSharder(sc *arrow.Schema, dir string, opts *ShardOptions) (*sharder, err
 	s.dests[s.k].folder = RejectedDir
 	s.counts = make([]int, s.k+1)
 	return s, nil
+}
+
+// shardColumns returns the columns of sc that shards carry (nil: all of
+// them) and the shards' schema: without the feature columns unless keep.
+func shardColumns(sc *arrow.Schema, keep bool) ([]int, *arrow.Schema) {
+	if keep || (len(sc.FieldIndices(schema.PatternColumn)) == 0 && len(sc.FieldIndices(schema.SemanticColumn)) == 0) {
+		return nil, sc
+	}
+	var cols []int
+	var fields []arrow.Field
+	for i, f := range sc.Fields() {
+		if f.Name != schema.PatternColumn && f.Name != schema.SemanticColumn {
+			cols, fields = append(cols, i), append(fields, f)
+		}
+	}
+	md := sc.Metadata()
+	return cols, arrow.NewSchema(fields, &md)
+}
+
+// project returns the columns of rec the shards carry, as a batch the
+// caller releases.
+func (s *sharder) project(rec arrow.RecordBatch) arrow.RecordBatch {
+	if s.keep == nil {
+		rec.Retain()
+		return rec
+	}
+	cols := make([]arrow.Array, len(s.keep))
+	for i, c := range s.keep {
+		cols[i] = rec.Column(c)
+	}
+	return array.NewRecordBatch(s.schema, cols, rec.NumRows())
 }
 
 func shardColumnList(sc *arrow.Schema) string {
@@ -494,6 +535,8 @@ func (s *sharder) batch(rec arrow.RecordBatch) error {
 		order[next[d]] = int32(i)
 		next[d]++
 	}
+	rec = s.project(rec)
+	defer rec.Release()
 	perRow := max(1, batchDataBytes(rec)/int64(n))
 	for d := range s.dests {
 		if s.counts[d] == 0 {

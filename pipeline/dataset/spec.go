@@ -12,5 +12,7 @@ var Settings = spec.Stage{
 			Help: "start a new shard file after this many rows of a task"},
 		{Key: "max_bytes", Default: int64(DefaultMaxBytes), Min: 1, Output: true,
 			Help: "start a new shard file after about this many bytes of a task (uncompressed)"},
+		{Key: "keep_features", Default: false, Output: true,
+			Help: "keep the pattern and semantic feature columns in the shards (default: input columns, task and task_distance only)"},
 	},
 }

@@ -12,6 +12,11 @@ func CheckTarget(dir string, overwrite bool) error {
 const (
 	ModelFile  = "partition.json"
 	ReportFile = "report.md"
+	// FeaturesModelFile is the features model a partition of a corpus
+	// without feature columns computed them with: the shards do not carry
+	// them (unless kept), and a consumer that needs them — the report's
+	// projection — recomputes them with it.
+	FeaturesModelFile = "features.model"
 	// HTMLReportFile is where robustdata report writes by default.
 	HTMLReportFile = "report.html"
 )

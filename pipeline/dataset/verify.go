@@ -133,6 +133,9 @@ func verifyDataset(ctx context.Context, dir string, mem memory.Allocator) (*Veri
 	// The partition model and the report may sit beside the data: the
 	// model must be the one the manifest names; the reports are free text.
 	listed[ReportFile], listed[HTMLReportFile] = true, true
+	if _, err := os.Stat(filepath.Join(dir, FeaturesModelFile)); err == nil {
+		listed[FeaturesModelFile] = true
+	}
 	if m.PartitionModel != "" {
 		p := filepath.Join(dir, ModelFile)
 		if _, err := os.Stat(p); err == nil {

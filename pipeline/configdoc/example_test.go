@@ -1,24 +1,26 @@
-package pipeline
+package configdoc
 
 import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline"
 )
 
 // TestExampleRunConfig checks that the example config holds every key
 // with its default and help, and parses back to the defaults with the
 // example's inputs, output, label column and K: it runs as it is.
 func TestExampleRunConfig(t *testing.T) {
-	data, err := ExampleRunConfig()
+	data, err := Example()
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ParseRunConfig("robustdata.yaml", data)
+	got, err := pipeline.ParseRunConfig("robustdata.yaml", data)
 	if err != nil {
 		t.Fatalf("the example does not parse: %v\n%s", err, data)
 	}
-	want := DefaultRunConfig()
+	want := pipeline.DefaultRunConfig()
 	want.Path, want.Dir = "robustdata.yaml", "."
 	want.Output, want.Inputs.Paths, want.Inputs.LabelCol, want.Partition.K = "out/example", []string{"examples/data/fortunes.parquet"}, "label", "8"
 	want.SeedSet = true
@@ -45,7 +47,7 @@ func TestExampleRunConfig(t *testing.T) {
 			}
 		}
 	}
-	walk(reflect.TypeOf(RunConfig{}), "")
+	walk(reflect.TypeOf(pipeline.RunConfig{}), "")
 	for k := range keys {
 		if configHelp(k) == "" {
 			t.Errorf("key %s has no help", k)
@@ -57,5 +59,15 @@ func TestExampleRunConfig(t *testing.T) {
 		if !keys[k] {
 			t.Errorf("help for %s, which is not a key", k)
 		}
+	}
+}
+
+// TestConfigHelpNested checks that a nested setting's help is its spec's.
+func TestConfigHelpNested(t *testing.T) {
+	if h := configHelp("partition.weights.pattern"); !strings.Contains(h, "pattern") {
+		t.Errorf("partition.weights.pattern: help %q", h)
+	}
+	if configHelp("nope.nothing") != "" {
+		t.Error("an unknown key has help")
 	}
 }

@@ -1,4 +1,4 @@
-package pipeline
+package configdoc
 
 import (
 	"bytes"
@@ -7,13 +7,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/robustdata/robustdata/pipeline"
 	yaml "go.yaml.in/yaml/v3"
 )
 
 // runConfigHelp says what each key of a run config that is not a stage
 // setting does, by its path ("inputs.paths"); the stages' settings say it
-// in their specs (see configHelp). ExampleRunConfig writes it beside
-// every key, and its test checks that every key of RunConfig has one.
+// in their specs (see configHelp). Example writes it beside
+// every key, and its test checks that every key of pipeline.RunConfig has one.
 var runConfigHelp = map[string]string{
 	"output":            "the output root: features/, dataset/, runs/NAME/, eval/, report.html",
 	"seed":              "random seed of every stage (same input, config and seed: same bytes)",
@@ -30,7 +31,7 @@ var runConfigHelp = map[string]string{
 // runConfigHelp's; "" when neither has it.
 func configHelp(key string) string {
 	section, rest, _ := strings.Cut(key, ".")
-	for _, st := range StageSpecs {
+	for _, st := range pipeline.StageSpecs {
 		if st.Name != section {
 			continue
 		}
@@ -50,14 +51,14 @@ var runConfigForm = map[string]string{
 	"eval.downstream": `["apps=apps.parquet:label"]`,
 }
 
-// ExampleRunConfig returns a complete run config: every key with its
+// Example returns a complete run config: every key with its
 // default and what it does, reading the example corpus that ships with
 // the repository (examples/data/fortunes.parquet, relative to the
 // repository root, where the file is meant to be saved) into out/example
-// with K = 8. It parses back to DefaultRunConfig with those three values
+// with K = 8. It parses back to pipeline.DefaultRunConfig with those three values
 // set, so it runs as it is.
-func ExampleRunConfig() ([]byte, error) {
-	cfg := DefaultRunConfig()
+func Example() ([]byte, error) {
+	cfg := pipeline.DefaultRunConfig()
 	cfg.Output = "out/example"
 	cfg.Inputs.Paths = []string{"examples/data/fortunes.parquet"}
 	cfg.Inputs.LabelCol = "label"

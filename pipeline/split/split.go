@@ -1,8 +1,9 @@
-package pipeline
+package split
 
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,12 +13,13 @@ import (
 	"github.com/apache/arrow/go/arrow/memory"
 	"github.com/robustdata/robustdata/features"
 	"github.com/robustdata/robustdata/partition"
+	"github.com/robustdata/robustdata/pipeline"
 	"github.com/robustdata/robustdata/pipeline/record"
 	"github.com/robustdata/robustdata/pipeline/stream"
 )
 
-// UnitResult is what running one work unit did.
-type UnitResult struct {
+// Result is what running one work unit did.
+type Result struct {
 	// Part is the unit's output file ("" for a unit with no input);
 	// Marker its completion marker.
 	Part, Marker string
@@ -27,66 +29,66 @@ type UnitResult struct {
 	Skipped bool
 }
 
-// UnitPart names work unit split's output in dir (part-00002-of-00008.parquet):
+// Part names work unit split's output in dir (part-00002-of-00008.parquet):
 // the parts read in name order are the units in order.
-func UnitPart(dir string, split stream.Split) string {
+func Part(dir string, split stream.Split) string {
 	return filepath.Join(dir, fmt.Sprintf("part-%05d-of-%05d.parquet", split.Index, split.Count))
 }
 
-// UnitMarker names work unit split's completion marker in dir. Its name
+// Marker names work unit split's completion marker in dir. Its name
 // starts with "_", so that reading dir as an input skips it.
-func UnitMarker(dir string, split stream.Split) string {
+func Marker(dir string, split stream.Split) string {
 	return filepath.Join(dir, fmt.Sprintf("_unit-%05d-of-%05d.json", split.Index, split.Count))
 }
 
-// FeaturesUnit runs work unit I of N (splitArg "I/N", see
+// Features runs work unit I of N (splitArg "I/N", see
 // stream.ParseSplit) of the features stage: it applies the job's saved
 // model (a split never fits one: every unit must apply the same) to the
 // unit's rows (stream.SplitUnits cuts the job's inputs) and writes them as
-// RunUnit says. Reading dir afterwards gives the rows and doc_ids of the
+// Run says. Reading dir afterwards gives the rows and doc_ids of the
 // whole job over its inputs in name order.
-func FeaturesUnit(ctx context.Context, env Env, job FeaturesJob, splitArg string, dir string, opts []stream.Option) (UnitResult, error) {
+func Features(ctx context.Context, env pipeline.Env, job pipeline.FeaturesJob, splitArg string, dir string, opts []stream.Option) (Result, error) {
 	if job.Model == "" {
-		return UnitResult{}, Usagef("--split %s needs --model: fit the features model once (features --model-out on the corpus or a sample of it), then apply it in every unit", splitArg)
+		return Result{}, pipeline.Usagef("--split %s needs --model: fit the features model once (features --model-out on the corpus or a sample of it), then apply it in every unit", splitArg)
 	}
 	if job.ModelOut != "" {
-		return UnitResult{}, Usagef("--split applies a saved model: --model-out has nothing to save")
+		return Result{}, pipeline.Usagef("--split applies a saved model: --model-out has nothing to save")
 	}
 	settings := map[string]any{"features": job.Config.Record(), "seed": env.Seed}
-	return RunUnit(ctx, env, "features", job.Inputs, splitArg, dir, []string{job.Model}, settings,
+	return Run(ctx, env, "features", job.Inputs, splitArg, dir, []string{job.Model}, settings,
 		func(ctx context.Context, unit []stream.Input, part string) (int64, error) {
 			job.Inputs = unit
-			rd, err := Features(ctx, env, job)
+			rd, err := pipeline.Features(ctx, env, job)
 			if err != nil {
 				return 0, err
 			}
-			return WriteStream(ctx, rd, part, opts)
+			return pipeline.WriteStream(ctx, rd, part, opts)
 		})
 }
 
-// SampleUnit draws work unit I of N's share (splitArg "I/N") of the
+// Sample draws work unit I of N's share (splitArg "I/N") of the
 // features stage's sample: the bottom job.Config.Sample of a seeded hash
-// of the unit's usable texts (features.Sample), written as RunUnit says
+// of the unit's usable texts (features.Sample), written as Run says
 // as a Parquet file of one column, the text column, in hash order. The
 // features stage fitted on the folder of every unit's share (features -i
 // DIR/ --model-out M, with the same --sample and --seed) fits the model
 // the whole corpus would give: the bottom k of the union of the units'
 // bottom k is the whole's, so no machine reads the whole corpus.
-func SampleUnit(ctx context.Context, env Env, job FeaturesJob, splitArg, dir string, opts []stream.Option) (UnitResult, error) {
+func Sample(ctx context.Context, env pipeline.Env, job pipeline.FeaturesJob, splitArg, dir string, opts []stream.Option) (Result, error) {
 	if job.Model != "" || job.ModelOut != "" {
-		return UnitResult{}, Usagef("--sample-only draws the sample a features model is fitted on: drop --model and --model-out")
+		return Result{}, pipeline.Usagef("--sample-only draws the sample a features model is fitted on: drop --model and --model-out")
 	}
 	cfg := job.Config.Record()
 	k, textCol := cfg["sample"].(int), cfg["text_col"].(string)
 	settings := map[string]any{"sample": k, "text_col": textCol, "seed": env.Seed}
-	return RunUnit(ctx, env, "sample", job.Inputs, splitArg, dir, nil, settings,
+	return Run(ctx, env, "sample", job.Inputs, splitArg, dir, nil, settings,
 		func(ctx context.Context, unit []stream.Input, part string) (int64, error) {
-			rd, err := stream.OpenInputs(ctx, unit, append(slices.Clone(job.Options), env.progress().Option())...)
+			rd, err := stream.OpenInputs(ctx, unit, append(slices.Clone(job.Options), progressOf(env).Option())...)
 			if err != nil {
 				return 0, err
 			}
 			defer rd.Close()
-			texts, _, err := features.Sample(ctx, rd, textCol, k, env.Seed, SourceName(unit))
+			texts, _, err := features.Sample(ctx, rd, textCol, k, env.Seed, pipeline.SourceName(unit))
 			if err != nil {
 				return 0, err
 			}
@@ -120,17 +122,17 @@ func writeTexts(path, col string, texts [][]byte, opts []stream.Option) error {
 	return w.Close()
 }
 
-// PartitionUnit runs work unit I of N (splitArg "I/N") of the partition
+// Partition runs work unit I of N (splitArg "I/N") of the partition
 // stage with a saved model: the unit's rows with their task, written as
-// RunUnit says into the job's Output folder. The shards of the whole are
+// Run says into the job's Output folder. The shards of the whole are
 // then written by the shard stage over that folder (robustdata shard -i
 // DIR/ -o DATASET/).
-func PartitionUnit(ctx context.Context, env Env, job PartitionJob, model *partition.Model, splitArg string) (UnitResult, error) {
+func Partition(ctx context.Context, env pipeline.Env, job pipeline.PartitionJob, model *partition.Model, splitArg string) (Result, error) {
 	if model == nil {
-		return UnitResult{}, Usagef("--split %s needs --model: fit the partition model once (partition --model-out), then apply it in every unit", splitArg)
+		return Result{}, pipeline.Usagef("--split %s needs --model: fit the partition model once (partition --model-out), then apply it in every unit", splitArg)
 	}
 	if job.ModelOut != "" || job.Features.ModelOut != "" || job.Report != "" {
-		return UnitResult{}, Usagef("--split applies saved models: --model-out, --features-model-out and --report have nothing to write")
+		return Result{}, pipeline.Usagef("--split applies saved models: --model-out, --features-model-out and --report have nothing to write")
 	}
 	models := []string{job.Model}
 	if job.Features.Model != "" {
@@ -138,41 +140,41 @@ func PartitionUnit(ctx context.Context, env Env, job PartitionJob, model *partit
 	}
 	dir := job.Output
 	settings := map[string]any{"features": job.Features.Config.Record(), "label_col": job.Config.LabelCol, "text_col": job.Config.TextCol, "seed": env.Seed}
-	return RunUnit(ctx, env, "partition", job.Inputs, splitArg, dir, models, settings,
+	return Run(ctx, env, "partition", job.Inputs, splitArg, dir, models, settings,
 		func(ctx context.Context, unit []stream.Input, part string) (int64, error) {
 			job.Inputs, job.Features.Inputs, job.Output, job.Dir = unit, unit, part, false
-			return -1, Partition(ctx, env, job, model)
+			return -1, pipeline.Partition(ctx, env, job, model)
 		})
 }
 
-// RunUnit runs work unit I of N (splitArg "I/N") of a row-wise stage over
+// Run runs work unit I of N (splitArg "I/N") of a row-wise stage over
 // inputs: run writes the unit's inputs (stream.SplitUnits; none for an
-// empty unit, which run is not called for) to UnitPart(dir) and returns
-// its rows (-1: not counted); then RunUnit writes the unit's completion
+// empty unit, which run is not called for) to Part(dir) and returns
+// its rows (-1: not counted); then Run writes the unit's completion
 // marker, a record of its inputs (names, sizes, modification times, row
 // groups), the sha256 of the model files, the settings and the part's
 // sha256. A unit whose marker matches is complete and is not run again; a
 // part without its marker (a worker stopped) is written again. A folder of
 // units is read as an input only when every unit is complete (see
 // stream.ExpandInputs).
-func RunUnit(ctx context.Context, env Env, stage string, inputs []stream.Input, splitArg, dir string, models []string, settings map[string]any,
-	run func(ctx context.Context, unit []stream.Input, part string) (int64, error)) (UnitResult, error) {
+func Run(ctx context.Context, env pipeline.Env, stage string, inputs []stream.Input, splitArg, dir string, models []string, settings map[string]any,
+	run func(ctx context.Context, unit []stream.Input, part string) (int64, error)) (Result, error) {
 	split, err := stream.ParseSplit(splitArg)
 	if err != nil {
-		return UnitResult{}, UsageError{err}
+		return Result{}, pipeline.UsageError{Err: err}
 	}
 	if dir == "" || !stream.IsDirOutput(dir) {
-		return UnitResult{}, Usagef("--split writes its unit's part and marker into a folder: give -o DIR/ (with the slash), not %q", dir)
+		return Result{}, pipeline.Usagef("--split writes its unit's part and marker into a folder: give -o DIR/ (with the slash), not %q", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return UnitResult{}, fmt.Errorf("creating %s: %w", dir, err)
+		return Result{}, fmt.Errorf("creating %s: %w", dir, err)
 	}
 	units, err := stream.SplitUnits(inputs, split.Count)
 	if err != nil {
-		return UnitResult{}, err
+		return Result{}, err
 	}
 	unit := units[split.Index]
-	res := UnitResult{Marker: UnitMarker(dir, split)}
+	res := Result{Marker: Marker(dir, split)}
 	fp, err := unitFingerprint(ctx, stage, unit, split, models, settings)
 	if err != nil {
 		return res, err
@@ -183,9 +185,9 @@ func RunUnit(ctx context.Context, env Env, stage string, inputs []stream.Input, 
 		if err == nil && (why == "" || (len(unit) == 0 && len(old.Outputs) == 0)) {
 			res.Skipped = true
 			if len(unit) > 0 {
-				res.Part = UnitPart(dir, split)
+				res.Part = Part(dir, split)
 			}
-			env.log().Info(stage+": unit complete already", "split", split.String(), "marker", res.Marker)
+			logOf(env).Info(stage+": unit complete already", "split", split.String(), "marker", res.Marker)
 			return res, nil
 		}
 	}
@@ -194,7 +196,7 @@ func RunUnit(ctx context.Context, env Env, stage string, inputs []stream.Input, 
 	}
 	done := &record.StageCompletion{Stage: stage + " unit " + split.String(), Fingerprint: fp}
 	if len(unit) > 0 {
-		res.Part = UnitPart(dir, split)
+		res.Part = Part(dir, split)
 		if res.Rows, err = run(ctx, unit, res.Part); err != nil {
 			return res, err
 		}
@@ -207,7 +209,7 @@ func RunUnit(ctx context.Context, env Env, stage string, inputs []stream.Input, 
 	if err := record.WriteStageRecord(res.Marker, done); err != nil {
 		return res, fmt.Errorf("writing %s: %w", res.Marker, err)
 	}
-	env.log().Info(stage+": unit done", "split", split.String(), "rows", res.Rows, "part", res.Part)
+	logOf(env).Info(stage+": unit done", "split", split.String(), "rows", res.Rows, "part", res.Part)
 	return res, nil
 }
 
@@ -236,4 +238,20 @@ func unitFingerprint(ctx context.Context, stage string, unit []stream.Input, spl
 		cfg[k] = v
 	}
 	return record.NewStageFingerprint(ins, cfg)
+}
+
+// logOf is env's logger (none: discard).
+func logOf(env pipeline.Env) *slog.Logger {
+	if env.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return env.Log
+}
+
+// progressOf is env's progress (none: NoProgress).
+func progressOf(env pipeline.Env) pipeline.Progress {
+	if env.Progress == nil {
+		return pipeline.NoProgress{}
+	}
+	return env.Progress
 }

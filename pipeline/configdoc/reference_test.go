@@ -1,18 +1,20 @@
-package pipeline
+package configdoc
 
 import (
 	"flag"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/robustdata/robustdata/pipeline"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/config.md from the stage specs")
 
 // TestConfigReference keeps docs/config.md in sync with the stage specs.
 func TestConfigReference(t *testing.T) {
-	const path = "../docs/config.md"
-	got := ConfigReference()
+	const path = "../../docs/config.md"
+	got := Reference()
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -23,9 +25,9 @@ func TestConfigReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	if string(want) != got {
-		t.Errorf("%s is not what the specs generate: run go test ./pipeline -run TestConfigReference -update", path)
+		t.Errorf("%s is not what the specs generate: run go test ./pipeline/configdoc -run TestConfigReference -update", path)
 	}
-	for _, st := range StageSpecs {
+	for _, st := range pipeline.StageSpecs {
 		for _, s := range st.Settings {
 			if !strings.Contains(got, "`"+st.Name+"."+s.Key+"`") {
 				t.Errorf("the reference lacks %s.%s", st.Name, s.Key)
