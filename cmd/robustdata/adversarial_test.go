@@ -61,7 +61,7 @@ const advFixtures = `
 R synth --docs 600 --tasks 3 --seed 1 -o corpus.parquet
 R cat -i corpus.parquet -o corpus.jsonl
 R cat -i corpus.parquet -o corpus.arrows
-R partition -i corpus.parquet --k 3 --dim 16 --vocab 2048 --features-model-out feats.model --model-out part.json -o ds/
+R partition -i corpus.parquet --k 3 --dim 16 --vocab 2048 --features-model-out feats.model --model-out part.json --keep-features -o ds/
 R train -i ds -o run --strategy erm --steps 20
 R partition -i corpus.parquet --model part.json --features-model feats.model -o tasks.arrows
 R synth --docs 40000 --tasks 4 --seed 2 -o big.parquet
@@ -248,7 +248,7 @@ import sys; b = bytearray(open('c.jsonl.zst','rb').read()); b[len(b)//2] ^= 0xff
 		code: 3, stderr: `extra\.parquet: not listed in the manifest`},
 	{class: "tampered", name: "manifest missing", script: `cp -r $F/ds ds; rm ds/manifest.json; R train -i ds -o r --strategy erm --steps 5`,
 		code: 3, stderr: `ds/manifest\.json: no such file`},
-	{class: "tampered", name: "run evaluated on another partition", script: `R partition -i $F/corpus.parquet --k 4 ` + advSmall + ` -o ds4/; R eval --shards ds4 $F/run`,
+	{class: "tampered", name: "run evaluated on another partition", script: `R partition -i $F/corpus.parquet --k 4 ` + advSmall + ` --keep-features -o ds4/; R eval --shards ds4 $F/run`,
 		code: 3, stderr: `has 4 tasks; run .* was trained on 3`},
 
 	// Pipes.
