@@ -1,8 +1,10 @@
 # The two set-up commands of the README:
 #   make quickstart   build robustdata and run the main job on the shipped corpus
-#   make test         gofmt, go vet and the tests (race detector on), about 5 min on 2 cores
+#   make test         gofmt, go vet and the tests, about 2.5 min on 2 cores (after quickstart)
+#   make test-race    the same tests with the race detector (compiles everything again
+#                     with -race: about 8 min from an empty build cache)
 #   make test-long    the slow end-to-end, quality and soak tests (ROBUSTDATA_LONG=1)
-# .ci/run calls `make test`, `make test-long` and `make quickstart`.
+# .ci/run calls `make test`, `make test-race`, `make test-long` and `make quickstart`.
 
 GO ?= go
 BIN := bin/robustdata
@@ -14,7 +16,7 @@ OUT := out/quickstart
 TEST_TIMEOUT ?= 20m
 TEST_LONG_TIMEOUT ?= 30m
 
-.PHONY: build quickstart test test-long bench bench-rows bench-features bench-suite bench-quality effect-study clean
+.PHONY: build quickstart test test-race test-long bench bench-rows bench-features bench-suite bench-quality effect-study clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/robustdata
@@ -28,11 +30,17 @@ quickstart: build
 test:
 	@unformatted=$$(gofmt -l .); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+# The race detector on every package (the concurrent stream, features,
+# partition, train and CLI code); CI runs it in a step of its own.
+test-race:
 	$(GO) vet -race ./...  # -race: the packages vet compiles are the ones the race tests link
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 # The long tests (internal/longtest) skip themselves unless ROBUSTDATA_LONG=1.
-# Without -race: the quick tests already ran with it in make test, and the
+# Without -race: the quick tests run with it in make test-race, and the
 # quality floors (TestRunUnequalTasks) skip themselves under -race.
 test-long:
 	ROBUSTDATA_LONG=1 $(GO) test -count=1 -timeout $(TEST_LONG_TIMEOUT) ./...
