@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -243,7 +242,7 @@ func Sample(ctx context.Context, rd stream.Reader, textCol string, k int, seed u
 			if len(trimSpace(t)) == 0 {
 				continue
 			}
-			t = cutUTF8(t, maxSampleText)
+			t = stream.CutText(t, maxSampleText)
 			slot, keep := res.Offer(stream.SampleKey(seed, t), "")
 			if !keep {
 				continue
@@ -261,17 +260,6 @@ func Sample(ctx context.Context, rd stream.Reader, textCol string, k int, seed u
 		ordered[i] = sample[slot]
 	}
 	return ordered, res.Seen(), nil
-}
-
-// cutUTF8 cuts b to at most n bytes at a rune boundary.
-func cutUTF8(b []byte, n int) []byte {
-	if len(b) <= n {
-		return b
-	}
-	for n > 0 && !utf8.RuneStart(b[n]) {
-		n--
-	}
-	return b[:n]
 }
 
 // textColumn reads a string or large-string column as bytes.
